@@ -1,0 +1,74 @@
+"""Error types.
+
+Two families, kept apart on purpose:
+
+* :class:`UserError` and its subclasses are problems a person can fix (bad YAML, a missing
+  field, an unusable brand). They carry :class:`Problem` records that name the file, line,
+  field and a plain fix, and the command line prints them without a traceback.
+* Anything else that escapes is a bug in make_handout. The command line prints its
+  traceback and exits with :data:`EXIT_BUG`, so the two are never confused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Exit statuses of the ``make-handout`` command (documented in the README).
+EXIT_OK = 0
+EXIT_INVALID = 1  # some input was invalid or could not be rendered (the rest were written)
+EXIT_USAGE = 2  # wrong command-line usage
+EXIT_BUG = 3  # an internal error (a bug in make_handout): please report it
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input, located as precisely as we can."""
+
+    file: str
+    message: str
+    fix: str = ""
+    field: str = ""
+    line: int | None = None
+    column: int | None = None
+    value: str | None = None
+
+    @property
+    def location(self) -> str:
+        """``file:line:column``, with the parts that are known."""
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where
+
+    def __str__(self) -> str:
+        text = f"{self.location}: "
+        if self.field:
+            text += f"{self.field}: "
+        text += self.message
+        if self.value is not None:
+            text += f" (found: {self.value})"
+        if self.fix:
+            text += f" Fix: {self.fix}"
+        return text
+
+
+class UserError(Exception):
+    """A problem with the user's input or setup; carries one or more :class:`Problem`."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class InvalidTopic(UserError):
+    """A topic file cannot be read or does not follow the topic format."""
+
+
+class InvalidBrand(UserError):
+    """A brand folder is missing a file or its ``brand.yaml`` is invalid."""
+
+
+class RenderRefused(UserError):
+    """The topic is valid but cannot be turned into a good leaflet (layout or output problem)."""

@@ -1,0 +1,298 @@
+"""The data model: a topic (one leaflet's content) and a brand (one clinic's look).
+
+Every model is closed (``extra="forbid"``) so that a misspelt key is an error, never a
+silently ignored field. Field descriptions are the reference documentation of the format
+and feed the JSON Schema that editors use (``make-handout schema``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+FORMAT_VERSION = 1
+
+ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
+COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+
+_ALLOWED_CONTROLS = {"\n", "\t"}
+
+
+def _no_control_characters(text: str) -> str:
+    for char in text:
+        if char in _ALLOWED_CONTROLS:
+            continue
+        category = unicodedata.category(char)
+        if category == "Cc" or char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
+            raise ValueError(
+                f"contains the invisible control character U+{ord(char):04X}, "
+                "which would print as garbage or reorder text"
+            )
+    return text
+
+
+def _one_line(text: str) -> str:
+    """Fold any run of white space (including line breaks) into one space."""
+    return " ".join(text.split())
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is empty")
+    return text
+
+
+def _iso_date_text(value: object) -> object:
+    """Dates are written ``YYYY-MM-DD``; refuse numbers that Pydantic would read as timestamps."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError("is not a date written as YYYY-MM-DD")
+    return value.strip()
+
+
+#: One line of plain text (a title, a name): white space folded, no control characters.
+Line = Annotated[
+    str,
+    AfterValidator(_no_control_characters),
+    AfterValidator(_one_line),
+    AfterValidator(_not_blank),
+]
+#: Markdown text: paragraphs, lists, emphasis and links. Raw HTML is shown as text.
+Markdown = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_not_blank)]
+#: A calendar date written ``YYYY-MM-DD``.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+#: A web address that a reader can type or click.
+WebUrl = Annotated[
+    str,
+    Field(pattern=r"^https?://[^\s<>\"]+$", max_length=2000),
+    AfterValidator(_no_control_characters),
+]
+
+
+class Closed(BaseModel):
+    """Base for every model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Section(Closed):
+    """One question or part of the leaflet: a heading and its Markdown body."""
+
+    heading: Line = Field(
+        description="The section heading, ideally a question a patient would ask.",
+        max_length=200,
+        examples=["What is calcification?"],
+    )
+    body: Markdown = Field(
+        description=(
+            "The section text in Markdown: paragraphs, bullet and numbered lists, **bold**, "
+            "*italic* and [links](https://example.org). Raw HTML is printed as text; images "
+            "print their alt text only."
+        ),
+        examples=["Calcification is a build-up of calcium in a body tissue."],
+    )
+
+
+class Reference(Closed):
+    """A source the content is based on."""
+
+    title: Line = Field(description="Title of the page, article or book.", max_length=500)
+    publisher: Line = Field(
+        description="Who published it.", max_length=300, examples=["MedlinePlus"]
+    )
+    url: WebUrl | None = Field(
+        default=None,
+        description="Web address (http or https), printed and clickable.",
+        examples=["https://medlineplus.gov/"],
+    )
+    accessed: IsoDate | None = Field(
+        default=None,
+        description="The date the source was read, YYYY-MM-DD.",
+        examples=["2011-05-17"],
+    )
+
+
+class Review(Closed):
+    """The medical review of the content. Missing values mean: not reviewed yet."""
+
+    reviewer: Line | None = Field(
+        default=None,
+        description="Name and credentials of the medical reviewer.",
+        max_length=300,
+        examples=["Dana Reyes, MD"],
+    )
+    reviewed: IsoDate | None = Field(
+        default=None, description="Date of the last review, YYYY-MM-DD.", examples=["2024-03-01"]
+    )
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewer is not None and self.reviewed is not None
+
+
+class Copyright(Closed):
+    """Who owns the content, printed as "© <year> <holder>. <notice>"."""
+
+    holder: Line = Field(description="The copyright holder.", max_length=300)
+    year: int | None = Field(
+        default=None, ge=1900, le=2200, description="Year of the copyright.", examples=[2024]
+    )
+    notice: Line | None = Field(
+        default=None,
+        description="A further notice, e.g. the terms of use or 'Example content'.",
+        max_length=1000,
+    )
+
+
+class Topic(Closed):
+    """One patient-education topic: the content of one leaflet."""
+
+    id: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        max_length=80,
+        description=(
+            "Identifier, also the output file name <id>.pdf. Lowercase letters, digits and "
+            "single hyphens. Defaults to the file name without .yaml."
+        ),
+        examples=["calcification"],
+    )
+    title: Line = Field(description="The leaflet title.", max_length=200)
+    short_title: Line | None = Field(
+        default=None,
+        max_length=60,
+        description="A shorter title for the running header; defaults to the title.",
+    )
+    language: str = Field(
+        default="en",
+        pattern=LANGUAGE_PATTERN,
+        description="Language of the content as a BCP 47 tag, e.g. en, en-US, es.",
+        examples=["en"],
+    )
+    category: Line = Field(
+        description="The library category, printed as the 'Filed under' line.",
+        max_length=200,
+        examples=["Heart, Blood and Circulation"],
+    )
+    summary: Markdown | None = Field(
+        default=None, description="A short summary in Markdown, shown first in a box."
+    )
+    key_points: list[Line] = Field(
+        default_factory=list,
+        description="The most important points, shown first in a box.",
+        max_length=20,
+    )
+    sections: list[Section] = Field(
+        min_length=1, description="The questions and answers, in order (at least one)."
+    )
+    references: list[Reference] = Field(
+        default_factory=list, description="The sources the content is based on."
+    )
+    review: Review | None = Field(
+        default=None,
+        description="The medical review. Missing or empty: the leaflet says it is not reviewed.",
+    )
+    copyright: Copyright = Field(description="The copyright notice.")
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.review is not None and self.review.is_reviewed
+
+    @property
+    def running_title(self) -> str:
+        return self.short_title or self.title
+
+
+# --------------------------------------------------------------------------------------
+# Brands
+# --------------------------------------------------------------------------------------
+
+Colour = Annotated[str, Field(pattern=COLOUR_PATTERN, examples=["#1d4f7a"])]
+
+
+def _luminance(colour: str) -> float:
+    channels = []
+    for i in (1, 3, 5):
+        c = int(colour[i : i + 2], 16) / 255
+        channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+    r, g, b = channels
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+class Colours(Closed):
+    """Brand colours. Each pair that carries text must reach a 4.5:1 contrast ratio."""
+
+    primary: Colour = Field(
+        description="Header band, headings and rules. White text sits on it, and it sits on white."
+    )
+    accent: Colour = Field(description="Background of the key points box (a light tint).")
+    text: Colour = Field(default="#1a1a1a", description="Body text colour, on white and accent.")
+
+    def contrast_problems(self) -> list[tuple[str, str]]:
+        """(field, explanation) for each text/background pair under 4.5:1."""
+        pairs = [
+            ("primary", "white", self.primary, "#ffffff"),
+            ("text", "white", self.text, "#ffffff"),
+            ("accent", "the text colour", self.accent, self.text),
+        ]
+        found = []
+        for name, other, fg, bg in pairs:
+            ratio = contrast_ratio(fg, bg)
+            if ratio < 4.5:
+                found.append((name, f"contrast with {other} is {ratio:.2f}:1, under 4.5:1"))
+        return found
+
+    @model_validator(mode="after")
+    def _readable(self) -> Colours:
+        found = self.contrast_problems()
+        if found:
+            raise ValueError(
+                "colours too weak to read: "
+                + "; ".join(f"{name} {why}" for name, why in found)
+                + ". Choose a darker primary/text colour or a lighter accent"
+            )
+        return self
+
+
+class Contact(Closed):
+    """How patients reach the clinic, printed on the leaflet."""
+
+    phone: Line | None = Field(default=None, max_length=60, examples=["555-0100"])
+    web: Line | None = Field(default=None, max_length=200, examples=["riverside.example"])
+    address: Line | None = Field(default=None, max_length=300)
+
+
+class Brand(Closed):
+    """A clinic's look: ``styles/<brand>/brand.yaml``."""
+
+    name: Line = Field(description="Clinic name, shown in the header of every page.", max_length=120)
+    logo: str = Field(
+        description="Logo file in the brand folder (SVG or PNG).",
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.(svg|png)$",
+        examples=["logo.svg"],
+    )
+    logo_alt: Line = Field(description="Alt text of the logo, read out by screen readers.")
+    colours: Colours
+    contact: Contact = Field(default_factory=Contact)
+    paper: Literal["letter", "a4"] = Field(default="letter", description="Paper size.")
+    font_family: Literal["Atkinson Hyperlegible"] = Field(
+        default="Atkinson Hyperlegible",
+        description="Type face, one of the families bundled in styles/fonts/.",
+    )
+    notice: Line | None = Field(
+        default=None,
+        max_length=500,
+        description="A line printed under the contact details, e.g. a disclaimer.",
+    )

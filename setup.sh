@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Set up make_handout on a Debian or Ubuntu machine:
+#   1. the system libraries WeasyPrint needs, installed with apt only where missing;
+#   2. a virtual environment in .venv with make_handout installed (editable).
+# Usage: ./setup.sh          (to render leaflets)
+#        ./setup.sh --test   (also the test tools)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+extras=""
+if [ "${1:-}" = "--test" ]; then extras="[test]"; fi
+
+missing=()
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
+  missing+=(python3-venv)
+fi
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "setup: installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  available=()
+  for pkg in "${missing[@]}"; do
+    # libharfbuzz-subset0 is a separate package only on newer releases; older ones ship it
+    # inside libharfbuzz0b.
+    if apt-cache show "$pkg" >/dev/null 2>&1; then available+=("$pkg"); fi
+  done
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${available[@]}"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".${extras}"
+echo "setup: ready (.venv/bin/make-handout)"

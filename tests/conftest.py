@@ -1,0 +1,93 @@
+"""Shared fixtures. Any warning WeasyPrint logs during a test fails that test."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from handout_builder.loader import load_brand
+from handout_builder.paths import HANDOUTS_DIR, STYLES_DIR
+
+SAMPLE = HANDOUTS_DIR / "calcification.yaml"
+
+MINIMAL_TOPIC = """\
+title: Test topic
+category: Testing
+sections:
+  - heading: First question
+    body: An answer.
+review:
+  reviewer: Dr Test
+  reviewed: 2024-01-02
+copyright:
+  holder: Test Clinic
+  year: 2024
+"""
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_weasyprint_warnings():
+    handler = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    yield
+    logger.removeHandler(handler)
+    messages = [r.getMessage() for r in handler.records]
+    assert not messages, f"WeasyPrint logged: {messages}"
+
+
+@pytest.fixture
+def write_topic(tmp_path: Path):
+    """Write a topic file (text or bytes) and return its path."""
+
+    def write(content: str | bytes, name: str = "topic.yaml") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(textwrap.dedent(content), encoding="utf-8")
+        else:
+            path.write_bytes(content)
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def default_brand():
+    return load_brand(STYLES_DIR / "default")
+
+
+@pytest.fixture(scope="session")
+def renderer(default_brand):
+    from handout_builder.pdf import Renderer
+
+    return Renderer(default_brand)
+
+
+@pytest.fixture(scope="session")
+def sample_pdf(tmp_path_factory, renderer) -> Path:
+    from handout_builder.pipeline import render_file
+
+    out = tmp_path_factory.mktemp("sample")
+    return render_file(SAMPLE, renderer, out).path
+
+
+@pytest.fixture
+def brand_copy(tmp_path: Path):
+    """A writable copy of the default brand, to break on purpose."""
+    target = tmp_path / "brand"
+    shutil.copytree(STYLES_DIR / "default", target)
+    return target

@@ -1,0 +1,42 @@
+"""Output names and atomic writes."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from handout_builder.errors import RenderRefused
+from handout_builder.publish import output_path, write_atomic
+
+
+@pytest.mark.parametrize("bad", ["../x", "/abs", "a/b", "", ".hidden", "UPPER"])
+def test_output_path_refuses_names_that_leave_the_folder(tmp_path, bad):
+    with pytest.raises(RenderRefused):
+        output_path(tmp_path, bad)
+
+
+def test_output_path(tmp_path):
+    assert output_path(tmp_path, "heart-health") == tmp_path / "heart-health.pdf"
+
+
+def test_write_atomic_replaces_whole_file(tmp_path):
+    target = tmp_path / "sub" / "x.pdf"
+    write_atomic(target, b"old")
+    write_atomic(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert os.listdir(target.parent) == ["x.pdf"]
+
+
+def test_write_atomic_failure_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
+    target = tmp_path / "x.pdf"
+    write_atomic(target, b"old")
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        write_atomic(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["x.pdf"]
