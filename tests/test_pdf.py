@@ -223,3 +223,13 @@ def test_brand_template_override(brand_copy, write_topic, tmp_path):
     )
     written = render_file(write_topic(MINIMAL_TOPIC), Renderer(load_brand(brand_copy)), tmp_path / "o")
     assert "OVERRIDDEN Riverside Family Clinic" in text_of(written.path)
+
+
+def test_weasyprint_logs_nothing_for_the_sample(renderer, caplog):
+    import logging
+
+    loaded = load_topic(SAMPLE)
+    with caplog.at_level(logging.DEBUG, logger="weasyprint"):
+        render_topic(loaded, renderer)
+    problems = [r for r in caplog.records if r.name == "weasyprint" and r.levelno >= logging.INFO]
+    assert problems == []
