@@ -71,7 +71,7 @@ def _message(err: dict) -> tuple[str, str]:
     """A plain message and fix for one validation error, without the value."""
     kind = err["type"]
     text = str(err.get("msg", ""))
-    if kind == "string_too_long":
+    if kind in ("string_too_long", "too_long"):
         limit = err.get("ctx", {}).get("max_length")
         return f"This is too long (at most {limit} characters).", "Shorten it."
     if kind.startswith("date") or "YYYY-MM-DD" in text:
