@@ -199,13 +199,13 @@ def build_message(
     msg["To"] = to
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = f"<{digest[:32]}@{sender.rsplit('@', 1)[1]}>"
-    msg["Content-Language"] = loaded.topic.language
     if draft:
         msg["X-Unsent"] = "1"
     msg.set_content(message_body(loaded, brand), charset="utf-8")
     msg.add_attachment(
         pdf_bytes, maintype="application", subtype="pdf", filename=f"{loaded.id}.pdf"
     )
+    msg["Content-Language"] = loaded.topic.language  # after set_content, which clears Content-*
     msg.set_boundary(f"=_make_handout_{digest[32:56]}")
     return msg
 
@@ -236,8 +236,16 @@ def _failed(server: SmtpServer, message: str, fix: str) -> EmailFailed:
     )
 
 
-def send_smtp(msg: EmailMessage, server: SmtpServer, timeout: float = SMTP_TIMEOUT) -> None:
+def send_smtp(
+    msg: EmailMessage,
+    server: SmtpServer,
+    timeout: float = SMTP_TIMEOUT,
+    tls_context: ssl.SSLContext | None = None,
+) -> None:
     """Hand ``msg`` to the mail server; returns only when the server accepted it.
+
+    ``tls_context`` is for STARTTLS; the default verifies the server's certificate against
+    the system's trusted authorities and its host name.
 
     Every failure (no connection, no STARTTLS, refused login, refused sender or recipient,
     refused message, timeout) raises :class:`EmailFailed` with a plain message and fix.
@@ -253,7 +261,7 @@ def send_smtp(msg: EmailMessage, server: SmtpServer, timeout: float = SMTP_TIMEO
     smtp: smtplib.SMTP | None = None
     try:
         smtp = smtplib.SMTP(server.host, server.port, timeout=timeout)
-        _transact(smtp, msg, server, to)
+        _transact(smtp, msg, server, to, tls_context or ssl.create_default_context())
         _quit(smtp)
     except EmailFailed:
         raise
@@ -336,7 +344,9 @@ def send_smtp(msg: EmailMessage, server: SmtpServer, timeout: float = SMTP_TIMEO
             smtp.close()
 
 
-def _transact(smtp: smtplib.SMTP, msg: EmailMessage, server: SmtpServer, to: str) -> None:
+def _transact(
+    smtp: smtplib.SMTP, msg: EmailMessage, server: SmtpServer, to: str, context: ssl.SSLContext
+) -> None:
     """EHLO, STARTTLS, AUTH, then the message; returns only when the server accepted it."""
     smtp.ehlo()
     if server.starttls:
@@ -347,7 +357,7 @@ def _transact(smtp: smtplib.SMTP, msg: EmailMessage, server: SmtpServer, to: str
                 "Check the port (587 is usual for STARTTLS), or leave out --starttls "
                 "for a server on this machine.",
             )
-        smtp.starttls(context=ssl.create_default_context())
+        smtp.starttls(context=context)
         smtp.ehlo()
     if server.user:
         if not smtp.has_extn("auth"):
