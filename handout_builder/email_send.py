@@ -39,7 +39,9 @@ SMTP_TIMEOUT = 30.0
 MASK = "<recipient>"
 
 # A plain addr-spec: local@domain, no spaces, quotes, angle brackets or control characters.
-_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_ADDRESS = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$"
+)
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def default_sender(brand: LoadedBrand) -> str:
     return address
 
 
-def check_size(size: int, budget: int, handout_id: str) -> None:
+def check_size(size: int, budget: int = DEFAULT_SIZE_BUDGET, handout_id: str = "leaflet") -> None:
     """Refuse an attachment over the budget, saying how large it is and what to do."""
     if size > budget:
         raise EmailFailed(
@@ -268,7 +270,8 @@ def send_smtp(
     except smtplib.SMTPAuthenticationError as exc:
         raise _failed(
             server,
-            f"The server refused the user name or password ({_reply(exc.smtp_code, exc.smtp_error, to)}).",
+            "The server refused the user name or password "
+            f"({_reply(exc.smtp_code, exc.smtp_error, to)}).",
             f"Check --user and the password in the environment variable {PASSWORD_VARIABLE}.",
         ) from None
     except smtplib.SMTPRecipientsRefused as exc:

@@ -41,7 +41,9 @@ class PersonalCopy(Closed):
     """Details that make a leaflet one patient's copy. Every field is optional."""
 
     patient_name: Line | None = Field(
-        default=None, max_length=MAX_NAME, description="The patient's name, printed after 'Prepared for'."
+        default=None,
+        max_length=MAX_NAME,
+        description="The patient's name, printed after 'Prepared for'.",
     )
     clinician: Line | None = Field(
         default=None, max_length=MAX_NAME, description="Who prepared the copy, printed after 'By'."
