@@ -7,12 +7,14 @@ rendered (the valid ones were still written); 2 wrong usage; 3 an internal error
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UserError
+from .errors import EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, InvalidOption, Problem, UserError
 from .paths import DEFAULT_BRAND_DIR, DEFAULT_OUT_DIR, STYLES_DIR
 
 DESCRIPTION = """\
@@ -23,11 +25,26 @@ exit status:
   1  some input was invalid or could not be rendered (the valid ones were still written)
   2  wrong usage (unknown option, missing argument)
   3  internal error: a bug in make_handout (the traceback is printed; please report it)
+
+For `email`: 0 means the draft was written or the mail server accepted the message; 1 means
+nothing was written or sent (invalid input, attachment over --max-size, or a mail server
+failure, each explained).
 """
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's own usage errors exit 2, as documented
+        if message.startswith("unrecognized arguments: "):
+            # Stray words may be parts of a patient's name or note: show only option names.
+            words = message.split(": ", 1)[1].split()
+            options = [w.split("=", 1)[0] for w in words if w.startswith("-")]
+            hidden = len(words) - len(options)
+            message = "unrecognized arguments: " + " ".join(options) if options else ""
+            if hidden:
+                message += (" and " if options else "") + (
+                    f"{hidden} unrecognized word(s), not repeated here in case they are "
+                    "personal details; put a value with spaces in quotes"
+                )
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
@@ -63,8 +80,75 @@ def build_parser() -> argparse.ArgumentParser:
         "--brand", type=resolve_brand_dir, default=DEFAULT_BRAND_DIR, metavar="DIR",
         help="brand folder, or the name of one under styles/ (default: styles/default)",
     )
+    add_personal_options(render)
     render.set_defaults(handler=cmd_render)
+
+    email = commands.add_parser(
+        "email",
+        help="email one leaflet: write an .eml draft or send it over SMTP",
+        description="Render TOPIC and attach it as <id>.pdf to a short message with a generic "
+        "subject ('Information from <clinic>', never the topic or the patient). Write the "
+        "message as an .eml draft for your mail program (--eml) or send it (--smtp). The SMTP "
+        "password is read from the environment variable MAKE_HANDOUT_SMTP_PASSWORD, never "
+        "from the command line.",
+    )
+    email.add_argument("file", type=Path, metavar="TOPIC", help="topic YAML file")
+    email.add_argument("--to", required=True, metavar="ADDRESS", help="the recipient's address")
+    email.add_argument(
+        "--from", dest="sender", metavar="ADDRESS",
+        help="sender address (default: no-reply@ the brand's web domain)",
+    )
+    email.add_argument(
+        "--brand", type=resolve_brand_dir, default=DEFAULT_BRAND_DIR, metavar="DIR",
+        help="brand folder, or the name of one under styles/ (default: styles/default)",
+    )
+    add_personal_options(email)
+    way = email.add_mutually_exclusive_group(required=True)
+    way.add_argument(
+        "--eml", type=Path, metavar="FILE",
+        help="write the message to FILE (.eml) as a draft; a folder gets <id>.eml",
+    )
+    way.add_argument("--smtp", metavar="HOST:PORT", help="send through this mail server")
+    email.add_argument(
+        "--starttls", action="store_true", help="encrypt the SMTP connection with STARTTLS",
+    )
+    email.add_argument(
+        "--user", metavar="NAME",
+        help="SMTP login name; the password comes from MAKE_HANDOUT_SMTP_PASSWORD",
+    )
+    email.add_argument(
+        "--max-size", type=parse_size, default=None, metavar="SIZE",
+        help="largest attachment, e.g. 2MB or 500kB (default: 2MB)",
+    )
+    email.set_defaults(handler=cmd_email, parser=email)
     return parser
+
+
+def add_personal_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "a copy for one patient",
+        "Printed on the first page only, never in the file name, the PDF metadata or any "
+        "message. Without them the leaflet has blank lines to write on.",
+    )
+    group.add_argument("--patient-name", metavar="NAME", help="printed after 'Prepared for'")
+    group.add_argument("--clinician", metavar="NAME", help="printed after 'By'")
+    group.add_argument("--date", metavar="YYYY-MM-DD", help="the date of the visit")
+    group.add_argument("--note", metavar="TEXT", help="a short note for the notes box")
+
+
+def parse_size(value: str) -> int:
+    """``2MB``, ``500kB``, ``1.5 MB`` or a number of bytes (decimal units)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)[bB]?\s*", value)
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a size such as 2MB or 500kB")
+    factor = {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2).lower()]
+    return int(float(match.group(1)) * factor)
+
+
+def personal_from(args: argparse.Namespace):
+    from .personal import personal_copy
+
+    return personal_copy(args.patient_name, args.clinician, args.date, args.note)
 
 
 def report(error: UserError) -> None:
@@ -77,19 +161,65 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .pdf import Renderer
     from .pipeline import render_file
 
+    personal = personal_from(args)  # checked first: a bad value stops before any work
     brand = load_brand(args.brand)
     renderer = Renderer(brand)
     status = EXIT_OK
     for path in args.files:
         try:
-            written = render_file(path, renderer, args.out)
+            written = render_file(path, renderer, args.out, personal)
         except UserError as error:
             report(error)
             print(f"skipped: {path} (not rendered)", file=sys.stderr)
             status = EXIT_INVALID
             continue
-        print(f"wrote {written.path} ({written.pdf.pages} pages)")
+        kind = ", personal copy: keep it private" if personal else ""
+        print(f"wrote {written.path} ({written.pdf.pages} pages{kind})")
     return status
+
+
+def cmd_email(args: argparse.Namespace) -> int:
+    from . import email_send as mail
+    from .loader import load_brand, load_topic
+    from .pdf import Renderer
+    from .pipeline import render_topic
+    from .publish import DEFAULT_SIZE_BUDGET, output_path
+
+    if args.smtp is None and (args.starttls or args.user):
+        args.parser.error("--starttls and --user go with --smtp")
+    # Check every option before any work, so a mistake costs nothing.
+    personal = personal_from(args)
+    to = mail.check_address(args.to, "--to")
+    sender = mail.check_address(args.sender, "--from") if args.sender else None
+    server = None
+    if args.smtp is not None:
+        host, port = mail.parse_server(args.smtp)
+        password = os.environ.get(mail.PASSWORD_VARIABLE) or None
+        if args.user and password is None:
+            raise InvalidOption(
+                Problem("environment", f"--user is given but {mail.PASSWORD_VARIABLE} is not set.",
+                        f"Set the password in the environment variable {mail.PASSWORD_VARIABLE} "
+                        "(it is never taken from the command line).", field="--user")
+            )
+        server = mail.SmtpServer(host, port, args.starttls, args.user, password)
+    brand = load_brand(args.brand)
+    sender = sender or mail.default_sender(brand)
+    loaded = load_topic(args.file)
+    pdf = render_topic(loaded, Renderer(brand), personal)
+    mail.check_size(len(pdf.data), args.max_size or DEFAULT_SIZE_BUDGET, loaded.id)
+    message = mail.build_message(pdf.data, loaded, brand, to, sender, draft=server is None)
+    attachment = f"{loaded.id}.pdf, {len(pdf.data) / 1000:.0f} kB"
+    if server is None:
+        target = args.eml
+        if target.is_dir():
+            target = output_path(target, loaded.id, ".eml", source=str(args.file))
+        mail.write_eml(message, target)
+        print(f"wrote draft {target} (attachment {attachment}); open it in your mail program "
+              "to check and send it")
+    else:
+        mail.send_smtp(message, server)
+        print(f"sent: {server.where} accepted the message (attachment {attachment})")
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -72,3 +72,14 @@ class InvalidBrand(UserError):
 
 class RenderRefused(UserError):
     """The topic is valid but cannot be turned into a good leaflet (layout or output problem)."""
+
+
+class InvalidOption(UserError):
+    """A command-line value (personal details, an address, a size) cannot be used.
+
+    Its problems name the option and the rule, never the value: the value may be personal.
+    """
+
+
+class EmailFailed(UserError):
+    """The message was not built, written or sent (size budget, SMTP refusal, no connection)."""

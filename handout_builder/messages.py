@@ -18,6 +18,8 @@ REQUIRED_KEYS = frozenset(
         "language_name", "page", "page_of", "handout", "key_points", "filed_under",
         "references", "accessed", "review_line", "not_reviewed", "not_reviewed_banner",
         "copyright", "copyright_no_year", "contact", "phone", "web", "months", "date_format",
+        "prepared_for", "prepared_by", "prepared_on", "notes", "email_subject",
+        "email_greeting", "email_body", "email_questions", "email_closing", "email_no_reply",
     }
 )  # fmt: skip
 

@@ -10,6 +10,9 @@ from pathlib import Path
 from .errors import Problem, RenderRefused
 from .model import ID_PATTERN
 
+#: Largest leaflet, in bytes, that may be sent as an email attachment (``--max-size``).
+DEFAULT_SIZE_BUDGET = 2_000_000
+
 
 def _umask() -> int:
     mask = os.umask(0)

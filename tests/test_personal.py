@@ -1,0 +1,248 @@
+"""A copy for one patient: the details print on the first page and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pdfplumber
+import pikepdf
+import pytest
+
+from handout_builder.cli import main
+from handout_builder.errors import InvalidOption
+from handout_builder.html_render import render_html
+from handout_builder.loader import load_topic
+from handout_builder.personal import PersonalCopy, personal_copy
+
+from .conftest import MINIMAL_TOPIC, SAMPLE
+
+NAME = "Zorblax Quennington"
+CLINICIAN = "Dr. Ilsabet Marrowfield"
+NOTE = "Take one Qwyzzle tablet\nevery morning."
+SECRETS = (NAME, "Zorblax", "Quennington", CLINICIAN, "Marrowfield", "Qwyzzle")
+
+
+def run(*args):
+    return main([str(a) for a in args])
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+# --------------------------------------------------------------------------------------
+# The options
+# --------------------------------------------------------------------------------------
+
+
+def test_no_details_is_none():
+    assert personal_copy() is None
+
+
+def test_details_are_validated_and_cleaned():
+    copy = personal_copy("  Ana  María ", None, "2024-03-01", "line one\nline two")
+    assert copy.patient_name == "Ana María"
+    assert copy.clinician is None
+    assert copy.date.isoformat() == "2024-03-01"
+    assert copy.note == "line one\nline two"
+    assert NAME not in repr(personal_copy(NAME)) and NAME not in str(personal_copy(NAME))
+
+
+@pytest.mark.parametrize(
+    "kwargs, option, words",
+    [
+        ({"date": "14/03/2024"}, "--date", "YYYY-MM-DD"),
+        ({"date": "2024-02-30"}, "--date", "YYYY-MM-DD"),
+        ({"patient_name": "Zorblax\x07Q"}, "--patient-name", "control character"),
+        ({"patient_name": "Zorblax\u202eQ"}, "--patient-name", "control character"),
+        ({"clinician": "Zorblax " * 20}, "--clinician", "at most 80 characters"),
+        ({"patient_name": "   "}, "--patient-name", "empty"),
+        ({"note": "Zorblax " * 100}, "--note", "at most 500 characters"),
+        ({"note": "Zorblax\n" * 12}, "--note", "more than 8 lines"),
+    ],
+    ids=["date-form", "date-unreal", "bell", "bidi", "long-name", "blank", "long-note", "lines"],
+)
+def test_bad_details_are_refused_without_repeating_them(kwargs, option, words):
+    with pytest.raises(InvalidOption) as info:
+        personal_copy(**{"patient_name": NAME, **kwargs})
+    text = str(info.value)
+    assert f"command line: {option}: " in text and words in text and "Fix:" in text
+    for value in [NAME, *kwargs.values()]:
+        assert not value.strip() or value.strip() not in text
+    assert info.value.__context__ is None  # no chained pydantic error (it would quote the value)
+    assert "Zorblax" not in text
+
+
+def test_model_is_closed():
+    with pytest.raises(Exception):
+        PersonalCopy.model_validate({"patient_name": "A", "diagnosis": "B"})
+
+
+# --------------------------------------------------------------------------------------
+# The HTML
+# --------------------------------------------------------------------------------------
+
+
+def test_blank_leaflet_has_write_in_lines(default_brand):
+    html = render_html(load_topic(SAMPLE), default_brand)
+    assert html.count('class="write-in-blank"') == 3
+    assert html.count('class="notes-line"') == 3
+    for label in ("Prepared for:", "By:", "Date:", "Notes"):
+        assert label in html
+    # first page: after the title and category, before the key points
+    order = [html.index(mark) for mark in ('class="category"', 'class="personal"', "key-points")]
+    assert order == sorted(order)
+
+
+def test_values_are_escaped_and_partial_details_leave_blank_lines(default_brand):
+    copy = personal_copy("<b>Zed</b> & Co", date="2024-03-01")
+    html = render_html(load_topic(SAMPLE), default_brand, personal=copy)
+    assert "&lt;b&gt;Zed&lt;/b&gt; &amp; Co" in html and "<b>Zed" not in html
+    assert "March 1, 2024" in html
+    assert html.count('class="write-in-blank"') == 1  # the clinician line stays blank
+    assert html.count('class="notes-line"') == 3
+
+
+def test_spanish_labels(default_brand, write_topic):
+    topic = load_topic(write_topic("language: es\n" + MINIMAL_TOPIC))
+    html = render_html(topic, default_brand, personal=personal_copy(date="2024-03-01", note="x"))
+    for label in ("Preparado para:", "Por:", "Fecha:", "Notas", "1 de marzo de 2024"):
+        assert label in html
+    assert "Prepared for" not in html
+
+
+# --------------------------------------------------------------------------------------
+# The PDF: printed on page 1, nowhere else
+# --------------------------------------------------------------------------------------
+
+
+def _strings(obj, seen: set) -> list[str]:
+    """Every text string reachable from ``obj`` (dictionaries, arrays, names)."""
+    found = []
+    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        key = obj.objgen
+        if key in seen:
+            return found
+        seen.add(key)
+    if isinstance(obj, pikepdf.String):
+        found.append(str(obj))
+    elif isinstance(obj, pikepdf.Name):
+        found.append(str(obj))
+    elif isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+        for key in obj.keys():
+            found.append(key)
+            found += _strings(obj[key], seen)
+    elif isinstance(obj, pikepdf.Array):
+        for item in obj:
+            found += _strings(item, seen)
+    return found
+
+
+def _outline_titles(pdf: pikepdf.Pdf) -> list[str]:
+    titles = []
+    with pdf.open_outline() as outline:
+        stack = list(outline.root)
+        while stack:
+            item = stack.pop()
+            titles.append(item.title)
+            stack.extend(item.children)
+    return titles
+
+
+def test_details_print_on_the_first_page_and_nowhere_else(tmp_path, capsys, caplog):
+    out = tmp_path / "out"
+    with caplog.at_level(logging.DEBUG):  # every logger, every level, while the command runs
+        status = run(
+            "render", SAMPLE, "--out", out, "--patient-name", NAME, "--clinician", CLINICIAN,
+            "--date", "2024-03-14", "--note", NOTE,
+        )
+    assert status == 0
+    captured = capsys.readouterr()
+    logged = [record.getMessage() for record in caplog.records]
+    assert logged  # WeasyPrint does log at DEBUG/INFO: the check below looks at something
+    pdf_path = out / "calcification.pdf"
+
+    # on the page: page 1, and only there
+    with pdfplumber.open(pdf_path) as doc:
+        pages = [flat(page.extract_text()) for page in doc.pages]
+    assert f"Prepared for: {NAME}" in pages[0]
+    assert f"By: {CLINICIAN}" in pages[0]
+    assert "Date: March 14, 2024" in pages[0]
+    assert "Take one Qwyzzle tablet" in pages[0] and "every morning." in pages[0]
+    assert not any("Zorblax" in page for page in pages[1:])
+
+    # the file name and the folder
+    assert [p.name for p in out.iterdir()] == ["calcification.pdf"]
+
+    # the metadata, the bookmarks and every string object of the file
+    with pikepdf.open(pdf_path) as pdf:
+        info = {str(k): str(v) for k, v in pdf.docinfo.items()}
+        assert info["/Title"] == "Calcification" and info["/Author"] == "Riverside Family Clinic"
+        with pdf.open_metadata() as xmp:
+            xmp_text = str(xmp)
+        assert "Calcification" in xmp_text
+        titles = _outline_titles(pdf)
+        assert "Calcification" in titles
+        strings = _strings(pdf.trailer, set())
+        for obj in pdf.objects:
+            strings += _strings(obj, set())
+        assert "Calcification" in strings  # the walk does reach the text strings
+        streams = []
+        for obj in pdf.objects:  # decoded streams: XMP, fonts' ToUnicode maps, page content
+            if isinstance(obj, pikepdf.Stream):
+                try:
+                    streams.append(obj.read_bytes())
+                except pikepdf.PdfError:
+                    streams.append(obj.read_raw_bytes())
+    raw = pdf_path.read_bytes()
+    for secret in SECRETS:
+        assert secret not in " ".join(info.values())
+        assert secret not in xmp_text
+        assert not any(secret in title for title in titles)
+        assert not any(secret in s for s in strings)
+        for encoded in (secret.encode(), secret.encode("utf-16-be"), secret.encode("latin-1")):
+            assert encoded not in raw
+            assert not any(encoded in data for data in streams)
+        # what the command printed and logged
+        assert secret not in captured.out and secret not in captured.err
+        assert not any(secret in message for message in logged)
+    assert "personal copy" in captured.out
+
+
+def test_blank_leaflet_prints_ruled_lines_on_page_one(sample_pdf):
+    with pdfplumber.open(sample_pdf) as doc:
+        page = doc.pages[0]
+        text = flat(page.extract_text())
+        labels = [w for w in page.extract_words() if w["text"] in ("Prepared", "Notes")]
+        top = min(w["top"] for w in labels)
+        key_points = next(w for w in page.extract_words() if w["text"] == "Key")
+        rules = [
+            e for e in page.horizontal_edges
+            if top < e["top"] < key_points["top"] and e["x1"] - e["x0"] > 100
+        ]
+    assert "Prepared for:" in text and "By:" in text and "Date:" in text and "Notes" in text
+    assert len(rules) >= 6  # three write-in lines and three note lines (and the box)
+
+
+def test_error_messages_never_repeat_the_details(tmp_path, capsys, write_topic):
+    out = tmp_path / "out"
+    # an invalid date: refused before any work, the name and the date not repeated
+    assert run("render", SAMPLE, "--out", out, "--patient-name", NAME, "--date", "31.12.2024") == 1
+    err = capsys.readouterr().err
+    assert "--date: This is not a real date" in err
+    assert "Zorblax" not in err and "31.12.2024" not in err
+    assert not out.exists()
+    # an invalid topic with valid details: the topic's problem, not the details
+    bad = write_topic(MINIMAL_TOPIC.replace("title:", "titel:"), "bad.yaml")
+    assert run("render", bad, "--out", out, "--patient-name", NAME, "--note", NOTE) == 1
+    captured = capsys.readouterr()
+    assert "titel" in captured.err
+    assert "Zorblax" not in captured.err + captured.out and "Qwyzzle" not in captured.err
+    # a name given without quotes: argparse's own message does not repeat the stray word
+    with pytest.raises(SystemExit) as info:
+        run("render", SAMPLE, "--out", out, "--patient-name", "Zorblax", "Quennington", "--colour")
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --colour and 1 unrecognized word(s)" in err
+    assert "Quennington" not in err
