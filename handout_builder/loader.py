@@ -458,7 +458,7 @@ def _problem(model: type[BaseModel], err: dict, positions: dict[Path_, Position]
         fix = _PATTERN_FIXES.get(name, f"It must match {ctx.get('pattern')}.")
         if str(loc[0]) == "colours":
             fix = "Write the colour as #rrggbb, e.g. #1d4f7a."
-    elif kind == "string_too_long":
+    elif kind == "string_too_long" or (kind == "too_long" and isinstance(err.get("input"), str)):
         message = f"This is too long (at most {ctx.get('max_length')} characters)."
         fix = "Shorten it."
     elif kind == "too_short":

@@ -206,3 +206,8 @@ def test_brand_with_weak_contrast(brand_copy):
 def test_brand_folder_missing(tmp_path):
     with pytest.raises(InvalidBrand, match="does not exist"):
         load_brand(tmp_path / "nope")
+
+
+def test_too_long_text_counts_characters(write_topic):
+    [p] = problems_of(write_topic(MINIMAL_TOPIC + "short_title: " + "x" * 70 + "\n"))
+    assert p.field == "short_title" and "at most 60 characters" in p.message
