@@ -141,6 +141,7 @@ def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
         "brand": brand.brand,
         "logo_src": brand.brand.logo,  # relative to the brand folder (the document's base URL)
         "t": messages_for(topic.language),
+        "watermark": None,  # the review-state watermark, when a proof is printed anyway
     }
 
 

@@ -18,6 +18,8 @@ REQUIRED_KEYS = frozenset(
         "language_name", "page", "page_of", "handout", "key_points", "filed_under",
         "references", "accessed", "review_line", "not_reviewed", "not_reviewed_banner",
         "copyright", "copyright_no_year", "contact", "phone", "web", "months", "date_format",
+        "version", "watermark_draft", "watermark_overdue", "watermark_not_reviewed",
+        "watermark_withdrawn",
     }
 )  # fmt: skip
 

@@ -6,12 +6,17 @@ The command line, the batch runner and any later server call these plain functio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from .html_render import render_html
+from .library import library_for
 from .loader import LoadedTopic, load_topic
+from .messages import messages_for
 from .pdf import RenderedPdf, Renderer
 from .publish import output_path, write_atomic
+from . import review
+from .review import ReviewStatus, render_permission, review_state
 
 
 @dataclass(frozen=True)
@@ -21,18 +26,44 @@ class Written:
     loaded: LoadedTopic
     path: Path
     pdf: RenderedPdf
+    review: ReviewStatus
 
 
-def render_topic(loaded: LoadedTopic, renderer: Renderer) -> RenderedPdf:
+def check_review(
+    loaded: LoadedTopic, as_of: date | None = None, allow_draft: bool = False
+) -> tuple[ReviewStatus, str | None]:
+    """Stage 2b, the rendering policy: the review status and the watermark to print (or None).
+
+    Raises RenderRefused for a draft, withdrawn, never-reviewed or overdue topic unless
+    ``allow_draft``. ``as_of`` defaults to today.
+    """
+    settings = library_for(loaded.path).settings
+    status = review_state(loaded.topic, as_of or review.today(), settings)
+    key = render_permission(status, str(loaded.path), allow_draft)
+    watermark = messages_for(loaded.topic.language).format(key) if key else None
+    return status, watermark
+
+
+def render_topic(
+    loaded: LoadedTopic, renderer: Renderer, watermark: str | None = None
+) -> RenderedPdf:
     """Stages 3 and 4: HTML from the templates, then the PDF."""
-    html = render_html(loaded, renderer.brand)
+    html = render_html(loaded, renderer.brand, watermark=watermark)
     return renderer.render(html, source_name=str(loaded.path))
 
 
-def render_file(path: Path, renderer: Renderer, out_dir: Path) -> Written:
+def render_file(
+    path: Path,
+    renderer: Renderer,
+    out_dir: Path,
+    *,
+    as_of: date | None = None,
+    allow_draft: bool = False,
+) -> Written:
     """All stages for one topic file; raises a UserError subclass when the input is at fault."""
     loaded = load_topic(path)  # 1-2: load and validate
+    status, watermark = check_review(loaded, as_of, allow_draft)  # 2b: may it be printed?
     target = output_path(out_dir, loaded.id, source=str(path))
-    pdf = render_topic(loaded, renderer)  # 3-4: HTML, PDF
+    pdf = render_topic(loaded, renderer, watermark)  # 3-4: HTML, PDF
     write_atomic(target, pdf.data)  # 5: publish
-    return Written(loaded=loaded, path=target, pdf=pdf)
+    return Written(loaded=loaded, path=target, pdf=pdf, review=status)
