@@ -106,12 +106,27 @@ def library_for(topic_path: Path) -> Library:
     return load_library(settings_path_for(topic_path))
 
 
-@cache
 def load_library(path: Path) -> Library:
-    """Load ``library.yaml`` (defaults when it does not exist) and its jargon lists."""
+    """Load ``library.yaml`` (defaults when it does not exist) and its jargon lists.
+
+    Results are cached while the file is unchanged (same size and modification time).
+    """
+    return _load_library(path, _stamp(path))
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size)
+
+
+@cache
+def _load_library(path: Path, stamp: tuple[int, int] | None) -> Library:
     from . import loader
 
-    if path.is_file():
+    if stamp is not None:
         settings = loader.load_model(LibrarySettings, path, InvalidLibrary)
         source: Path | None = path
     else:
@@ -120,6 +135,13 @@ def load_library(path: Path) -> Library:
     files += [path.parent / name for name in settings.jargon_files]
     jargon: dict[str, list[JargonTerm]] = {}
     for file in files:
-        found = loader.load_model(JargonList, file, InvalidLibrary)
+        found = _load_jargon(file, _stamp(file))
         jargon.setdefault(found.language.split("-")[0].lower(), []).extend(found.terms)
     return Library(settings, source, {k: tuple(v) for k, v in jargon.items()})
+
+
+@cache
+def _load_jargon(path: Path, stamp: tuple[int, int] | None) -> JargonList:
+    from . import loader
+
+    return loader.load_model(JargonList, path, InvalidLibrary)

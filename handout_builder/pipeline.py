@@ -39,7 +39,7 @@ def check_review(
     """
     settings = library_for(loaded.path).settings
     status = review_state(loaded.topic, as_of or review.today(), settings)
-    key = render_permission(status, str(loaded.path), allow_draft)
+    key = render_permission(status, str(loaded.path), allow_draft, loaded.positions)
     watermark = messages_for(loaded.topic.language).format(key) if key else None
     return status, watermark
 

@@ -146,12 +146,18 @@ _REFUSALS = {
 }
 
 
-def render_permission(status: ReviewStatus, source: str, allow_draft: bool = False) -> str | None:
+def render_permission(
+    status: ReviewStatus,
+    source: str,
+    allow_draft: bool = False,
+    positions: dict | None = None,
+) -> str | None:
     """Decide whether a topic may be printed: the watermark key to print, or ``None``.
 
     Raises :class:`RenderRefused` for a draft, withdrawn, never-reviewed or overdue topic
     unless ``allow_draft`` is true; then the leaflet is printed with the returned watermark
-    (a message catalogue key) on every page and in the footer.
+    (a message catalogue key) on every page and in the footer. ``positions`` (the loader's
+    map of field paths to line and column) locates the refusal in the file.
     """
     if status.printable:
         return None
@@ -167,13 +173,16 @@ def render_permission(status: ReviewStatus, source: str, allow_draft: bool = Fal
         "`reviewed`",
         ReviewState.OVERDUE: "Have it reviewed again and update `review: reviewed`",
     }
+    field = "status" if status.state in (ReviewState.DRAFT, ReviewState.WITHDRAWN) else "review"
+    line, column = (positions or {}).get((field,), (None, None))
     raise RenderRefused(
         Problem(
             source,
             message + " It is not printed.",
             fixes[status.state] + "; or print a proof with --allow-draft (every page is then "
             "watermarked).",
-            field="status" if status.state in (ReviewState.DRAFT, ReviewState.WITHDRAWN)
-            else "review",
+            field=field,
+            line=line,
+            column=column,
         )
     )
