@@ -539,7 +539,7 @@ def format_text(reports: list[TopicReport]) -> str:
     for report in reports:
         head = report.file
         if report.review is not None:
-            head += f" ({report.status}, {report.review.description})"
+            head += f" ({report.review.description})"
         out.append(head)
         rows = [("location", "severity", "check", "value", "explanation")]
         for f in report.findings:

@@ -35,12 +35,12 @@ class ReviewState(str, enum.Enum):
     WITHDRAWN = "withdrawn"
 
 
-#: How each state reads in a sentence.
+#: How each state reads in a sentence ({date} is the next review date).
 DESCRIPTIONS = {
-    ReviewState.CURRENT: "review current",
-    ReviewState.DUE_SOON: "review due soon",
-    ReviewState.OVERDUE: "review overdue",
-    ReviewState.NEVER_REVIEWED: "never medically reviewed",
+    ReviewState.CURRENT: "review current, next review {date}",
+    ReviewState.DUE_SOON: "review due soon, on {date}",
+    ReviewState.OVERDUE: "review overdue since {date}",
+    ReviewState.NEVER_REVIEWED: "approved but never medically reviewed",
     ReviewState.DRAFT: "draft",
     ReviewState.WITHDRAWN: "withdrawn",
 }
@@ -76,10 +76,8 @@ class ReviewStatus:
 
     @property
     def description(self) -> str:
-        text = DESCRIPTIONS[self.state]
-        if self.next_review is not None:
-            text += f" (next review {self.next_review.isoformat()})"
-        return text
+        when = self.next_review.isoformat() if self.next_review else ""
+        return DESCRIPTIONS[self.state].format(date=when)
 
     def as_dict(self) -> dict:
         """Plain data for JSON, the manifest and the catalogue."""
