@@ -342,3 +342,18 @@ def test_spanish_topic_uses_a_spanish_formula(write_topic):
     assert report.reading["whole"]["fernandez_huerta"] is not None
     assert report.reading["whole"]["flesch_kincaid_grade"] is None
     assert not any(f.code == "jargon" for f in report.findings)  # the starter list is English
+
+
+def test_every_finding_code_is_documented():
+    import re
+
+    from handout_builder import checks
+    from handout_builder.paths import PROJECT_ROOT
+
+    source = (PROJECT_ROOT / "handout_builder" / "checks.py").read_text(encoding="utf-8")
+    found = set(re.findall(r'"((?:review|reference|reading|sentence|pemat)\.[a-z-]+|jargon)"', source))
+    doc = (PROJECT_ROOT / "docs" / "checks.md").read_text(encoding="utf-8")
+    assert len(found) >= 20
+    for code in found | {"schema", "library"}:
+        assert f"| `{code}` |" in doc, code
+    assert f'"version": {checks.JSON_FORMAT_VERSION}' in doc
