@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from .errors import UserError
-from .library import Library, library_for, topic_files
+from .library import SETTINGS_FILE_NAME, Library, library_for, load_library, topic_files
 from .loader import LoadedTopic, _position_of, load_topic
 from .readability import (
     Sentence,
@@ -454,7 +454,16 @@ def check_loaded(loaded: LoadedTopic, as_of: date, library: Library) -> TopicRep
 
 
 def check_file(path: Path, as_of: date) -> TopicReport:
-    """Load one topic and check it; a file that does not load reports its schema errors."""
+    """Load one topic and check it; a file that does not load reports its schema errors.
+
+    A ``library.yaml`` named on its own is validated as library settings.
+    """
+    if path.name == SETTINGS_FILE_NAME:
+        try:
+            load_library(path.resolve())
+        except UserError as error:
+            return TopicReport(file=str(path), findings=_from_problems(error, "library"))
+        return TopicReport(file=str(path))
     try:
         library = library_for(path)
     except UserError as error:
@@ -477,16 +486,21 @@ def _ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.line or 0, f.column or 0, SEVERITIES.index(f.severity)))
 
 
-def expand(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; folders become their topic files."""
-    out: list[Path] = []
-    for path in paths:
-        out += topic_files(path) if path.is_dir() else [path]
-    return out
-
-
 def check_paths(paths: Iterable[Path], as_of: date) -> list[TopicReport]:
-    return [check_file(path, as_of) for path in expand(paths)]
+    """Check files as given, and every topic file of each folder (an empty folder is an
+    error: a CI job that checks nothing must not pass)."""
+    reports = []
+    for path in paths:
+        if not path.is_dir():
+            reports.append(check_file(path, as_of))
+            continue
+        files = topic_files(path)
+        if not files:
+            reports.append(TopicReport(file=str(path), findings=[Finding(
+                "error", "no-topics", str(path), "This folder holds no topic files (*.yaml).",
+                "Name the folder that holds the topics, or topic files.")]))
+        reports += [check_file(file, as_of) for file in files]
+    return reports
 
 
 def exit_status(reports: list[TopicReport], strict: bool = False) -> int:

@@ -354,6 +354,19 @@ def test_every_finding_code_is_documented():
     found = set(re.findall(r'"((?:review|reference|reading|sentence|pemat)\.[a-z-]+|jargon)"', source))
     doc = (PROJECT_ROOT / "docs" / "checks.md").read_text(encoding="utf-8")
     assert len(found) >= 20
-    for code in found | {"schema", "library"}:
+    for code in found | {"schema", "library", "no-topics"}:
         assert f"| `{code}` |" in doc, code
     assert f'"version": {checks.JSON_FORMAT_VERSION}' in doc
+
+
+def test_empty_folder_fails(tmp_path, capsys):
+    assert run("check", tmp_path, "--as-of", AS_OF) == 1
+    assert "holds no topic files" in capsys.readouterr().out
+
+
+def test_library_file_named_alone_is_checked_as_settings(write_topic, capsys):
+    good = write_topic("reading_grade_target: 6\n", "library.yaml")
+    assert run("check", good, "--as-of", AS_OF) == 0
+    bad = write_topic("reading_grade_targt: 6\n", "sub/library.yaml")
+    assert run("check", bad, "--as-of", AS_OF) == 1
+    assert "Did you mean `reading_grade_target`?" in capsys.readouterr().out
