@@ -96,7 +96,8 @@ def sample_pdf(tmp_path_factory, renderer) -> Path:
     from handout_builder.pipeline import render_file
 
     out = tmp_path_factory.mktemp("sample")
-    return render_file(SAMPLE, renderer, out).path
+    # a session fixture is set up before fixed_today applies: give the date explicitly
+    return render_file(SAMPLE, renderer, out, as_of=TEST_TODAY).path
 
 
 @pytest.fixture
