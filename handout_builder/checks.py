@@ -25,9 +25,7 @@ from .readability import (
     level,
     sentence_difficulty,
     sentences_of,
-    split_sentences,
     supported,
-    TextUnit,
     words,
 )
 from .review import ReviewState, ReviewStatus, add_months, review_state
@@ -292,8 +290,8 @@ def reading_findings(loaded: LoadedTopic, library: Library, loc: Locator
     sections = []
     for i, section in enumerate(topic.sections):
         sentences = sentences_of(section.body)
-        sections.append(judge(("sections", i, "body"), f"Section {i + 1} ({section.heading})",
-                              sentences))
+        measured = judge(("sections", i, "body"), f"Section {i + 1} ({section.heading})", sentences)
+        sections.append({"field": f"sections.{i + 1}.body", "heading": section.heading, **measured})
     blocks = prose_blocks(loaded)
     everything = [s for b in blocks for s in b.sentences]
     whole = judge((), "The whole leaflet", everything)
@@ -350,7 +348,7 @@ def sentence_findings(loaded: LoadedTopic, library: Library, loc: Locator) -> li
     return found
 
 
-def _explained(term: str, plain: str, text: str, match: re.Match) -> bool:
+def _explained(plain: str, text: str, match: re.Match) -> bool:
     before = text[: match.start()].rstrip()
     after = text[match.end():].lstrip()
     if before.endswith("(") or after.startswith("("):
@@ -372,7 +370,7 @@ def jargon_findings(loaded: LoadedTopic, library: Library, loc: Locator) -> list
         for path, sentence in sentences:
             for match in pattern.finditer(sentence.text):
                 first = first or (path, sentence, match)
-                if _explained(entry.term, entry.plain, sentence.text, match):
+                if _explained(entry.plain, sentence.text, match):
                     explained = True
         if first and not explained:
             path, sentence, match = first

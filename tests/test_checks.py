@@ -327,6 +327,8 @@ def test_json_output_shape(write_topic, capsys):
         "next_review": "2027-10-01", "days_left": 310, "printable": True,
     }
     assert set(first["reading"]) == {"language", "whole", "sections"}
+    assert first["reading"]["sections"][0]["field"] == "sections.1.body"
+    assert first["reading"]["sections"][0]["heading"] == "Why does blood pressure matter?"
     assert set(first["reading"]["whole"]) == {
         "words", "sentences", "flesch_kincaid_grade", "smog", "fernandez_huerta"}
     assert set(first["findings"][0]) == {
