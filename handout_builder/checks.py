@@ -481,7 +481,8 @@ def _from_problems(error: UserError, code: str) -> list[Finding]:
 
 
 def _ordered(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (f.line or 0, f.column or 0, SEVERITIES.index(f.severity)))
+    """Errors first, then warnings, then notes; each in file order."""
+    return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.line or 0, f.column or 0))
 
 
 def check_paths(paths: Iterable[Path], as_of: date) -> list[TopicReport]:
