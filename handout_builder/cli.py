@@ -12,6 +12,7 @@ import re
 import sys
 import traceback
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from .errors import EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, InvalidOption, Problem, UserError
@@ -21,8 +22,9 @@ DESCRIPTION = """\
 Turn reviewed patient-education topics (YAML) into branded, print-ready PDF leaflets.
 
 exit status:
-  0  every PDF was written
-  1  some input was invalid or could not be rendered (the valid ones were still written)
+  0  every PDF was written (check: no errors)
+  1  some input was invalid, not reviewed, or could not be rendered (the valid ones were
+     still written; check: errors found, or warnings with --strict)
   2  wrong usage (unknown option, missing argument)
   3  internal error: a bug in make_handout (the traceback is printed; please report it)
 
@@ -57,6 +59,13 @@ def resolve_brand_dir(value: str) -> Path:
     return path
 
 
+def iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date written as YYYY-MM-DD: {value!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="make-handout",
@@ -81,6 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="brand folder, or the name of one under styles/ (default: styles/default)",
     )
     add_personal_options(render)
+    render.add_argument(
+        "--allow-draft", action="store_true",
+        help="also print draft, withdrawn, never-reviewed and overdue topics, with a "
+        "watermark on every page (for proofs)",
+    )
+    render.add_argument(
+        "--as-of", type=iso_date, default=None, metavar="DATE",
+        help="judge review dates as of DATE (YYYY-MM-DD; default: today)",
+    )
     render.set_defaults(handler=cmd_render)
 
     email = commands.add_parser(
@@ -121,6 +139,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest attachment, e.g. 2MB or 500kB (default: 2MB)",
     )
     email.set_defaults(handler=cmd_email, parser=email)
+
+    check = commands.add_parser(
+        "check",
+        help="check topics: schema, review dates, references, reading level, jargon",
+        description="Check each topic (default: every topic in handouts/) and report errors, "
+        "warnings and facts, each with file:line:column. Exit 0 when there are no errors, "
+        "1 when there are (or warnings, with --strict). docs/checks.md lists every check.",
+    )
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       help="topic files or folders (default: handouts/)")
+    check.add_argument("--as-of", type=iso_date, default=None, metavar="DATE",
+                       help="judge review dates as of DATE (YYYY-MM-DD; default: today)")
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text: a table for people (default); json: for CI (docs/checks.md)")
+    check.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    check.set_defaults(handler=cmd_check)
+
+    schema = commands.add_parser(
+        "schema",
+        help="print the JSON Schema of the topic format (for editors)",
+        description="Print the JSON Schema of the topic format (or of library.yaml) generated "
+        "from the model. A copy is kept in handouts/ for editors; see docs/topic-format.md.",
+    )
+    schema.add_argument("which", nargs="?", choices=("topic", "library"), default="topic",
+                        help="topic (default) or library (library.yaml settings)")
+    schema.set_defaults(handler=cmd_schema)
     return parser
 
 
@@ -167,14 +211,18 @@ def cmd_render(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.files:
         try:
-            written = render_file(path, renderer, args.out, personal)
+            written = render_file(
+                path, renderer, args.out, as_of=args.as_of, allow_draft=args.allow_draft,
+                personal=personal,
+            )
         except UserError as error:
             report(error)
             print(f"skipped: {path} (not rendered)", file=sys.stderr)
             status = EXIT_INVALID
             continue
-        kind = ", personal copy: keep it private" if personal else ""
-        print(f"wrote {written.path} ({written.pdf.pages} pages{kind})")
+        note = "" if written.review.printable else f", {written.review.description}, watermarked"
+        note += ", personal copy: keep it private" if personal else ""
+        print(f"wrote {written.path} ({written.pdf.pages} pages{note})")
     return status
 
 
@@ -182,7 +230,7 @@ def cmd_email(args: argparse.Namespace) -> int:
     from . import email_send as mail
     from .loader import load_brand, load_topic
     from .pdf import Renderer
-    from .pipeline import render_topic
+    from .pipeline import check_review, render_topic
     from .publish import DEFAULT_SIZE_BUDGET, output_path
 
     if args.smtp is None and (args.starttls or args.user):
@@ -205,7 +253,8 @@ def cmd_email(args: argparse.Namespace) -> int:
     brand = load_brand(args.brand)
     sender = sender or mail.default_sender(brand)
     loaded = load_topic(args.file)
-    pdf = render_topic(loaded, Renderer(brand), personal)
+    check_review(loaded)  # only approved, current leaflets go to patients (no --allow-draft)
+    pdf = render_topic(loaded, Renderer(brand), personal=personal)
     mail.check_size(len(pdf.data), args.max_size or DEFAULT_SIZE_BUDGET, loaded.id)
     message = mail.build_message(pdf.data, loaded, brand, to, sender, draft=server is None)
     attachment = f"{loaded.id}.pdf, {len(pdf.data) / 1000:.0f} kB"
@@ -219,6 +268,31 @@ def cmd_email(args: argparse.Namespace) -> int:
     else:
         mail.send_smtp(message, server)
         print(f"sent: {server.where} accepted the message (attachment {attachment})")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .checks import check_paths, exit_status, format_json, format_text
+    from .paths import HANDOUTS_DIR
+    from .review import today
+
+    as_of = args.as_of or today()
+    default = HANDOUTS_DIR
+    if default.is_relative_to(Path.cwd()):
+        default = default.relative_to(Path.cwd())
+    reports = check_paths(args.paths or [default], as_of)
+    status = exit_status(reports, strict=args.strict)
+    if args.format == "json":
+        print(format_json(reports, as_of, strict=args.strict, exit_status=status))
+    else:
+        print(format_text(reports), end="")
+    return status
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import schema_text
+
+    print(schema_text(args.which), end="")
     return EXIT_OK
 
 

@@ -142,6 +142,7 @@ def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
         "logo_src": brand.brand.logo,  # relative to the brand folder (the document's base URL)
         "t": messages_for(topic.language),
         "personal": None,  # a PersonalCopy for one patient's copy (render_html(..., personal=))
+        "watermark": None,  # the review-state watermark, when a proof is printed anyway
     }
 
 

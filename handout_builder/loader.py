@@ -13,7 +13,7 @@ import re
 import types
 import typing
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,8 @@ class LoadedTopic:
     path: Path
     source: bytes
     topic: Topic
+    #: Line and column (1-based) of every key and list item, by path: ``("sections", 0, "body")``.
+    positions: dict[Path_, Position] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -91,7 +93,15 @@ def load_topic(path: Path | str) -> LoadedTopic:
             )
         )
     topic = _validate(Topic, data, positions, shown, problems, InvalidTopic)
-    return LoadedTopic(path=path, source=source, topic=topic)
+    return LoadedTopic(path=path, source=source, topic=topic, positions=positions)
+
+
+def load_model(model: type[BaseModel], path: Path, error: type[UserError]) -> Any:
+    """Read, parse and validate any YAML settings file against ``model`` (safely, located)."""
+    shown = str(path)
+    source = _read_bytes(path, shown, error)
+    data, positions, problems = _parse(source, shown, error)
+    return _validate(model, data, positions, shown, problems, error)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ REQUIRED_KEYS = frozenset(
         "copyright", "copyright_no_year", "contact", "phone", "web", "months", "date_format",
         "prepared_for", "prepared_by", "prepared_on", "notes", "email_subject",
         "email_greeting", "email_body", "email_questions", "email_closing", "email_no_reply",
+        "version", "watermark_draft", "watermark_overdue", "watermark_not_reviewed",
+        "watermark_withdrawn",
     }
 )  # fmt: skip
 

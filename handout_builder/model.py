@@ -130,6 +130,16 @@ class Review(Closed):
     reviewed: IsoDate | None = Field(
         default=None, description="Date of the last review, YYYY-MM-DD.", examples=["2024-03-01"]
     )
+    interval_months: int | None = Field(
+        default=None,
+        ge=1,
+        le=60,
+        description=(
+            "Months between reviews; the next review is due this long after `reviewed`. "
+            "Defaults to the library setting (handouts/library.yaml), 12 unless configured."
+        ),
+        examples=[12],
+    )
 
     @property
     def is_reviewed(self) -> bool:
@@ -193,6 +203,21 @@ class Topic(Closed):
     )
     references: list[Reference] = Field(
         default_factory=list, description="The sources the content is based on."
+    )
+    status: Literal["draft", "approved", "withdrawn"] = Field(
+        default="draft",
+        description=(
+            "Editorial status. Only approved topics with a current review are printed; "
+            "draft and withdrawn ones only with --allow-draft, and then with a watermark."
+        ),
+        examples=["approved"],
+    )
+    version: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-]*$",
+        max_length=20,
+        description="Content version, printed beside the handout id in the footer.",
+        examples=["2.1"],
     )
     review: Review | None = Field(
         default=None,

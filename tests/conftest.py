@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import textwrap
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from handout_builder.loader import load_brand
 from handout_builder.paths import HANDOUTS_DIR, STYLES_DIR
 
 SAMPLE = HANDOUTS_DIR / "calcification.yaml"
+#: "Today" for every test: review states never depend on the real date.
+TEST_TODAY = date(2026, 11, 25)
 
 MINIMAL_TOPIC = """\
 title: Test topic
@@ -23,9 +26,11 @@ sections:
 review:
   reviewer: Dr Test
   reviewed: 2024-01-02
+  interval_months: 60
 copyright:
   holder: Test Clinic
   year: 2024
+status: approved
 """
 
 
@@ -47,6 +52,15 @@ def no_weasyprint_warnings():
     logger.removeHandler(handler)
     messages = [r.getMessage() for r in handler.records]
     assert not messages, f"WeasyPrint logged: {messages}"
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    """Commands that default to today's date see TEST_TODAY instead."""
+    import handout_builder.review
+
+    monkeypatch.setattr(handout_builder.review, "today", lambda: TEST_TODAY)
+    return TEST_TODAY
 
 
 @pytest.fixture
@@ -82,7 +96,8 @@ def sample_pdf(tmp_path_factory, renderer) -> Path:
     from handout_builder.pipeline import render_file
 
     out = tmp_path_factory.mktemp("sample")
-    return render_file(SAMPLE, renderer, out).path
+    # a session fixture is set up before fixed_today applies: give the date explicitly
+    return render_file(SAMPLE, renderer, out, as_of=TEST_TODAY).path
 
 
 @pytest.fixture

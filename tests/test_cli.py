@@ -133,7 +133,8 @@ def test_entry_point_help_is_fast_and_complete(tmp_path):
 
 def test_entry_point_renders(tmp_path):
     result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "make_handout.py"), "render", str(SAMPLE), "--out", str(tmp_path)],
+        [sys.executable, str(PROJECT_ROOT / "make_handout.py"), "render", str(SAMPLE), "--out", str(tmp_path),
+         "--as-of", "2026-11-25"],
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr

@@ -45,7 +45,7 @@ def attachments(msg):
 @pytest.fixture(scope="module")
 def personal_pdf(renderer) -> bytes:
     """The sample rendered for one patient, once for this module."""
-    return render_topic(load_topic(SAMPLE), renderer, personal_copy(NAME)).data
+    return render_topic(load_topic(SAMPLE), renderer, personal=personal_copy(NAME)).data
 
 
 @pytest.fixture(scope="module")
@@ -398,3 +398,12 @@ def test_cli_bad_server_and_address_exit_1(capsys):
     err = capsys.readouterr().err
     assert "--smtp: 'localhost' is not a mail server written as HOST:PORT." in err
     assert not Path("x.eml").exists()
+
+
+def test_cli_never_emails_a_draft_or_overdue_leaflet(tmp_path, write_topic, capsys):
+    draft = write_topic(MINIMAL_TOPIC.replace("status: approved", "status: draft"), "d.yaml")
+    assert "status: draft" in draft.read_text()
+    target = tmp_path / "x.eml"
+    assert run("email", draft, "--to", TO, "--eml", target) == 1
+    assert "draft" in capsys.readouterr().err.lower()
+    assert not target.exists()

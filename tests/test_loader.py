@@ -61,7 +61,7 @@ def test_missing_field_in_a_list_item_points_at_the_item(write_topic):
 def test_unknown_field_suggests_the_right_one(write_topic):
     path = write_topic(MINIMAL_TOPIC + "catgory: Typo\n")
     [p] = problems_of(path)
-    assert p.field == "catgory" and p.line == 12 and p.column == 1
+    assert p.field == "catgory" and p.line == 14 and p.column == 1
     assert "`category`" in p.fix
 
 
@@ -95,7 +95,7 @@ def test_duplicate_key(write_topic):
     path = write_topic(MINIMAL_TOPIC + "title: Again\n")
     [p] = problems_of(path)
     assert p.field == "title" and "twice" in p.message and "line 1" in p.message
-    assert p.line == 12
+    assert p.line == 14
 
 
 def test_empty_file(write_topic):
@@ -111,7 +111,7 @@ def test_only_comments(write_topic):
 def test_not_utf8(write_topic):
     path = write_topic(MINIMAL_TOPIC.encode() + b"# caf\xe9\n")
     [p] = problems_of(path)
-    assert "UTF-8" in p.message and p.line == 12 and p.column == 6
+    assert "UTF-8" in p.message and p.line == 14 and p.column == 6
 
 
 def test_control_characters_all_reported(write_topic):
@@ -175,7 +175,7 @@ def test_several_documents_refused(write_topic):
 
 def test_unsupported_language(write_topic):
     [p] = problems_of(write_topic(MINIMAL_TOPIC + "language: fr\n"))
-    assert p.field == "language" and "en" in p.fix and p.line == 12
+    assert p.field == "language" and "en" in p.fix and p.line == 14
 
 
 def test_missing_file(tmp_path):

@@ -119,8 +119,8 @@ def test_second_brand_on_a4(tmp_path):
 
 
 def test_unreviewed_leaflet_says_so(write_topic, renderer, tmp_path):
-    text = MINIMAL_TOPIC.split("review:")[0] + "copyright:\n  holder: X\n"
-    written = render_file(write_topic(text), renderer, tmp_path / "out")
+    text = MINIMAL_TOPIC.split("review:")[0] + "copyright:\n  holder: X\nstatus: approved\n"
+    written = render_file(write_topic(text), renderer, tmp_path / "out", allow_draft=True)
     pdf_text = flat(text_of(written.path))
     assert "This information has not yet been medically reviewed." in pdf_text
     assert "Not yet medically reviewed" in pdf_text
