@@ -10,6 +10,12 @@ once), so a batch stays fast and its memory flat. Rendering is strict and sandbo
   folder: no network, nothing else on disk; any other request stops the render;
 * any warning or error that WeasyPrint logs fails the render instead of leaving a silently
   broken leaflet.
+
+:class:`~handout_builder.options.RenderOptions` choose the variant: large print (one more
+stylesheet, ``styles/large-print.css``), archival (PDF/A-3u, still tagged, with the topic's
+YAML embedded as its source) and the size budget (images are reduced step by step before the
+render gives up). :mod:`handout_builder.pdf_finish` completes the tagging WeasyPrint leaves
+unfinished (running header and footer as artifacts, printable links, PDF/A details).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,11 +34,26 @@ from urllib.parse import unquote, urlsplit
 
 from .errors import Problem, RenderRefused
 from .loader import LoadedBrand
+from .options import RenderOptions, format_size
 from .paths import FONTS_DIR, STYLES_DIR
 
 BASE_STYLESHEET = STYLES_DIR / "leaflet.css"
+LARGE_PRINT_STYLESHEET = STYLES_DIR / "large-print.css"
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
 PDF_VARIANT = "pdf/ua-1"
+#: Archival copies: PDF/A-3u (Unicode text, associated files allowed), tagged as PDF/UA-1 too.
+ARCHIVAL_VARIANT = "pdf/a-3u"
+#: What is tried, in order, while a PDF is over its size budget: WeasyPrint's image options
+#: (largest resolution kept, JPEG quality). The first step is the untouched leaflet.
+IMAGE_REDUCTIONS: tuple[dict[str, Any], ...] = (
+    {},
+    {"dpi": 300, "jpeg_quality": 85},
+    {"dpi": 150, "jpeg_quality": 75},
+    {"dpi": 96, "jpeg_quality": 60},
+)
+#: The embedded source's dates are removed again by pdf_finish (same input, same bytes);
+#: WeasyPrint needs some value, and would otherwise take the current time.
+_NO_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 @cache
@@ -47,6 +69,14 @@ def _weasyprint() -> Any:
 class RenderedPdf:
     data: bytes
     pages: int
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """The topic file a leaflet is made from; archival copies embed it."""
+
+    name: str
+    data: bytes
 
 
 class _Refused(Exception):
@@ -116,11 +146,19 @@ def brand_stylesheet(brand: LoadedBrand) -> str:
 class Renderer:
     """Everything expensive, built once for a brand and a set of stylesheet variants."""
 
-    def __init__(self, brand: LoadedBrand, variants: tuple[Path, ...] = ()):
+    def __init__(
+        self,
+        brand: LoadedBrand,
+        variants: tuple[Path, ...] = (),
+        options: RenderOptions = RenderOptions(),
+    ):
         wp = _weasyprint()
         from weasyprint.text.fonts import FontConfiguration
 
         self.brand = brand
+        self.options = options
+        if options.large_print:
+            variants = (*variants, LARGE_PRINT_STYLESHEET)
         self.font_config = FontConfiguration()
         self.fetcher = _fetcher_class()((STYLES_DIR, brand.dir))
         sources: list[dict[str, Any]] = [
@@ -141,17 +179,67 @@ class Renderer:
                 [Problem(str(brand.dir), f"Stylesheet problem: {m}") for m in logs.messages]
             )
 
-    def render(self, html: str, source_name: str, **options: Any) -> RenderedPdf:
-        """Lay out ``html`` and return the PDF. ``source_name`` is used in error messages."""
+    def render(self, html: str, source_name: str, source: SourceFile | None = None) -> RenderedPdf:
+        """Lay out ``html`` and return the PDF, within the size budget.
+
+        ``source_name`` is used in error messages; ``source`` is embedded in archival copies.
+        While the PDF is over budget, it is rendered again with images reduced
+        (:data:`IMAGE_REDUCTIONS`); when even the last step is too large, the render is
+        refused with the sizes and what to do.
+        """
+        budget = self.options.max_bytes
+        for images in IMAGE_REDUCTIONS:
+            pdf = self._render_once(html, source_name, source, images)
+            if len(pdf.data) <= budget:
+                return pdf
+        last = IMAGE_REDUCTIONS[-1]
+        raise RenderRefused(
+            Problem(
+                source_name,
+                f"The leaflet is {format_size(len(pdf.data))}, over the size budget of "
+                f"{format_size(budget)}, even with images reduced to {last['dpi']} dpi "
+                f"(JPEG quality {last['jpeg_quality']}).",
+                "Use a smaller logo (an SVG, or a PNG a few hundred pixels wide) in the brand "
+                "folder, or raise the budget with --max-size.",
+            )
+        )
+
+    def _render_once(
+        self, html: str, source_name: str, source: SourceFile | None, images: dict[str, Any]
+    ) -> RenderedPdf:
         wp = _weasyprint()
+        from .pdf_finish import finish
+
         self.fetcher.refused.clear()
-        options = {"pdf_variant": PDF_VARIANT, "pdf_tags": True, **options}
+        archival = self.options.archival
+        options: dict[str, Any] = {
+            "pdf_variant": ARCHIVAL_VARIANT if archival else PDF_VARIANT,
+            "pdf_tags": True,
+            **images,
+        }
+        write_options: dict[str, Any] = {}
+        if archival and source is not None:
+            write_options["attachments"] = [
+                wp.Attachment(
+                    string=source.data,
+                    name=source.name,
+                    description="The topic file (YAML) this leaflet was made from",
+                    relationship="Source",
+                    created=_NO_DATE,
+                    modified=_NO_DATE,
+                    url_fetcher=self.fetcher,
+                )
+            ]
         with strict_weasyprint_logs() as logs:
             try:
                 document = wp.HTML(
                     string=html, base_url=str(self.brand.dir) + "/", url_fetcher=self.fetcher
                 ).render(font_config=self.font_config, stylesheets=self.stylesheets, **options)
-                data = document.write_pdf(**options)
+                data = document.write_pdf(
+                    finisher=lambda _document, pdf: finish(pdf, archival=archival),
+                    **options,
+                    **write_options,
+                )
             except wp.urls.FatalURLFetchingError:
                 data = None
         if self.fetcher.refused:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .html_render import render_html
 from .loader import LoadedTopic, load_topic
-from .pdf import RenderedPdf, Renderer
+from .pdf import RenderedPdf, Renderer, SourceFile
 from .publish import output_path, write_atomic
 
 
@@ -26,13 +26,16 @@ class Written:
 def render_topic(loaded: LoadedTopic, renderer: Renderer) -> RenderedPdf:
     """Stages 3 and 4: HTML from the templates, then the PDF."""
     html = render_html(loaded, renderer.brand)
-    return renderer.render(html, source_name=str(loaded.path))
+    source = SourceFile(name=loaded.path.name, data=loaded.source)
+    return renderer.render(html, source_name=str(loaded.path), source=source)
 
 
 def render_file(path: Path, renderer: Renderer, out_dir: Path) -> Written:
     """All stages for one topic file; raises a UserError subclass when the input is at fault."""
     loaded = load_topic(path)  # 1-2: load and validate
-    target = output_path(out_dir, loaded.id, source=str(path))
+    target = output_path(
+        out_dir, loaded.id, suffix=renderer.options.file_suffix, source=str(path)
+    )
     pdf = render_topic(loaded, renderer)  # 3-4: HTML, PDF
     write_atomic(target, pdf.data)  # 5: publish
     return Written(loaded=loaded, path=target, pdf=pdf)
