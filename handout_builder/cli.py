@@ -63,8 +63,48 @@ def build_parser() -> argparse.ArgumentParser:
         "--brand", type=resolve_brand_dir, default=DEFAULT_BRAND_DIR, metavar="DIR",
         help="brand folder, or the name of one under styles/ (default: styles/default)",
     )
+    add_render_options(render)
     render.set_defaults(handler=cmd_render)
     return parser
+
+
+def _size(text: str) -> int:
+    from .options import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_render_options(parser: argparse.ArgumentParser) -> None:
+    """``--large-print``, ``--archival`` and ``--max-size``: shared by ``render`` and ``build``."""
+    parser.add_argument(
+        "--large-print", action="store_true",
+        help="large print: every piece of text 18 pt or larger, re-flowed on more pages "
+        "(writes <id>.large-print.pdf)",
+    )
+    parser.add_argument(
+        "--archival", action="store_true",
+        help="archival copy: PDF/A-3u, still tagged, with the topic's YAML embedded "
+        "(writes <id>.archival.pdf)",
+    )
+    parser.add_argument(
+        "--max-size", type=_size, default=None, metavar="SIZE",
+        help="largest PDF allowed, e.g. 2MB, 500KB (default: 2MB); images are reduced "
+        "before a leaflet is refused",
+    )
+
+
+def render_options(args: argparse.Namespace):
+    """The :class:`~handout_builder.options.RenderOptions` chosen on the command line."""
+    from .options import DEFAULT_MAX_BYTES, RenderOptions
+
+    return RenderOptions(
+        large_print=args.large_print,
+        archival=args.archival,
+        max_bytes=args.max_size or DEFAULT_MAX_BYTES,
+    )
 
 
 def report(error: UserError) -> None:
@@ -78,7 +118,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .pipeline import render_file
 
     brand = load_brand(args.brand)
-    renderer = Renderer(brand)
+    renderer = Renderer(brand, options=render_options(args))
     status = EXIT_OK
     for path in args.files:
         try:

@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -51,8 +51,8 @@ IMAGE_REDUCTIONS: tuple[dict[str, Any], ...] = (
     {"dpi": 150, "jpeg_quality": 75},
     {"dpi": 96, "jpeg_quality": 60},
 )
-#: The embedded source's dates are removed again by pdf_finish (same input, same bytes);
-#: WeasyPrint needs some value, and would otherwise take the current time.
+#: WeasyPrint would date the embedded source with the current time; pdf_finish replaces
+#: this placeholder with the review date (same input, same bytes).
 _NO_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
@@ -77,6 +77,8 @@ class SourceFile:
 
     name: str
     data: bytes
+    #: The date its content was last approved (the medical review), if any.
+    reviewed: date | None = None
 
 
 class _Refused(Exception):
@@ -188,10 +190,14 @@ class Renderer:
         refused with the sizes and what to do.
         """
         budget = self.options.max_bytes
+        sizes: list[int] = []
         for images in IMAGE_REDUCTIONS:
             pdf = self._render_once(html, source_name, source, images)
             if len(pdf.data) <= budget:
                 return pdf
+            if sizes and len(pdf.data) == sizes[-1]:
+                break  # nothing left to reduce (no raster images)
+            sizes.append(len(pdf.data))
         last = IMAGE_REDUCTIONS[-1]
         raise RenderRefused(
             Problem(
@@ -236,7 +242,9 @@ class Renderer:
                     string=html, base_url=str(self.brand.dir) + "/", url_fetcher=self.fetcher
                 ).render(font_config=self.font_config, stylesheets=self.stylesheets, **options)
                 data = document.write_pdf(
-                    finisher=lambda _document, pdf: finish(pdf, archival=archival),
+                    finisher=lambda _document, pdf: finish(
+                        pdf, archival=archival, source_date=source and source.reviewed
+                    ),
                     **options,
                     **write_options,
                 )

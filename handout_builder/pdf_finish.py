@@ -13,12 +13,14 @@ changes are small, named and deterministic:
 * **Link annotations print** (the Print flag, bit 3), as PDF/UA-1 7.18.1 and PDF/A ask.
 * **Archival copies** (PDF/A-3) also get: the PDF/UA identification in the XMP metadata
   beside the PDF/A one (with the PDF/A extension schema that declares it), the embedded
-  source with a fixed MIME type and without creation/modification dates (so the same input
-  gives the same bytes), and no duplicate entries in the catalogue's ``/AF`` array.
+  source with a fixed MIME type and, as its modification date, the date of the topic's
+  medical review (no date at all for an unreviewed topic; never the time of the render, so
+  the same input gives the same bytes), and no duplicate entries in the catalogue's ``/AF``.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from xml.etree import ElementTree
 
@@ -47,13 +49,13 @@ _PDFUA_EXTENSION = """\
 """
 
 
-def finish(pdf: Any, *, archival: bool) -> None:
+def finish(pdf: Any, *, archival: bool, source_date: date | None = None) -> None:
     """Apply every finishing step to ``pdf`` (a ``pydyf.PDF`` not yet written)."""
     margin_content_to_artifacts(pdf)
     annotations_print(pdf)
     if archival:
         declare_pdfua_in_xmp(pdf)
-        fix_embedded_files(pdf)
+        fix_embedded_files(pdf, source_date)
 
 
 # --------------------------------------------------------------------------------------
@@ -167,15 +169,17 @@ def declare_pdfua_in_xmp(pdf: Any) -> None:
     stream.stream = [content.replace(marker, addition + marker)]
 
 
-def fix_embedded_files(pdf: Any) -> None:
-    """Fixed MIME type, no dates, and each associated file listed once in ``/AF``."""
+def fix_embedded_files(pdf: Any, source_date: date | None) -> None:
+    """Fixed MIME type and dates, and each associated file listed once in ``/AF``."""
+    import pydyf
+
     for filespec in _dictionaries(pdf, "/Filespec"):
         embedded = _resolve(pdf, filespec["EF"]["F"])
         embedded.extra["Subtype"] = SOURCE_MIME_NAME
         params = embedded.extra.get("Params", {})
         params.pop("CreationDate", None)
         params.pop("ModDate", None)
+        if source_date is not None:
+            params["ModDate"] = pydyf.String(source_date.strftime("D:%Y%m%d000000Z"))
     if "AF" in pdf.catalog:
-        import pydyf
-
         pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))

@@ -26,7 +26,9 @@ class Written:
 def render_topic(loaded: LoadedTopic, renderer: Renderer) -> RenderedPdf:
     """Stages 3 and 4: HTML from the templates, then the PDF."""
     html = render_html(loaded, renderer.brand)
-    source = SourceFile(name=loaded.path.name, data=loaded.source)
+    topic = loaded.topic
+    reviewed = topic.review.reviewed if topic.review is not None and topic.is_reviewed else None
+    source = SourceFile(name=loaded.path.name, data=loaded.source, reviewed=reviewed)
     return renderer.render(html, source_name=str(loaded.path), source=source)
 
 
