@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -241,13 +242,17 @@ class Renderer:
                 document = wp.HTML(
                     string=html, base_url=str(self.brand.dir) + "/", url_fetcher=self.fetcher
                 ).render(font_config=self.font_config, stylesheets=self.stylesheets, **options)
-                data = document.write_pdf(
-                    finisher=lambda _document, pdf: finish(
-                        pdf, archival=archival, source_date=source and source.reviewed
-                    ),
-                    **options,
-                    **write_options,
-                )
+                with warnings.catch_warnings():
+                    # WeasyPrint 70 opens its bundled sRGB profile (the PDF/A output intent)
+                    # and never closes it; that ResourceWarning is about WeasyPrint, not us.
+                    warnings.simplefilter("ignore", ResourceWarning)
+                    data = document.write_pdf(
+                        finisher=lambda _document, pdf: finish(
+                            pdf, archival=archival, source_date=source and source.reviewed
+                        ),
+                        **options,
+                        **write_options,
+                    )
             except wp.urls.FatalURLFetchingError:
                 data = None
         if self.fetcher.refused:
