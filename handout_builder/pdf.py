@@ -42,6 +42,8 @@ BASE_STYLESHEET = STYLES_DIR / "leaflet.css"
 LARGE_PRINT_STYLESHEET = STYLES_DIR / "large-print.css"
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
 PDF_VARIANT = "pdf/ua-1"
+#: Large print: no piece of text may be smaller than this (a brand.css could make it so).
+LARGE_PRINT_MIN_PT = 18
 #: Archival copies: PDF/A-3u (Unicode text, associated files allowed), tagged as PDF/UA-1 too.
 ARCHIVAL_VARIANT = "pdf/a-3u"
 #: What is tried, in order, while a PDF is over its size budget: WeasyPrint's image options
@@ -144,6 +146,23 @@ def brand_stylesheet(brand: LoadedBrand) -> str:
         f"--text: {b.colours.text}; }}\n"
         f"@page {{ size: {PAPER_SIZES[b.paper]}; }}\n"
     )
+
+
+def _text_smaller_than(document: Any, points: float) -> list[str]:
+    """The text of every laid-out text box (margin boxes included) under ``points``."""
+    from weasyprint.formatting_structure import boxes
+
+    limit = points * 4 / 3 - 0.01  # CSS pixels
+    found: list[str] = []
+    stack = [page._page_box for page in document.pages]  # the laid-out box tree
+    while stack:
+        box = stack.pop()
+        if isinstance(box, boxes.TextBox):
+            if box.style["font_size"] < limit and box.text.strip():
+                found.append(box.text)
+        elif isinstance(box, boxes.ParentBox):
+            stack.extend(reversed(box.children))
+    return found
 
 
 class Renderer:
@@ -273,4 +292,16 @@ class Renderer:
                 [Problem(source_name, f"Layout problem reported by WeasyPrint: {m}")
                  for m in logs.messages or ["rendering stopped"]]
             )
+        if self.options.large_print:
+            small = _text_smaller_than(document, LARGE_PRINT_MIN_PT)
+            if small:
+                raise RenderRefused(
+                    Problem(
+                        source_name,
+                        f"In large print, some text is smaller than {LARGE_PRINT_MIN_PT} pt "
+                        f"(for example: {small[0][:60]!r}).",
+                        f"Remove the font sizes from {self.brand.dir / 'brand.css'}, or make "
+                        f"them at least {LARGE_PRINT_MIN_PT} pt.",
+                    )
+                )
         return RenderedPdf(data=data, pages=len(document.pages))

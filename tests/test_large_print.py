@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 import pdfplumber
 from pypdf import PdfReader
 
@@ -101,3 +103,17 @@ def test_long_title_is_cut_in_the_running_header(write_topic, tmp_path):
     assert min(sizes(written.path)) >= 18 - 0.01
     pdf_text = text_of(written.path)
     assert pdf_text.count(topic.running_title) == written.pdf.pages - 1
+
+
+def test_brand_css_that_shrinks_large_print_is_refused(brand_copy, write_topic, tmp_path):
+    from handout_builder.errors import RenderRefused
+
+    (brand_copy / "brand.css").write_text(".key-points p { font-size: 10pt; }\n")
+    renderer = Renderer(load_brand(brand_copy), options=RenderOptions(large_print=True))
+    with pytest.raises(RenderRefused) as info:
+        render_file(SAMPLE, renderer, tmp_path / "out")
+    assert "smaller than 18 pt" in str(info.value) and "calcium" in str(info.value)
+    assert "brand.css" in str(info.value)
+    assert not (tmp_path / "out").exists()
+    # the standard leaflet of that brand is still made
+    assert render_file(SAMPLE, Renderer(load_brand(brand_copy)), tmp_path / "std").pdf.pages
