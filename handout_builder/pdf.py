@@ -211,20 +211,21 @@ class Renderer:
         """
         budget = self.options.max_bytes
         sizes: list[int] = []
+        last = IMAGE_REDUCTIONS[-1]
+        tried = f"even with images reduced to {last['dpi']} dpi (JPEG quality {last['jpeg_quality']})"
         for images in IMAGE_REDUCTIONS:
             pdf = self._render_once(html, source_name, source, images)
             if len(pdf.data) <= budget:
                 return pdf
             if sizes and len(pdf.data) == sizes[-1]:
-                break  # nothing left to reduce (no raster images)
+                tried = "and it has no images to reduce"
+                break
             sizes.append(len(pdf.data))
-        last = IMAGE_REDUCTIONS[-1]
         raise RenderRefused(
             Problem(
                 source_name,
                 f"The leaflet is {format_size(len(pdf.data))}, over the size budget of "
-                f"{format_size(budget)}, even with images reduced to {last['dpi']} dpi "
-                f"(JPEG quality {last['jpeg_quality']}).",
+                f"{format_size(budget)}, {tried}.",
                 "Use a smaller logo (an SVG, or a PNG a few hundred pixels wide) in the brand "
                 "folder, or raise the budget with --max-size.",
             )

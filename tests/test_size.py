@@ -113,3 +113,10 @@ def test_bad_max_size_is_a_usage_error(capsys):
 
 def test_format_size():
     assert format_size(2_000_000) == "2.0 MB" and format_size(86_400) == "86 KB"
+
+
+def test_text_only_leaflet_over_budget_says_there_is_nothing_to_reduce(default_brand, tmp_path):
+    renderer = Renderer(default_brand, options=RenderOptions(max_bytes=15_000))
+    with pytest.raises(RenderRefused) as info:
+        render_file(SAMPLE, renderer, tmp_path)
+    assert "over the size budget of 15 KB, and it has no images to reduce" in str(info.value)
