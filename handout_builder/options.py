@@ -52,7 +52,8 @@ def parse_size(text: str) -> int:
         raise ValueError(f"'{text}' is not a size; write it like 2MB, 500KB or 150000")
     size = int(float(match.group(1)) * _UNITS[unit])
     if size < MIN_MAX_BYTES:
-        raise ValueError(f"'{text}' is too small; a leaflet needs at least {MIN_MAX_BYTES // 1000}KB")
+        minimum = MIN_MAX_BYTES // 1000
+        raise ValueError(f"'{text}' is too small; a leaflet needs at least {minimum}KB")
     return size
 
 

@@ -212,7 +212,10 @@ class Renderer:
         budget = self.options.max_bytes
         sizes: list[int] = []
         last = IMAGE_REDUCTIONS[-1]
-        tried = f"even with images reduced to {last['dpi']} dpi (JPEG quality {last['jpeg_quality']})"
+        tried = (
+            f"even with images reduced to {last['dpi']} dpi "
+            f"(JPEG quality {last['jpeg_quality']})"
+        )
         for images in IMAGE_REDUCTIONS:
             pdf = self._render_once(html, source_name, source, images)
             if len(pdf.data) <= budget:
