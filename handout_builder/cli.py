@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", type=iso_date, default=None, metavar="DATE",
         help="judge review dates as of DATE (YYYY-MM-DD; default: today)",
     )
+    add_render_options(render)
     render.set_defaults(handler=cmd_render)
 
     email = commands.add_parser(
@@ -135,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="SMTP login name; the password comes from MAKE_HANDOUT_SMTP_PASSWORD",
     )
     email.add_argument(
-        "--max-size", type=parse_size, default=None, metavar="SIZE",
+        "--max-size", type=_size, default=None, metavar="SIZE",
         help="largest attachment, e.g. 2MB or 500kB (default: 2MB)",
     )
     email.set_defaults(handler=cmd_email, parser=email)
@@ -180,19 +181,49 @@ def add_personal_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--note", metavar="TEXT", help="a short note for the notes box")
 
 
-def parse_size(value: str) -> int:
-    """``2MB``, ``500kB``, ``1.5 MB`` or a number of bytes (decimal units)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)[bB]?\s*", value)
-    if not match or float(match.group(1)) <= 0:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a size such as 2MB or 500kB")
-    factor = {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2).lower()]
-    return int(float(match.group(1)) * factor)
-
-
 def personal_from(args: argparse.Namespace):
     from .personal import personal_copy
 
     return personal_copy(args.patient_name, args.clinician, args.date, args.note)
+
+
+def _size(text: str) -> int:
+    from .options import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_render_options(parser: argparse.ArgumentParser) -> None:
+    """``--large-print``, ``--archival`` and ``--max-size``: shared by ``render`` and ``build``."""
+    parser.add_argument(
+        "--large-print", action="store_true",
+        help="large print: every piece of text 18 pt or larger, re-flowed on more pages "
+        "(writes <id>.large-print.pdf)",
+    )
+    parser.add_argument(
+        "--archival", action="store_true",
+        help="archival copy: PDF/A-3u, still tagged, with the topic's YAML embedded "
+        "(writes <id>.archival.pdf)",
+    )
+    parser.add_argument(
+        "--max-size", type=_size, default=None, metavar="SIZE",
+        help="largest PDF allowed, e.g. 2MB, 500KB (default: 2MB); images are reduced "
+        "before a leaflet is refused",
+    )
+
+
+def render_options(args: argparse.Namespace):
+    """The :class:`~handout_builder.options.RenderOptions` chosen on the command line."""
+    from .options import DEFAULT_MAX_BYTES, RenderOptions
+
+    return RenderOptions(
+        large_print=args.large_print,
+        archival=args.archival,
+        max_bytes=args.max_size or DEFAULT_MAX_BYTES,
+    )
 
 
 def report(error: UserError) -> None:
@@ -207,7 +238,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     personal = personal_from(args)  # checked first: a bad value stops before any work
     brand = load_brand(args.brand)
-    renderer = Renderer(brand)
+    renderer = Renderer(brand, options=render_options(args))
     status = EXIT_OK
     for path in args.files:
         try:
@@ -231,7 +262,8 @@ def cmd_email(args: argparse.Namespace) -> int:
     from .loader import load_brand, load_topic
     from .pdf import Renderer
     from .pipeline import check_review, render_topic
-    from .publish import DEFAULT_SIZE_BUDGET, output_path
+    from .options import DEFAULT_MAX_BYTES, RenderOptions
+    from .publish import output_path
 
     if args.smtp is None and (args.starttls or args.user):
         args.parser.error("--starttls and --user go with --smtp")
@@ -254,8 +286,10 @@ def cmd_email(args: argparse.Namespace) -> int:
     sender = sender or mail.default_sender(brand)
     loaded = load_topic(args.file)
     check_review(loaded)  # only approved, current leaflets go to patients (no --allow-draft)
-    pdf = render_topic(loaded, Renderer(brand), personal=personal)
-    mail.check_size(len(pdf.data), args.max_size or DEFAULT_SIZE_BUDGET, loaded.id)
+    budget = args.max_size or DEFAULT_MAX_BYTES
+    renderer = Renderer(brand, options=RenderOptions(max_bytes=budget))
+    pdf = render_topic(loaded, renderer, personal=personal)
+    mail.check_size(len(pdf.data), budget, loaded.id)
     message = mail.build_message(pdf.data, loaded, brand, to, sender, draft=server is None)
     attachment = f"{loaded.id}.pdf, {len(pdf.data) / 1000:.0f} kB"
     if server is None:

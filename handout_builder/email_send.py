@@ -30,7 +30,8 @@ from .errors import EmailFailed, InvalidOption, Problem
 from .loader import LoadedBrand, LoadedTopic
 from .messages import messages_for
 from .personal import COMMAND_LINE
-from .publish import DEFAULT_SIZE_BUDGET, write_atomic
+from .options import DEFAULT_MAX_BYTES
+from .publish import write_atomic
 
 #: Environment variable that holds the SMTP password (never a command-line argument).
 PASSWORD_VARIABLE = "MAKE_HANDOUT_SMTP_PASSWORD"
@@ -125,7 +126,7 @@ def default_sender(brand: LoadedBrand) -> str:
     return address
 
 
-def check_size(size: int, budget: int = DEFAULT_SIZE_BUDGET, handout_id: str = "leaflet") -> None:
+def check_size(size: int, budget: int = DEFAULT_MAX_BYTES, handout_id: str = "leaflet") -> None:
     """Refuse an attachment over the budget, saying how large it is and what to do."""
     if size > budget:
         raise EmailFailed(

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 FORMAT_VERSION = 1
+#: The running header holds at most this many characters (short_title's limit too).
+RUNNING_TITLE_MAX = 60
 
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
@@ -176,7 +178,7 @@ class Topic(Closed):
     title: Line = Field(description="The leaflet title.", max_length=200)
     short_title: Line | None = Field(
         default=None,
-        max_length=60,
+        max_length=RUNNING_TITLE_MAX,
         description="A shorter title for the running header; defaults to the title.",
     )
     language: str = Field(
@@ -231,7 +233,11 @@ class Topic(Closed):
 
     @property
     def running_title(self) -> str:
-        return self.short_title or self.title
+        """The running header: ``short_title``, or the title cut to 60 characters at a word."""
+        if self.short_title or len(self.title) <= RUNNING_TITLE_MAX:
+            return self.short_title or self.title
+        cut = self.title[: RUNNING_TITLE_MAX - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-")
+        return cut + "\u2026"
 
 
 # --------------------------------------------------------------------------------------

@@ -10,6 +10,12 @@ once), so a batch stays fast and its memory flat. Rendering is strict and sandbo
   folder: no network, nothing else on disk; any other request stops the render;
 * any warning or error that WeasyPrint logs fails the render instead of leaving a silently
   broken leaflet.
+
+:class:`~handout_builder.options.RenderOptions` choose the variant: large print (one more
+stylesheet, ``styles/large-print.css``), archival (PDF/A-3u, still tagged, with the topic's
+YAML embedded as its source) and the size budget (images are reduced step by step before the
+render gives up). :mod:`handout_builder.pdf_finish` completes the tagging WeasyPrint leaves
+unfinished (running header and footer as artifacts, printable links, PDF/A details).
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,11 +35,28 @@ from urllib.parse import unquote, urlsplit
 
 from .errors import Problem, RenderRefused
 from .loader import LoadedBrand
+from .options import RenderOptions, format_size
 from .paths import FONTS_DIR, STYLES_DIR
 
 BASE_STYLESHEET = STYLES_DIR / "leaflet.css"
+LARGE_PRINT_STYLESHEET = STYLES_DIR / "large-print.css"
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
 PDF_VARIANT = "pdf/ua-1"
+#: Large print: no piece of text may be smaller than this (a brand.css could make it so).
+LARGE_PRINT_MIN_PT = 18
+#: Archival copies: PDF/A-3u (Unicode text, associated files allowed), tagged as PDF/UA-1 too.
+ARCHIVAL_VARIANT = "pdf/a-3u"
+#: What is tried, in order, while a PDF is over its size budget: WeasyPrint's image options
+#: (largest resolution kept, JPEG quality). The first step is the untouched leaflet.
+IMAGE_REDUCTIONS: tuple[dict[str, Any], ...] = (
+    {},
+    {"dpi": 300, "jpeg_quality": 85},
+    {"dpi": 150, "jpeg_quality": 75},
+    {"dpi": 96, "jpeg_quality": 60},
+)
+#: WeasyPrint would date the embedded source with the current time; pdf_finish replaces
+#: this placeholder with the review date (same input, same bytes).
+_NO_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 @cache
@@ -47,6 +72,16 @@ def _weasyprint() -> Any:
 class RenderedPdf:
     data: bytes
     pages: int
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """The topic file a leaflet is made from; archival copies embed it."""
+
+    name: str
+    data: bytes
+    #: The date its content was last approved (the medical review), if any.
+    reviewed: date | None = None
 
 
 class _Refused(Exception):
@@ -113,14 +148,39 @@ def brand_stylesheet(brand: LoadedBrand) -> str:
     )
 
 
+def _text_smaller_than(document: Any, points: float) -> list[str]:
+    """The text of every laid-out text box (margin boxes included) under ``points``."""
+    from weasyprint.formatting_structure import boxes
+
+    limit = points * 4 / 3 - 0.01  # CSS pixels
+    found: list[str] = []
+    stack = [page._page_box for page in document.pages]  # the laid-out box tree
+    while stack:
+        box = stack.pop()
+        if isinstance(box, boxes.TextBox):
+            if box.style["font_size"] < limit and box.text.strip():
+                found.append(box.text)
+        elif isinstance(box, boxes.ParentBox):
+            stack.extend(reversed(box.children))
+    return found
+
+
 class Renderer:
     """Everything expensive, built once for a brand and a set of stylesheet variants."""
 
-    def __init__(self, brand: LoadedBrand, variants: tuple[Path, ...] = ()):
+    def __init__(
+        self,
+        brand: LoadedBrand,
+        variants: tuple[Path, ...] = (),
+        options: RenderOptions = RenderOptions(),
+    ):
         wp = _weasyprint()
         from weasyprint.text.fonts import FontConfiguration
 
         self.brand = brand
+        self.options = options
+        if options.large_print:
+            variants = (*variants, LARGE_PRINT_STYLESHEET)
         self.font_config = FontConfiguration()
         self.fetcher = _fetcher_class()((STYLES_DIR, brand.dir))
         sources: list[dict[str, Any]] = [
@@ -141,17 +201,81 @@ class Renderer:
                 [Problem(str(brand.dir), f"Stylesheet problem: {m}") for m in logs.messages]
             )
 
-    def render(self, html: str, source_name: str, **options: Any) -> RenderedPdf:
-        """Lay out ``html`` and return the PDF. ``source_name`` is used in error messages."""
+    def render(self, html: str, source_name: str, source: SourceFile | None = None) -> RenderedPdf:
+        """Lay out ``html`` and return the PDF, within the size budget.
+
+        ``source_name`` is used in error messages; ``source`` is embedded in archival copies.
+        While the PDF is over budget, it is rendered again with images reduced
+        (:data:`IMAGE_REDUCTIONS`); when even the last step is too large, the render is
+        refused with the sizes and what to do.
+        """
+        budget = self.options.max_bytes
+        sizes: list[int] = []
+        last = IMAGE_REDUCTIONS[-1]
+        tried = (
+            f"even with images reduced to {last['dpi']} dpi "
+            f"(JPEG quality {last['jpeg_quality']})"
+        )
+        for images in IMAGE_REDUCTIONS:
+            pdf = self._render_once(html, source_name, source, images)
+            if len(pdf.data) <= budget:
+                return pdf
+            if sizes and len(pdf.data) == sizes[-1]:
+                tried = "and it has no images to reduce"
+                break
+            sizes.append(len(pdf.data))
+        raise RenderRefused(
+            Problem(
+                source_name,
+                f"The leaflet is {format_size(len(pdf.data))}, over the size budget of "
+                f"{format_size(budget)}, {tried}.",
+                "Use a smaller logo (an SVG, or a PNG a few hundred pixels wide) in the brand "
+                "folder, or raise the budget with --max-size.",
+            )
+        )
+
+    def _render_once(
+        self, html: str, source_name: str, source: SourceFile | None, images: dict[str, Any]
+    ) -> RenderedPdf:
         wp = _weasyprint()
+        from .pdf_finish import finish
+
         self.fetcher.refused.clear()
-        options = {"pdf_variant": PDF_VARIANT, "pdf_tags": True, **options}
+        archival = self.options.archival
+        options: dict[str, Any] = {
+            "pdf_variant": ARCHIVAL_VARIANT if archival else PDF_VARIANT,
+            "pdf_tags": True,
+            **images,
+        }
+        write_options: dict[str, Any] = {}
+        if archival and source is not None:
+            write_options["attachments"] = [
+                wp.Attachment(
+                    string=source.data,
+                    name=source.name,
+                    description="The topic file (YAML) this leaflet was made from",
+                    relationship="Source",
+                    created=_NO_DATE,
+                    modified=_NO_DATE,
+                    url_fetcher=self.fetcher,
+                )
+            ]
         with strict_weasyprint_logs() as logs:
             try:
                 document = wp.HTML(
                     string=html, base_url=str(self.brand.dir) + "/", url_fetcher=self.fetcher
                 ).render(font_config=self.font_config, stylesheets=self.stylesheets, **options)
-                data = document.write_pdf(**options)
+                with warnings.catch_warnings():
+                    # WeasyPrint 70 opens its bundled sRGB profile (the PDF/A output intent)
+                    # and never closes it; that ResourceWarning is about WeasyPrint, not us.
+                    warnings.simplefilter("ignore", ResourceWarning)
+                    data = document.write_pdf(
+                        finisher=lambda _document, pdf: finish(
+                            pdf, archival=archival, source_date=source and source.reviewed
+                        ),
+                        **options,
+                        **write_options,
+                    )
             except wp.urls.FatalURLFetchingError:
                 data = None
         if self.fetcher.refused:
@@ -172,4 +296,16 @@ class Renderer:
                 [Problem(source_name, f"Layout problem reported by WeasyPrint: {m}")
                  for m in logs.messages or ["rendering stopped"]]
             )
+        if self.options.large_print:
+            small = _text_smaller_than(document, LARGE_PRINT_MIN_PT)
+            if small:
+                raise RenderRefused(
+                    Problem(
+                        source_name,
+                        f"In large print, some text is smaller than {LARGE_PRINT_MIN_PT} pt "
+                        f"(for example: {small[0][:60]!r}).",
+                        f"Remove the font sizes from {self.brand.dir / 'brand.css'}, or make "
+                        f"them at least {LARGE_PRINT_MIN_PT} pt.",
+                    )
+                )
         return RenderedPdf(data=data, pages=len(document.pages))

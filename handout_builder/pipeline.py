@@ -13,7 +13,7 @@ from .html_render import render_html
 from .library import library_for
 from .loader import LoadedTopic, load_topic
 from .messages import messages_for
-from .pdf import RenderedPdf, Renderer
+from .pdf import RenderedPdf, Renderer, SourceFile
 from .personal import PersonalCopy
 from .publish import output_path, write_atomic
 from . import review
@@ -58,7 +58,10 @@ def render_topic(
     and the PDF metadata come from the topic and the brand, never from it.
     """
     html = render_html(loaded, renderer.brand, watermark=watermark, personal=personal)
-    return renderer.render(html, source_name=str(loaded.path))
+    topic = loaded.topic
+    reviewed = topic.review.reviewed if topic.review is not None and topic.is_reviewed else None
+    source = SourceFile(name=loaded.path.name, data=loaded.source, reviewed=reviewed)
+    return renderer.render(html, source_name=str(loaded.path), source=source)
 
 
 def render_file(
@@ -73,7 +76,9 @@ def render_file(
     """All stages for one topic file; raises a UserError subclass when the input is at fault."""
     loaded = load_topic(path)  # 1-2: load and validate
     status, watermark = check_review(loaded, as_of, allow_draft)  # 2b: may it be printed?
-    target = output_path(out_dir, loaded.id, source=str(path))  # <id>.pdf, whatever `personal`
+    target = output_path(  # <id>[.variant].pdf, whatever `personal`
+        out_dir, loaded.id, suffix=renderer.options.file_suffix, source=str(path)
+    )
     pdf = render_topic(loaded, renderer, watermark=watermark, personal=personal)  # 3-4: HTML, PDF
     write_atomic(target, pdf.data)  # 5: publish
     return Written(loaded=loaded, path=target, pdf=pdf, review=status)

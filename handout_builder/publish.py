@@ -10,8 +10,6 @@ from pathlib import Path
 from .errors import Problem, RenderRefused
 from .model import ID_PATTERN
 
-#: Largest leaflet, in bytes, that may be sent as an email attachment (``--max-size``).
-DEFAULT_SIZE_BUDGET = 2_000_000
 
 
 def _umask() -> int:

@@ -106,3 +106,35 @@ def brand_copy(tmp_path: Path):
     target = tmp_path / "brand"
     shutil.copytree(STYLES_DIR / "default", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def sample_variant(tmp_path_factory, default_brand):
+    """The sample rendered with given RenderOptions, once per session for each."""
+    from handout_builder.pdf import Renderer
+    from handout_builder.pipeline import render_file
+
+    rendered: dict = {}
+
+    def render(options) -> Path:
+        if options not in rendered:
+            out = tmp_path_factory.mktemp("variant")
+            renderer = Renderer(default_brand, options=options)
+            rendered[options] = render_file(SAMPLE, renderer, out).path
+        return rendered[options]
+
+    return render
+
+
+@pytest.fixture(scope="session")
+def large_print_pdf(sample_variant) -> Path:
+    from handout_builder.options import RenderOptions
+
+    return sample_variant(RenderOptions(large_print=True))
+
+
+@pytest.fixture(scope="session")
+def archival_pdf(sample_variant) -> Path:
+    from handout_builder.options import RenderOptions
+
+    return sample_variant(RenderOptions(archival=True))

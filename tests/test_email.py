@@ -367,7 +367,7 @@ def test_cli_refuses_an_attachment_over_the_budget(tmp_path, capsys):
     draft = tmp_path / "x.eml"
     assert run("email", SAMPLE, "--to", TO, "--eml", draft, "--max-size", "10kB") == 1
     err = capsys.readouterr().err
-    assert "over the 0.01 MB limit for an email attachment; nothing was written or sent." in err
+    assert "over the size budget of 10 KB" in err
     assert "--max-size" in err
     assert not draft.exists()
 
