@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UserError
-from .paths import DEFAULT_BRAND_DIR, DEFAULT_OUT_DIR, STYLES_DIR
+from .paths import DEFAULT_BRAND_DIR, DEFAULT_OUT_DIR, HANDOUTS_DIR, STYLES_DIR
 
 DESCRIPTION = """\
 Turn reviewed patient-education topics (YAML) into branded, print-ready PDF leaflets.
@@ -64,7 +64,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="brand folder, or the name of one under styles/ (default: styles/default)",
     )
     render.set_defaults(handler=cmd_render)
+    add_build_command(commands)
     return parser
+
+
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def add_build_command(commands) -> None:
+    build = commands.add_parser(
+        "build",
+        help="render a whole library of topics, incrementally",
+        description="Render every topic YAML under DIR (recursively) into OUT, with "
+        "OUT/manifest.json and a catalogue OUT/index.html. Handouts whose inputs did not "
+        "change and whose PDF is intact are skipped; PDFs of deleted topics are removed. "
+        "Invalid topics are reported and the rest are still built (exit 1).",
+    )
+    build.add_argument("library", nargs="?", type=Path, default=HANDOUTS_DIR, metavar="DIR",
+                       help="folder of topic files (default: handouts/)")
+    build.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, metavar="OUT",
+                       help="output folder (default: out/)")
+    build.add_argument(
+        "--brand", type=resolve_brand_dir, default=DEFAULT_BRAND_DIR, metavar="DIR",
+        help="brand folder, or the name of one under styles/ (default: styles/default)",
+    )
+    build.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                       help="worker processes (default: one per CPU)")
+    build.add_argument("--force", action="store_true",
+                       help="render everything, even what has not changed")
+    build.set_defaults(handler=cmd_build)
 
 
 def report(error: UserError) -> None:
@@ -90,6 +122,28 @@ def cmd_render(args: argparse.Namespace) -> int:
             continue
         print(f"wrote {written.path} ({written.pdf.pages} pages)")
     return status
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .batch import BuildConfig, build, default_jobs
+    from .progress import reporter_for, summary
+
+    config = BuildConfig(
+        library=args.library, out_dir=args.out, brand_dir=args.brand,
+        jobs=args.jobs or default_jobs(), force=args.force,
+    )
+    result = build(config, reporter_for(sys.stderr, sys.stdout))
+    for outcome in sorted(result.failed, key=lambda o: o.source.rel):
+        if outcome.bug:
+            print(f"error: {outcome.source.path}: internal error while rendering this topic "
+                  f"(a bug in make_handout; please report it):\n{outcome.bug}", file=sys.stderr)
+        for problem in outcome.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"skipped: {outcome.source.path} (not rendered)", file=sys.stderr)
+    print(summary(result))
+    if result.has_bug:
+        return EXIT_BUG
+    return EXIT_INVALID if result.failed else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

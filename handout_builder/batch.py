@@ -1,0 +1,615 @@
+"""Batch builds: a whole library of topics into one output folder, fast and incremental.
+
+The build, as a numbered list of plain functions:
+
+1. :func:`discover` finds every topic YAML under the library folder.
+2. :func:`shared_fingerprint` hashes everything that shapes every PDF (code, templates,
+   styles, fonts, the brand, package versions, options), once per build;
+   :func:`input_hash` adds one topic's path and bytes.
+3. :func:`plan` compares those hashes with ``OUT/manifest.json``: build, skip (unchanged and
+   the PDF intact) or remove (the source is gone).
+4. :func:`run_jobs` renders what must be built in worker processes. Each worker keeps one warm
+   :class:`~handout_builder.pdf.Renderer` (fonts, stylesheets, image cache, Jinja environment)
+   for its whole life and calls :func:`handout_builder.pipeline.render_file`, the same
+   function as ``make-handout render``. One bad topic, or one crashed worker, fails that
+   topic only.
+5. :func:`write_manifest` and :func:`write_catalogue` publish ``manifest.json`` and
+   ``index.html`` atomically.
+
+Workers are started with the ``spawn`` method: a fresh interpreter that imports WeasyPrint
+and Fontconfig itself. Forking a process that already holds Fontconfig/Pango state (the
+test runner, a server, ``render`` in the same process) copies caches and locks that the
+child cannot trust, and Python warns that forking a multi-threaded process may deadlock.
+A spawned worker costs about half a second once, which a warm renderer pays back within a
+few documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import InvalidTopic, Problem, UserError
+from .paths import PROJECT_ROOT, STYLES_DIR, TEMPLATES_DIR
+from .publish import output_path, write_atomic
+
+MANIFEST_NAME = "manifest.json"
+CATALOGUE_NAME = "index.html"
+MANIFEST_FORMAT = 1
+TOPIC_SUFFIXES = (".yaml", ".yml")
+#: Python packages whose version can change a PDF's bytes; part of every input hash.
+OUTPUT_PACKAGES = (
+    "weasyprint", "pydyf", "tinycss2", "cssselect2", "fonttools", "pyphen", "pillow",
+    "pydantic", "markdown-it-py", "PyYAML", "Jinja2", "MarkupSafe",
+)
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+# --------------------------------------------------------------------------------------
+# Plain data
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """What one ``make-handout build`` was asked to do."""
+
+    library: Path
+    out_dir: Path
+    brand_dir: Path
+    jobs: int
+    force: bool = False
+    #: Options that change how a topic renders (none yet; e.g. a review policy). They are
+    #: part of every input hash, so changing one re-renders what it affects.
+    options: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One handout in ``manifest.json``."""
+
+    id: str
+    source: str  # relative to the library folder, with forward slashes
+    title: str
+    category: str
+    language: str
+    output: str  # file name inside the output folder
+    pages: int
+    bytes: int
+    sha256: str  # of the PDF
+    input_hash: str  # of everything that shaped the PDF (see shared_fingerprint)
+    reviewed: str | None  # the review date, YYYY-MM-DD, or null
+    review_state: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """One topic file found in the library, with its input hash."""
+
+    path: Path
+    rel: str
+    input_hash: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    build: list[Source]
+    skip: list[Entry]
+    remove: list[Entry]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One topic to render, sent to a worker (must pickle)."""
+
+    source: Source
+    staging: Path  # a folder of its own: render_file writes the PDF there
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker returns for one job: an entry, or problems, or a bug's traceback."""
+
+    source: Source
+    entry: Entry | None = None
+    staged: Path | None = None
+    problems: tuple[Problem, ...] = ()
+    bug: str | None = None  # a traceback (an exception that is not a UserError, or a crash)
+    brand_problem: bool = False  # the worker could not set up the brand at all
+
+    @property
+    def ok(self) -> bool:
+        return self.entry is not None
+
+
+@dataclass
+class BuildResult:
+    built: list[Entry] = field(default_factory=list)
+    unchanged: list[Entry] = field(default_factory=list)
+    removed: list[Entry] = field(default_factory=list)
+    failed: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def has_bug(self) -> bool:
+        return any(outcome.bug for outcome in self.failed)
+
+
+class Reporter:
+    """Receives progress; the command line shows it (see ``progress.py``). Does nothing."""
+
+    def start(self, to_build: int, unchanged: int, removed: int) -> None: ...
+
+    def finished(self, outcome: Outcome) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------------------
+# 1. Discover
+# --------------------------------------------------------------------------------------
+
+
+def discover(library: Path) -> list[Path]:
+    """Every topic file under ``library``, recursively, in a stable order.
+
+    Hidden files and folders (``.git``, editor back-ups) are left out.
+    """
+    if not library.is_dir():
+        raise InvalidTopic(
+            Problem(str(library), "The library folder does not exist.",
+                    "Name the folder that holds the topic YAML files (default: handouts/).")
+        )
+    found = []
+    for path in library.rglob("*"):
+        rel = path.relative_to(library)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.suffix in TOPIC_SUFFIXES and path.is_file():
+            found.append(path)
+    if not found:
+        raise InvalidTopic(
+            Problem(str(library), "There are no topic files (*.yaml) in this folder.",
+                    "Check the folder name; nothing was built or removed.")
+        )
+    return sorted(found, key=lambda p: p.relative_to(library).as_posix())
+
+
+# --------------------------------------------------------------------------------------
+# 2. Input hashes
+# --------------------------------------------------------------------------------------
+
+
+def _file_digests(root: Path, skip: Callable[[Path], bool] = lambda p: False) -> list[str]:
+    lines = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if (
+            not path.is_file()
+            or any(part.startswith(".") or part == "__pycache__" for part in rel.parts)
+            or skip(path)
+        ):
+            continue
+        lines.append(f"{rel.as_posix()} {hashlib.sha256(path.read_bytes()).hexdigest()}")
+    return lines
+
+
+def package_versions() -> list[str]:
+    from importlib import metadata
+
+    versions = []
+    for name in OUTPUT_PACKAGES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} absent")
+    return versions
+
+
+def shared_fingerprint(brand_dir: Path, options: Iterable[tuple[str, str]] = ()) -> str:
+    """SHA-256 of everything, except the topic, that shapes a PDF; computed once per build.
+
+    The tool's version and code (including the message catalogues), the templates, the
+    stylesheets and fonts in ``styles/`` (other brands' folders excepted), the brand folder,
+    the versions of the packages that lay out and write the PDF, and the render options.
+    System libraries (Pango, HarfBuzz) are not covered: use ``--force`` after upgrading them.
+    """
+    brand_dir = brand_dir.resolve()
+
+    def other_brand(path: Path) -> bool:
+        return any(
+            (parent / "brand.yaml").is_file() and parent != brand_dir
+            for parent in path.parents
+            if parent.is_relative_to(STYLES_DIR) and parent != STYLES_DIR
+        )
+
+    parts = [f"make_handout {__version__}", *package_versions()]
+    parts += [f"option {key}={value}" for key, value in sorted(options)]
+    parts += ["[code]", *_file_digests(PACKAGE_DIR)]
+    parts += ["[templates]", *_file_digests(TEMPLATES_DIR)]
+    parts += ["[styles]", *_file_digests(STYLES_DIR, skip=other_brand)]
+    parts += ["[brand]", *_file_digests(brand_dir)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def input_hash(shared: str, rel: str, source: bytes) -> str:
+    """The input hash of one topic: the shared fingerprint, its path (the default id) and bytes."""
+    digest = hashlib.sha256()
+    for part in (shared.encode(), rel.encode(), source):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+# --------------------------------------------------------------------------------------
+# 3. Plan
+# --------------------------------------------------------------------------------------
+
+
+def read_manifest(out_dir: Path) -> dict[str, Entry]:
+    """The previous build's entries by source; empty when there is none or it is unreadable."""
+    try:
+        data = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        if data.get("format") != MANIFEST_FORMAT:
+            return {}
+        names = {f.name for f in fields(Entry)}
+        entries = [Entry(**{k: v for k, v in raw.items() if k in names}) for raw in data["handouts"]]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}  # no manifest, or not ours: everything is built again
+    return {entry.source: entry for entry in entries}
+
+
+def is_intact(out_dir: Path, entry: Entry) -> bool:
+    """The PDF is there and is the one the manifest describes."""
+    return file_sha256(out_dir / entry.output) == entry.sha256
+
+
+def plan(sources: list[Source], previous: dict[str, Entry], out_dir: Path, force: bool) -> Plan:
+    """Which topics to build, which to leave as they are, which PDFs to remove."""
+    build, skip = [], []
+    for source in sources:
+        old = previous.get(source.rel)
+        if (
+            not force
+            and old is not None
+            and old.input_hash == source.input_hash
+            and is_intact(out_dir, old)
+        ):
+            skip.append(old)
+        else:
+            build.append(source)
+    present = {source.rel for source in sources}
+    remove = [entry for rel, entry in previous.items() if rel not in present]
+    return Plan(build=build, skip=skip, remove=remove)
+
+
+# --------------------------------------------------------------------------------------
+# 4. Render, in worker processes
+# --------------------------------------------------------------------------------------
+
+
+def review_state(topic: Any) -> str:
+    """The review state shown in the manifest and the catalogue."""
+    return "reviewed" if topic.is_reviewed else "not reviewed"  # issue 4: review states
+
+
+_worker: dict[str, Any] = {}
+
+
+def init_worker(brand_dir: str) -> None:
+    """Pool initializer: build this worker's renderer once, for its whole life."""
+    from .loader import load_brand
+    from .pdf import Renderer
+
+    try:
+        _worker["renderer"] = Renderer(load_brand(brand_dir))
+    except UserError as error:
+        _worker["error"] = error
+
+
+def render_job(job: Job) -> Outcome:
+    """Render one topic in this worker (the same pipeline function as ``render``)."""
+    from .pipeline import render_file
+
+    source = job.source
+    if "error" in _worker:
+        return Outcome(source, problems=tuple(_worker["error"].problems), brand_problem=True)
+    try:
+        written = render_file(source.path, _worker["renderer"], job.staging)
+    except UserError as error:
+        return Outcome(source, problems=tuple(error.problems))
+    except Exception:
+        return Outcome(source, bug=traceback.format_exc())
+    topic = written.loaded.topic
+    review = topic.review.reviewed if topic.review else None
+    entry = Entry(
+        id=written.loaded.id,
+        source=source.rel,
+        title=topic.title,
+        category=topic.category,
+        language=topic.language,
+        output=written.path.name,
+        pages=written.pdf.pages,
+        bytes=len(written.pdf.data),
+        sha256=hashlib.sha256(written.pdf.data).hexdigest(),
+        # the bytes actually rendered (the file may have changed since it was planned)
+        input_hash=input_hash(_worker["shared"], source.rel, written.loaded.source),
+        reviewed=review.isoformat() if review else None,
+        review_state=review_state(topic),
+    )
+    return Outcome(source, entry=entry, staged=written.path)
+
+
+def _crash(source: Source, detail: str) -> Outcome:
+    return Outcome(source, bug=f"The worker process rendering this topic stopped ({detail}).")
+
+
+def run_jobs(
+    jobs: list[Job],
+    workers: int,
+    brand_dir: Path,
+    shared: str,
+    on_outcome: Callable[[Outcome], None],
+) -> None:
+    """Render ``jobs`` in ``workers`` processes, calling ``on_outcome`` as each one ends.
+
+    At most one job per worker is in flight, so when a worker dies the suspects are known:
+    they are retried one at a time in a fresh pool, and the one that kills its worker again
+    is reported as crashed. Every other topic is still rendered.
+    """
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = multiprocessing.get_context("spawn")
+    queue = deque(jobs)
+    suspects: deque[Job] = deque()
+    while queue or suspects:
+        pool = ProcessPoolExecutor(
+            max_workers=max(1, min(workers, len(queue) or 1)),
+            mp_context=context,
+            initializer=_init_worker_with_shared,
+            initargs=(str(brand_dir), shared),
+        )
+        in_flight: dict[Any, Job] = {}
+        try:
+            while suspects:  # alone, so that a crash names its topic
+                job = suspects[0]
+                try:
+                    outcome = pool.submit(render_job, job).result()
+                except BrokenProcessPool as error:
+                    suspects.popleft()
+                    on_outcome(_crash(job.source, str(error) or "crashed"))
+                    raise
+                suspects.popleft()
+                on_outcome(outcome)
+            while queue or in_flight:
+                while queue and len(in_flight) < workers:
+                    job = queue.popleft()
+                    in_flight[pool.submit(render_job, job)] = job
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = in_flight[future]
+                    outcome = future.result()  # BrokenProcessPool when a worker died
+                    del in_flight[future]
+                    on_outcome(outcome)
+        except BrokenProcessPool:
+            if len(in_flight) == 1:
+                (job,) = in_flight.values()
+                on_outcome(_crash(job.source, "crashed"))
+            else:
+                suspects.extend(in_flight.values())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _init_worker_with_shared(brand_dir: str, shared: str) -> None:
+    _worker["shared"] = shared
+    init_worker(brand_dir)
+
+
+# --------------------------------------------------------------------------------------
+# 5. Publish
+# --------------------------------------------------------------------------------------
+
+
+def manifest_bytes(entries: Iterable[Entry], brand_name: str | None) -> bytes:
+    data = {
+        "format": MANIFEST_FORMAT,
+        "generator": f"make_handout {__version__}",
+        "brand": brand_name,
+        "handouts": [asdict(entry) for entry in sorted(entries, key=lambda e: (e.id, e.source))],
+    }
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_manifest(out_dir: Path, entries: Iterable[Entry], brand_name: str | None) -> None:
+    write_atomic(out_dir / MANIFEST_NAME, manifest_bytes(entries, brand_name))
+
+
+def catalogue_html(entries: Iterable[Entry], brand_name: str | None) -> str:
+    """``index.html``: the library grouped by category, each title linking its PDF."""
+    from urllib.parse import quote
+
+    from .html_render import template_environment
+
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for entry in sorted(entries, key=lambda e: (e.category.casefold(), e.title.casefold(), e.id)):
+        groups.setdefault(entry.category, []).append(asdict(entry) | {"href": quote(entry.output)})
+    env = template_environment((TEMPLATES_DIR,))
+    return env.get_template("catalogue.html.j2").render(
+        brand_name=brand_name, groups=list(groups.items()),
+        count=sum(len(g) for g in groups.values()),
+    )
+
+
+def write_catalogue(out_dir: Path, entries: Iterable[Entry], brand_name: str | None) -> None:
+    write_atomic(out_dir / CATALOGUE_NAME, catalogue_html(entries, brand_name).encode("utf-8"))
+
+
+# --------------------------------------------------------------------------------------
+# The build
+# --------------------------------------------------------------------------------------
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
+    """Build the library: render what changed, skip what did not, remove what was deleted.
+
+    Raises a :class:`UserError` only for problems that stop the whole build (no library
+    folder, no topics, an unusable brand); a bad topic is a failed :class:`Outcome`.
+    """
+    reporter = reporter or Reporter()
+    started = time.perf_counter()
+    library, out_dir = config.library, config.out_dir
+    paths = discover(library)
+    shared = shared_fingerprint(config.brand_dir, config.options)
+    sources = []
+    for path in paths:
+        rel = path.relative_to(library).as_posix()
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b""  # the loader reports why it cannot be read
+        sources.append(Source(path=path, rel=rel, input_hash=input_hash(shared, rel, data)))
+    previous = read_manifest(out_dir)
+    the_plan = plan(sources, previous, out_dir, config.force)
+    result = BuildResult(unchanged=list(the_plan.skip))
+
+    # The entries the output folder will hold, by source. A failed topic keeps its last good
+    # PDF and entry (its old input hash makes the next build try again).
+    entries: dict[str, Entry] = {entry.source: entry for entry in the_plan.skip}
+    entries |= {s.rel: previous[s.rel] for s in the_plan.build
+                if s.rel in previous and is_intact(out_dir, previous[s.rel])}
+    reporter.start(len(the_plan.build), len(the_plan.skip), len(the_plan.remove))
+
+    brand_name = None
+    changed = bool(the_plan.build or the_plan.remove) or not (out_dir / CATALOGUE_NAME).is_file()
+    if changed:
+        from .loader import load_brand
+
+        brand_name = load_brand(config.brand_dir).brand.name  # a bad brand stops here
+    else:
+        brand_name = _previous_brand_name(out_dir)
+
+    staging_root = None
+    brand_error: list[Problem] = []
+    try:
+        if the_plan.build:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            staging_root = Path(tempfile.mkdtemp(dir=out_dir, prefix=".building-"))
+            jobs = [
+                Job(source=s, staging=staging_root / str(i)) for i, s in enumerate(the_plan.build)
+            ]
+
+            def publish(outcome: Outcome) -> None:
+                if outcome.brand_problem:
+                    if not brand_error:
+                        brand_error.extend(outcome.problems)
+                    return
+                if outcome.ok:
+                    outcome = _claim(outcome, entries, library, result)
+                if outcome.ok:
+                    assert outcome.entry is not None and outcome.staged is not None
+                    old = entries.get(outcome.source.rel)
+                    os.replace(outcome.staged, out_dir / outcome.entry.output)
+                    entries[outcome.source.rel] = outcome.entry
+                    result.built.append(outcome.entry)
+                    if old and old.output != outcome.entry.output:
+                        _remove_unclaimed(out_dir, old, entries)
+                else:
+                    result.failed.append(outcome)
+                reporter.finished(outcome)
+
+            run_jobs(jobs, min(config.jobs, len(jobs)), config.brand_dir, shared, publish)
+        for entry in the_plan.remove:
+            entries.pop(entry.source, None)
+            _remove_unclaimed(out_dir, entry, entries)
+            result.removed.append(entry)
+    finally:
+        reporter.close()
+        if staging_root is not None:
+            shutil.rmtree(staging_root, ignore_errors=True)
+        final = list(entries.values())
+        new_manifest = manifest_bytes(final, brand_name)
+        manifest_path = out_dir / MANIFEST_NAME
+        if changed or not manifest_path.is_file() or manifest_path.read_bytes() != new_manifest:
+            write_atomic(manifest_path, new_manifest)
+            write_catalogue(out_dir, final, brand_name)
+    if brand_error:
+        from .errors import InvalidBrand
+
+        raise InvalidBrand(brand_error)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _previous_brand_name(out_dir: Path) -> str | None:
+    try:
+        return json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))["brand"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _claim(outcome: Outcome, entries: dict[str, Entry], library: Path,
+           result: BuildResult) -> Outcome:
+    """Two topics with the same id: the one whose source sorts first keeps the output."""
+    assert outcome.entry is not None
+    rel = outcome.source.rel
+    for other in list(entries.values()):
+        if other.source == rel or other.output != outcome.entry.output:
+            continue
+        if other.source < rel:
+            return _duplicate(outcome.source, outcome.entry.id, other.source)
+        # the new topic wins; the other loses its entry and is reported
+        del entries[other.source]
+        loser = Source(path=library / other.source, rel=other.source, input_hash=other.input_hash)
+        lost = _duplicate(loser, other.id, rel)
+        result.failed.append(lost)
+        if other in result.built:
+            result.built.remove(other)
+        if other in result.unchanged:
+            result.unchanged.remove(other)
+    return outcome
+
+
+def _duplicate(source: Source, handout_id: str, owner: str) -> Outcome:
+    return Outcome(source, problems=(Problem(
+        str(source.path), f"The id '{handout_id}' is also the id of {owner}, so both would "
+        f"be written to {handout_id}.pdf; {owner} keeps it.",
+        "Give each topic its own id (or file name).", field="id"),))
+
+
+def _remove_unclaimed(out_dir: Path, entry: Entry, entries: dict[str, Entry]) -> bool:
+    """Delete ``entry``'s PDF unless another current entry writes the same file."""
+    if any(other.output == entry.output for other in entries.values()):
+        return False
+    try:
+        output_path(out_dir, Path(entry.output).stem).unlink()
+    except (OSError, UserError):
+        return False
+    return True
