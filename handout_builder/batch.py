@@ -368,12 +368,14 @@ def run_jobs(
     brand_dir: Path,
     shared: str,
     on_outcome: Callable[[Outcome], None],
+    work: Callable[[Job], Outcome] = render_job,
 ) -> None:
     """Render ``jobs`` in ``workers`` processes, calling ``on_outcome`` as each one ends.
 
     At most one job per worker is in flight, so when a worker dies the suspects are known:
     they are retried one at a time in a fresh pool, and the one that kills its worker again
-    is reported as crashed. Every other topic is still rendered.
+    is reported as crashed. Every other topic is still rendered. ``work`` must be a
+    module-level function (workers import it by name).
     """
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -394,7 +396,7 @@ def run_jobs(
             while suspects:  # alone, so that a crash names its topic
                 job = suspects[0]
                 try:
-                    outcome = pool.submit(render_job, job).result()
+                    outcome = pool.submit(work, job).result()
                 except BrokenProcessPool as error:
                     suspects.popleft()
                     on_outcome(_crash(job.source, str(error) or "crashed"))
@@ -404,7 +406,7 @@ def run_jobs(
             while queue or in_flight:
                 while queue and len(in_flight) < workers:
                     job = queue.popleft()
-                    in_flight[pool.submit(render_job, job)] = job
+                    in_flight[pool.submit(work, job)] = job
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     job = in_flight[future]

@@ -122,6 +122,7 @@ class Renderer:
 
         self.brand = brand
         self.font_config = FontConfiguration()
+        self.image_cache: dict[str, Any] = {}  # the logo is read and parsed once
         self.fetcher = _fetcher_class()((STYLES_DIR, brand.dir))
         sources: list[dict[str, Any]] = [
             {"filename": str(BASE_STYLESHEET)},
@@ -145,7 +146,8 @@ class Renderer:
         """Lay out ``html`` and return the PDF. ``source_name`` is used in error messages."""
         wp = _weasyprint()
         self.fetcher.refused.clear()
-        options = {"pdf_variant": PDF_VARIANT, "pdf_tags": True, **options}
+        options = {"pdf_variant": PDF_VARIANT, "pdf_tags": True, "cache": self.image_cache,
+                   **options}
         with strict_weasyprint_logs() as logs:
             try:
                 document = wp.HTML(
