@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -41,6 +42,7 @@ from typing import Any
 
 from . import __version__
 from .errors import InvalidTopic, Problem, UserError
+from .model import ID_PATTERN
 from .paths import PROJECT_ROOT, STYLES_DIR, TEMPLATES_DIR
 from .publish import output_path, write_atomic
 
@@ -274,7 +276,12 @@ def read_manifest(out_dir: Path) -> dict[str, Entry]:
         entries = [Entry(**{k: v for k, v in raw.items() if k in names}) for raw in data["handouts"]]
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return {}  # no manifest, or not ours: everything is built again
-    return {entry.source: entry for entry in entries}
+    # only plain "<id>.pdf" names: a edited manifest cannot make us read or delete elsewhere
+    return {
+        entry.source: entry for entry in entries
+        if isinstance(entry.output, str) and re.fullmatch(ID_PATTERN, entry.output[:-4])
+        and entry.output.endswith(".pdf")
+    }
 
 
 def is_intact(out_dir: Path, entry: Entry) -> bool:
@@ -611,7 +618,7 @@ def _remove_unclaimed(out_dir: Path, entry: Entry, entries: dict[str, Entry]) ->
     if any(other.output == entry.output for other in entries.values()):
         return False
     try:
-        output_path(out_dir, Path(entry.output).stem).unlink()
+        output_path(out_dir, entry.output.removesuffix(".pdf")).unlink()
     except (OSError, UserError):
         return False
     return True

@@ -350,3 +350,17 @@ def test_same_bytes_in_a_fresh_folder_across_processes(library, tmp_path):
     for name in ("alpha.pdf", "beta.pdf", "gamma.pdf", "manifest.json", "index.html"):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
     assert (single / "alpha.pdf").read_bytes() == (one / "alpha.pdf").read_bytes()
+
+
+def test_edited_manifest_cannot_reach_outside_the_output_folder(library, tmp_path):
+    out = tmp_path / "out"
+    build(library, out)
+    outside = tmp_path / "precious.pdf"
+    outside.write_bytes(b"keep me")
+    data = manifest(out)
+    data["handouts"][0]["output"] = "../precious.pdf"
+    data["handouts"][0]["source"] = "deleted.yaml"
+    (out / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    result = build(library, out)
+    assert outside.read_bytes() == b"keep me"
+    assert result.removed == [] and names(result.built) == ["alpha"]
