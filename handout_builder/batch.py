@@ -431,6 +431,11 @@ def run_jobs(
 
 
 def _init_worker_with_shared(brand_dir: str, shared: str) -> None:
+    import signal
+
+    # Ctrl-C is the main process's business: it stops handing out work, lets the workers
+    # finish the document in hand, and writes the manifest of everything done so far.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker["shared"] = shared
     init_worker(brand_dir)
 
