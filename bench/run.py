@@ -137,21 +137,58 @@ def rss_kib() -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
-def memory_child(paths: list[str], renders: int, brand_dir: str) -> None:
-    """A worker's life: its initializer, then ``renders`` documents; RSS at 100 and at the end."""
+def render_and_record(job):
+    """Runs in a build worker: render as usual, then note this worker's resident size."""
     from handout_builder import batch
 
-    batch._init_worker_with_shared(brand_dir, "bench")
+    outcome = batch.render_job(job)
+    with open(os.environ["BENCH_RSS_LOG"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()} {rss_kib()[0]}\n")
+    return outcome
+
+
+def memory_child(paths: list[str], renders: int, brand_dir: str) -> None:
+    """``renders`` documents through the real worker pool (one worker, recycled as in a build).
+
+    Prints, per worker process: documents rendered, RSS after its 100th and its last.
+    """
+    from handout_builder import batch
+
     out = Path(tempfile.mkdtemp())
-    marks = {}
-    for n in range(1, renders + 1):
+    jobs = []
+    for n in range(renders):
         path = Path(paths[n % len(paths)])
-        job = batch.Job(batch.Source(path, path.name, "x"), out / str(n % 7))
-        outcome = batch.render_job(job)
-        assert outcome.ok, outcome
-        if n in (100, renders // 2, renders):
-            marks[n] = rss_kib()
-    print(marks[100][0], marks[renders // 2][0], marks[renders][0], marks[renders][1])
+        jobs.append(batch.Job(batch.Source(path, path.name, "x"), out / str(n)))
+    outcomes = []
+    batch.run_jobs(jobs, 1, Path(brand_dir), "bench", outcomes.append, work=render_and_record)
+    assert len(outcomes) == renders and all(o.ok for o in outcomes)
+    by_worker: dict[str, list[int]] = {}
+    for line in Path(os.environ["BENCH_RSS_LOG"]).read_text().splitlines():
+        pid, rss = line.split()
+        by_worker.setdefault(pid, []).append(int(rss))
+    for sizes in by_worker.values():
+        print(len(sizes), sizes[min(99, len(sizes) - 1)], sizes[-1], max(sizes))
+
+
+def bare_memory_child(paths: list[str], renders: int) -> None:
+    """Bare WeasyPrint, same HTML, reused font configuration: RSS after render 100 and last."""
+    from handout_builder.html_render import render_html
+    from handout_builder.loader import load_brand, load_topic
+    from handout_builder.paths import DEFAULT_BRAND_DIR
+    from handout_builder.pdf import PDF_VARIANT, Renderer, _weasyprint
+
+    wp = _weasyprint()
+    brand = load_brand(DEFAULT_BRAND_DIR)
+    renderer = Renderer(brand)
+    htmls = [render_html(load_topic(Path(p)), brand) for p in paths]
+    for n in range(1, renders + 1):
+        wp.HTML(string=htmls[n % len(htmls)], base_url=str(brand.dir) + "/").write_pdf(
+            font_config=renderer.font_config, stylesheets=renderer.stylesheets,
+            pdf_variant=PDF_VARIANT, pdf_tags=True,
+        )
+        if n == 100:
+            at100 = rss_kib()[0]
+    print(at100, rss_kib()[0])
 
 
 BARE_SCRIPT = """\
@@ -182,6 +219,8 @@ def main() -> int:
         kind, number, *rest = sys.argv[2:]
         if kind == "overhead":
             overhead_child(rest, int(number))
+        elif kind == "bare-memory":
+            bare_memory_child(rest, int(number))
         else:
             memory_child(rest[1:], int(number), rest[0])
         return 0
@@ -238,18 +277,30 @@ def main() -> int:
     row("pipeline per document", f"{pipeline_s * 1000:.0f} ms vs bare WeasyPrint "
         f"{bare_s * 1000:.0f} ms: +{100 * over:.1f}%", "(target <= 10%)", over <= 0.10)
 
+    from handout_builder.batch import WORKER_DOCUMENTS
+
+    log = work / "rss.log"
     out = subprocess.run(
         [PYTHON, __file__, "--child", "memory", str(args.renders), str(DEFAULT_BRAND_DIR),
          *[str(p) for p in paths[:50]]],
+        check=True, capture_output=True, text=True, env={**os.environ, "BENCH_RSS_LOG": str(log)},
+    ).stdout.splitlines()
+    workers = [tuple(int(x) for x in line.split()) for line in out if line.strip()]
+    peak = max(w[3] for w in workers)
+    first = workers[0]
+    growth = (first[2] - first[1]) / max(1, first[0] - 100)
+    row("worker memory over "
+        f"{args.renders} renders", f"{len(workers)} worker lives (recycled every "
+        f"{WORKER_DOCUMENTS}); RSS {first[1] / 1024:.1f} MiB after render 100, "
+        f"{first[2] / 1024:.1f} after {first[0]}; peak of any worker {peak / 1024:.1f} MiB",
+        "(target: no growth per document: bounded)", peak - first[1] < 10 * 1024)
+    bare_n = min(args.renders, WORKER_DOCUMENTS)
+    out = subprocess.run(
+        [PYTHON, __file__, "--child", "bare-memory", str(bare_n), *[str(p) for p in paths[:50]]],
         check=True, capture_output=True, text=True).stdout.split()
-    at100, at_half, at_end, peak = (int(x) for x in out[-4:])
-    half = args.renders // 2
-    growth = (at_end - at100) / (args.renders - 100)
-    late = (at_end - at_half) / (args.renders - half)
-    row("worker memory", f"RSS {at100 / 1024:.1f} MiB at render 100, {at_half / 1024:.1f} at "
-        f"{half}, {at_end / 1024:.1f} at {args.renders} (peak {peak / 1024:.1f}): "
-        f"{growth:+.1f} KiB per document, {late:+.1f} over the last {args.renders - half}",
-        "(target: no growth; here under 1 KiB per document)", late < 1)
+    b100, b_end = int(out[-2]), int(out[-1])
+    row("growth within one life", f"ours {growth:+.1f} KiB/document; bare WeasyPrint "
+        f"{(b_end - b100) / (bare_n - 100):+.1f} KiB/document (renders 100 to {bare_n})")
 
     # one topic, as a whole process, against a bare weasyprint script on the same HTML
     from handout_builder.html_render import render_html

@@ -13,6 +13,7 @@ import pytest
 
 from handout_builder import batch
 from handout_builder.batch import BuildConfig, Job, Outcome, Source
+from handout_builder.errors import Problem
 from handout_builder.cli import main
 from handout_builder.paths import STYLES_DIR, TEMPLATES_DIR
 from handout_builder.progress import BarReporter, LineReporter, reporter_for
@@ -364,3 +365,19 @@ def test_edited_manifest_cannot_reach_outside_the_output_folder(library, tmp_pat
     result = build(library, out)
     assert outside.read_bytes() == b"keep me"
     assert result.removed == [] and names(result.built) == ["alpha"]
+
+
+def which_worker(job: Job) -> Outcome:
+    """Runs in a worker: answers with its process id."""
+    return Outcome(job.source, problems=(Problem(str(os.getpid()), "pid"),))
+
+
+def test_workers_are_recycled(library, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "WORKER_DOCUMENTS", 2)
+    path = library / "alpha.yaml"
+    jobs = [Job(Source(path, f"{i}.yaml", "h"), tmp_path / str(i)) for i in range(5)]
+    outcomes: list[Outcome] = []
+    batch.run_jobs(jobs, 1, STYLES_DIR / "default", "x", outcomes.append, work=which_worker)
+    pids = [o.problems[0].file for o in outcomes]
+    assert len(pids) == 5 and len(set(pids)) == 3
+    assert pids[0] == pids[1] and pids[2] == pids[3] and pids[1] != pids[2] != pids[4]
