@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UserError
-from .paths import DEFAULT_BRAND_DIR, DEFAULT_OUT_DIR, HANDOUTS_DIR, STYLES_DIR
+from .paths import DEFAULT_BRAND_DIR, DEFAULT_OUT_DIR, STYLES_DIR
 
 DESCRIPTION = """\
 Turn reviewed patient-education topics (YAML) into branded, print-ready PDF leaflets.
@@ -84,7 +84,7 @@ def add_build_command(commands) -> None:
         "change and whose PDF is intact are skipped; PDFs of deleted topics are removed. "
         "Invalid topics are reported and the rest are still built (exit 1).",
     )
-    build.add_argument("library", nargs="?", type=Path, default=HANDOUTS_DIR, metavar="DIR",
+    build.add_argument("library", nargs="?", type=Path, default=Path("handouts"), metavar="DIR",
                        help="folder of topic files (default: handouts/)")
     build.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, metavar="OUT",
                        help="output folder (default: out/)")

@@ -30,7 +30,8 @@ class LineReporter(Reporter):
         where = f"[{self.done:>{width}}/{self.total}]"
         if outcome.entry is not None:
             e = outcome.entry
-            line = f"{where} built {e.source} -> {e.output} ({e.pages} pages)"
+            pages = "1 page" if e.pages == 1 else f"{e.pages} pages"
+            line = f"{where} built {e.source} -> {e.output} ({pages})"
         else:
             line = f"{where} FAILED {outcome.source.rel}"
         print(line, file=self.stream, flush=True)

@@ -83,9 +83,9 @@ def test_plain_progress_lines_when_not_a_terminal(library, tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "building 3 handouts (0 unchanged, 0 to remove)"
     assert sorted(lines[1:4]) == [
-        "[1/3] built alpha.yaml -> alpha.pdf (1 pages)",
-        "[2/3] built beta.yaml -> beta.pdf (1 pages)",
-        "[3/3] built heart/gamma.yaml -> gamma.pdf (1 pages)",
+        "[1/3] built alpha.yaml -> alpha.pdf (1 page)",
+        "[2/3] built beta.yaml -> beta.pdf (1 page)",
+        "[3/3] built heart/gamma.yaml -> gamma.pdf (1 page)",
     ]
     assert lines[4].startswith("built 3, unchanged 0, removed 0, failed 0 in ")
     assert "\r" not in "".join(lines)
@@ -172,6 +172,15 @@ def test_an_unexpected_exception_is_reported_against_its_topic(library, monkeypa
     path = library / "alpha.yaml"
     outcome = batch.render_job(Job(Source(path, "alpha.yaml", "h"), library / "stage"))
     assert not outcome.ok and "RuntimeError: a bug" in outcome.bug
+
+
+def test_an_internal_error_exits_3_after_the_build(library, tmp_path, monkeypatch, capsys):
+    source = Source(library / "alpha.yaml", "alpha.yaml", "h")
+    crashed = batch.BuildResult(failed=[Outcome(source, bug="Traceback: boom")])
+    monkeypatch.setattr(batch, "build", lambda config, reporter: crashed)
+    assert main(["build", str(library), "--out", str(tmp_path / "out")]) == 3
+    err = capsys.readouterr().err
+    assert f"{library / 'alpha.yaml'}: internal error" in err and "Traceback: boom" in err
 
 
 # --------------------------------------------------------------------------------------
