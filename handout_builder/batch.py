@@ -13,15 +13,17 @@ The build, as a numbered list of plain functions:
    for its whole life and calls :func:`handout_builder.pipeline.render_file`, the same
    function as ``make-handout render``. One bad topic, or one crashed worker, fails that
    topic only.
-5. :func:`write_manifest` and :func:`write_catalogue` publish ``manifest.json`` and
-   ``index.html`` atomically.
+5. :func:`manifest_bytes` and :func:`write_catalogue` publish ``manifest.json`` and
+   ``index.html`` atomically, also when the build is interrupted.
 
 Workers are started with the ``spawn`` method: a fresh interpreter that imports WeasyPrint
-and Fontconfig itself. Forking a process that already holds Fontconfig/Pango state (the
-test runner, a server, ``render`` in the same process) copies caches and locks that the
-child cannot trust, and Python warns that forking a multi-threaded process may deadlock.
-A spawned worker costs about half a second once, which a warm renderer pays back within a
-few documents.
+and loads Fontconfig itself. ``fork``, ``forkserver`` and ``spawn`` all work here and give the
+same bytes (checked by rendering in a parent first, then in each kind of worker), but a forked
+child inherits whatever the parent holds: Fontconfig's and Pango's caches and locks (the
+test runner and a future server render in-process) and any threads, where a lock held at fork
+time deadlocks the child; Python 3.12+ warns about forking a threaded process, and 3.14 no
+longer forks by default. ``spawn`` is the same on every platform and costs about half a
+second per worker, once, which a warm renderer pays back within a few documents.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from .errors import InvalidTopic, Problem, UserError
 from .model import ID_PATTERN
-from .paths import PROJECT_ROOT, STYLES_DIR, TEMPLATES_DIR
+from .paths import STYLES_DIR, TEMPLATES_DIR
 from .publish import output_path, write_atomic
 
 if TYPE_CHECKING:
@@ -466,10 +468,6 @@ def manifest_bytes(entries: Iterable[Entry], brand_name: str | None) -> bytes:
         "handouts": [asdict(entry) for entry in sorted(entries, key=lambda e: (e.id, e.source))],
     }
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def write_manifest(out_dir: Path, entries: Iterable[Entry], brand_name: str | None) -> None:
-    write_atomic(out_dir / MANIFEST_NAME, manifest_bytes(entries, brand_name))
 
 
 def catalogue_html(entries: Iterable[Entry], brand_name: str | None) -> str:

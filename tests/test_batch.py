@@ -13,8 +13,8 @@ import pytest
 
 from handout_builder import batch
 from handout_builder.batch import BuildConfig, Job, Outcome, Source
-from handout_builder.errors import Problem
 from handout_builder.cli import main
+from handout_builder.errors import Problem
 from handout_builder.paths import STYLES_DIR, TEMPLATES_DIR
 from handout_builder.progress import BarReporter, LineReporter, reporter_for
 
