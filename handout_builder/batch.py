@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 MANIFEST_NAME = "manifest.json"
 CATALOGUE_NAME = "index.html"
+CATALOGUE_TEMPLATE = "catalogue.html.j2"  # shapes index.html only, so not part of input hashes
 MANIFEST_FORMAT = 1
 TOPIC_SUFFIXES = (".yaml", ".yml")
 #: Python packages whose version can change a PDF's bytes; part of every input hash.
@@ -249,7 +250,8 @@ def shared_fingerprint(brand_dir: Path, options: Iterable[tuple[str, str]] = ())
     parts = [f"make_handout {__version__}", *package_versions()]
     parts += [f"option {key}={value}" for key, value in sorted(options)]
     parts += ["[code]", *_file_digests(PACKAGE_DIR)]
-    parts += ["[templates]", *_file_digests(TEMPLATES_DIR)]
+    parts += ["[templates]", *_file_digests(
+        TEMPLATES_DIR, skip=lambda path: path == TEMPLATES_DIR / CATALOGUE_TEMPLATE)]
     parts += ["[styles]", *_file_digests(STYLES_DIR, skip=other_brand)]
     parts += ["[brand]", *_file_digests(brand_dir)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -465,6 +467,8 @@ def manifest_bytes(entries: Iterable[Entry], brand_name: str | None) -> bytes:
         "format": MANIFEST_FORMAT,
         "generator": f"make_handout {__version__}",
         "brand": brand_name,
+        # when the catalogue's template changes, the manifest changes and index.html is redone
+        "catalogue_template": file_sha256(TEMPLATES_DIR / CATALOGUE_TEMPLATE),
         "handouts": [asdict(entry) for entry in sorted(entries, key=lambda e: (e.id, e.source))],
     }
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -480,14 +484,18 @@ def catalogue_html(entries: Iterable[Entry], brand_name: str | None) -> str:
     for entry in sorted(entries, key=lambda e: (e.category.casefold(), e.title.casefold(), e.id)):
         groups.setdefault(entry.category, []).append(asdict(entry) | {"href": quote(entry.output)})
     env = template_environment((TEMPLATES_DIR,))
-    return env.get_template("catalogue.html.j2").render(
+    return env.get_template(CATALOGUE_TEMPLATE).render(
         brand_name=brand_name, groups=list(groups.items()),
         count=sum(len(g) for g in groups.values()),
     )
 
 
 def write_catalogue(out_dir: Path, entries: Iterable[Entry], brand_name: str | None) -> None:
-    write_atomic(out_dir / CATALOGUE_NAME, catalogue_html(entries, brand_name).encode("utf-8"))
+    """Write ``index.html`` (atomically) unless it already holds exactly this catalogue."""
+    path = out_dir / CATALOGUE_NAME
+    html = catalogue_html(entries, brand_name).encode("utf-8")
+    if not path.is_file() or path.read_bytes() != html:
+        write_atomic(path, html)
 
 
 # --------------------------------------------------------------------------------------

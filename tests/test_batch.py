@@ -336,6 +336,7 @@ def test_shared_fingerprint_covers_styles_templates_and_brand_only(tmp_path, mon
     brand = styles / "default"
     base = batch.shared_fingerprint(brand)
     (styles / "harbour" / "brand.css").write_text("/* another brand */")
+    (templates / "catalogue.html.j2").write_text("{# shapes index.html, not the PDFs #}")
     assert batch.shared_fingerprint(brand) == base
     for changed in (styles / "leaflet.css", templates / "parts" / "section.html.j2",
                     styles / "fonts" / "fonts.conf", brand / "logo.svg"):
@@ -390,3 +391,16 @@ def test_workers_are_recycled(library, tmp_path, monkeypatch):
     pids = [o.problems[0].file for o in outcomes]
     assert len(pids) == 5 and len(set(pids)) == 3
     assert pids[0] == pids[1] and pids[2] == pids[3] and pids[1] != pids[2] != pids[4]
+
+
+def test_new_catalogue_template_rewrites_the_catalogue_only(library, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    build(library, out)
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, templates)
+    page = templates / "catalogue.html.j2"
+    page.write_text(page.read_text().replace("patient leaflets</h1>", "leaflets, new look</h1>"))
+    monkeypatch.setattr(batch, "TEMPLATES_DIR", templates)
+    result = build(library, out)
+    assert result.built == [] and names(result.unchanged) == ["alpha", "beta", "gamma"]
+    assert "leaflets, new look</h1>" in (out / "index.html").read_text(encoding="utf-8")
