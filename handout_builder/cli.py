@@ -166,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("which", nargs="?", choices=("topic", "library"), default="topic",
                         help="topic (default) or library (library.yaml settings)")
     schema.set_defaults(handler=cmd_schema)
+    add_build_command(commands)
     return parser
 
 
@@ -224,6 +225,46 @@ def render_options(args: argparse.Namespace):
         archival=args.archival,
         max_bytes=args.max_size or DEFAULT_MAX_BYTES,
     )
+
+
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def add_build_command(commands) -> None:
+    build = commands.add_parser(
+        "build",
+        help="render a whole library of topics, incrementally",
+        description="Render every topic YAML under DIR (recursively) into OUT, with "
+        "OUT/manifest.json and a catalogue OUT/index.html. Handouts whose inputs did not "
+        "change and whose PDF is intact are skipped; PDFs of deleted topics are removed. "
+        "Invalid topics are reported and the rest are still built (exit 1).",
+    )
+    build.add_argument("library", nargs="?", type=Path, default=Path("handouts"), metavar="DIR",
+                       help="folder of topic files (default: handouts/)")
+    build.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, metavar="OUT",
+                       help="output folder (default: out/)")
+    build.add_argument(
+        "--brand", type=resolve_brand_dir, default=DEFAULT_BRAND_DIR, metavar="DIR",
+        help="brand folder, or the name of one under styles/ (default: styles/default)",
+    )
+    build.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                       help="worker processes (default: one per CPU)")
+    build.add_argument("--force", action="store_true",
+                       help="render everything, even what has not changed")
+    build.add_argument(
+        "--allow-draft", action="store_true",
+        help="also print draft, withdrawn, never-reviewed and overdue topics, watermarked",
+    )
+    build.add_argument(
+        "--as-of", type=iso_date, default=None, metavar="DATE",
+        help="judge review dates as of DATE (YYYY-MM-DD; default: today)",
+    )
+    add_render_options(build)
+    build.set_defaults(handler=cmd_build)
 
 
 def report(error: UserError) -> None:
@@ -328,6 +369,32 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     print(schema_text(args.which), end="")
     return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .batch import BuildConfig, build, default_jobs
+    from .progress import reporter_for, summary
+
+    from .review import today
+
+    config = BuildConfig(
+        library=args.library, out_dir=args.out, brand_dir=args.brand,
+        jobs=args.jobs or default_jobs(), force=args.force,
+        render=render_options(args), as_of=args.as_of or today(),
+        allow_draft=args.allow_draft,
+    )
+    result = build(config, reporter_for(sys.stderr, sys.stdout))
+    for outcome in sorted(result.failed, key=lambda o: o.source.rel):
+        if outcome.bug:
+            print(f"error: {outcome.source.path}: internal error while rendering this topic "
+                  f"(a bug in make_handout; please report it):\n{outcome.bug}", file=sys.stderr)
+        for problem in outcome.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"skipped: {outcome.source.path} (not rendered)", file=sys.stderr)
+    print(summary(result))
+    if result.has_bug:
+        return EXIT_BUG
+    return EXIT_INVALID if result.failed else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -182,6 +182,7 @@ class Renderer:
         if options.large_print:
             variants = (*variants, LARGE_PRINT_STYLESHEET)
         self.font_config = FontConfiguration()
+        self.image_cache: dict[str, dict] = {}  # the logo is read and parsed once per step
         self.fetcher = _fetcher_class()((STYLES_DIR, brand.dir))
         sources: list[dict[str, Any]] = [
             {"filename": str(BASE_STYLESHEET)},
@@ -245,6 +246,8 @@ class Renderer:
         options: dict[str, Any] = {
             "pdf_variant": ARCHIVAL_VARIANT if archival else PDF_VARIANT,
             "pdf_tags": True,
+            # one image cache per reduction step: a cached image keeps the step's resolution
+            "cache": self.image_cache.setdefault(str(sorted(images.items())), {}),
             **images,
         }
         write_options: dict[str, Any] = {}

@@ -112,28 +112,47 @@ def next_review(topic: Topic, settings: LibrarySettings) -> date | None:
     return add_months(topic.review.reviewed, interval_months(topic, settings))
 
 
-def review_state(topic: Topic, as_of: date, settings: LibrarySettings) -> ReviewStatus:
-    """The state of ``topic`` on ``as_of``.
+def classify(status: str, due: date | None, as_of: date, due_soon_days: int) -> ReviewState:
+    """The state from the topic's ``status``, its next review date and the date to judge on.
 
     Withdrawn and draft come first (whatever the review says), then a missing review. A
     review is overdue from the day after the next review date; it is due soon when that date
-    is at most ``settings.due_soon_days`` days away (the due date itself included).
+    is at most ``due_soon_days`` days away (the due date itself included).
     """
+    if status == "withdrawn":
+        return ReviewState.WITHDRAWN
+    if status == "draft":
+        return ReviewState.DRAFT
+    if due is None:
+        return ReviewState.NEVER_REVIEWED
+    if as_of > due:
+        return ReviewState.OVERDUE
+    if (due - as_of).days <= due_soon_days:
+        return ReviewState.DUE_SOON
+    return ReviewState.CURRENT
+
+
+def watermark_key(state: ReviewState, allow_draft: bool) -> str | None:
+    """The watermark printed in ``state`` (a catalogue key), or None; raises nothing."""
+    if state in (ReviewState.CURRENT, ReviewState.DUE_SOON) or not allow_draft:
+        return None
+    return WATERMARK_KEYS[state]
+
+
+def review_state(topic: Topic, as_of: date, settings: LibrarySettings) -> ReviewStatus:
+    """The state of ``topic`` on ``as_of`` (see :func:`classify`)."""
     due = next_review(topic, settings)
     reviewed = topic.review.reviewed if topic.is_reviewed and topic.review else None
-    if topic.status == "withdrawn":
-        state = ReviewState.WITHDRAWN
-    elif topic.status == "draft":
-        state = ReviewState.DRAFT
-    elif due is None:
-        state = ReviewState.NEVER_REVIEWED
-    elif as_of > due:
-        state = ReviewState.OVERDUE
-    elif (due - as_of).days <= settings.due_soon_days:
-        state = ReviewState.DUE_SOON
-    else:
-        state = ReviewState.CURRENT
+    state = classify(topic.status, due, as_of, settings.due_soon_days)
     return ReviewStatus(state, as_of, interval_months(topic, settings), reviewed, due)
+
+
+class ReviewRefused(RenderRefused):
+    """The rendering policy refuses to print this topic (draft, withdrawn, not reviewed, overdue).
+
+    Unlike other failures, a refused topic must not stay published: ``build`` removes its
+    previous PDF.
+    """
 
 
 _REFUSALS = {
@@ -157,10 +176,8 @@ def render_permission(
     (a message catalogue key) on every page and in the footer. ``positions`` (the loader's
     map of field paths to line and column) locates the refusal in the file.
     """
-    if status.printable:
-        return None
-    if allow_draft:
-        return WATERMARK_KEYS[status.state]
+    if status.printable or allow_draft:
+        return watermark_key(status.state, allow_draft)
     message = _REFUSALS[status.state]
     if status.state is ReviewState.OVERDUE:
         message = message[:-1] + f": it was due on {status.next_review.isoformat()}."  # type: ignore[union-attr]
@@ -173,7 +190,7 @@ def render_permission(
     }
     field = "status" if status.state in (ReviewState.DRAFT, ReviewState.WITHDRAWN) else "review"
     line, column = (positions or {}).get((field,), (None, None))
-    raise RenderRefused(
+    raise ReviewRefused(
         Problem(
             source,
             message + " It is not printed.",

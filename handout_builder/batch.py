@@ -1,0 +1,761 @@
+"""Batch builds: a whole library of topics into one output folder, fast and incremental.
+
+The build, as a numbered list of plain functions:
+
+1. :func:`discover` finds every topic YAML under the library folder.
+2. :func:`shared_fingerprint` hashes everything that shapes every PDF (code, templates,
+   styles, fonts, the brand, package versions, options), once per build;
+   :func:`input_hash` adds one topic's path and bytes.
+3. :func:`plan` compares those hashes with ``OUT/manifest.json``: build, skip (unchanged and
+   the PDF intact) or remove (the source is gone).
+4. :func:`run_jobs` renders what must be built in worker processes. Each worker keeps one warm
+   :class:`~handout_builder.pdf.Renderer` (fonts, stylesheets, image cache, Jinja environment)
+   for its whole life and calls :func:`handout_builder.pipeline.render_file`, the same
+   function as ``make-handout render``. One bad topic, or one crashed worker, fails that
+   topic only.
+5. :func:`manifest_bytes` and :func:`write_catalogue` publish ``manifest.json`` and
+   ``index.html`` atomically, also when the build is interrupted.
+
+Workers are started with the ``spawn`` method: a fresh interpreter that imports WeasyPrint
+and loads Fontconfig itself. ``fork``, ``forkserver`` and ``spawn`` all work here and give the
+same bytes (checked by rendering in a parent first, then in each kind of worker), but a forked
+child inherits whatever the parent holds: Fontconfig's and Pango's caches and locks (the
+test runner and a future server render in-process) and any threads, where a lock held at fork
+time deadlocks the child; Python 3.12+ warns about forking a threaded process, and 3.14 no
+longer forks by default. ``spawn`` is the same on every platform and costs about half a
+second per worker, once, which a warm renderer pays back within a few documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import InvalidTopic, Problem, UserError
+from .library import SETTINGS_FILE_NAME, library_for, settings_path_for
+from .model import ID_PATTERN
+from .options import RenderOptions
+from .paths import STYLES_DIR, TEMPLATES_DIR
+from .publish import output_path, write_atomic
+
+MANIFEST_NAME = "manifest.json"
+CATALOGUE_NAME = "index.html"
+CATALOGUE_TEMPLATE = "catalogue.html.j2"  # shapes index.html only, so not part of input hashes
+MANIFEST_FORMAT = 2  # 2: review status, next review date and watermark per handout
+TOPIC_SUFFIXES = (".yaml", ".yml")
+#: Python packages whose version can change a PDF's bytes; part of every input hash.
+OUTPUT_PACKAGES = (
+    "weasyprint", "pydyf", "tinycss2", "cssselect2", "fonttools", "pyphen", "pillow",
+    "pydantic", "markdown-it-py", "PyYAML", "Jinja2", "MarkupSafe",
+)
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Documents a worker renders before it is replaced by a fresh one. WeasyPrint's native side
+#: (Pango, HarfBuzz) keeps about 13 KiB per document even with a reused font configuration
+#: (measured with bare WeasyPrint too; see bench/), so workers are recycled to keep memory
+#: flat on any library size. A new worker costs about half a second: under 1% of 500 renders.
+WORKER_DOCUMENTS = 500
+
+
+# --------------------------------------------------------------------------------------
+# Plain data
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """What one ``make-handout build`` was asked to do."""
+
+    library: Path
+    out_dir: Path
+    brand_dir: Path
+    jobs: int
+    force: bool = False
+    #: The variant (large print, archival, size budget): part of every input hash.
+    render: RenderOptions = RenderOptions()
+    #: The date review states are judged on (None: today, from ``review.today()``).
+    as_of: date | None = None
+    #: Print draft, withdrawn, never-reviewed and overdue topics with a watermark.
+    allow_draft: bool = False
+
+    @property
+    def options(self) -> tuple[tuple[str, str], ...]:
+        """The render options as they enter every input hash."""
+        return tuple((name, str(value)) for name, value in sorted(asdict(self.render).items()))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One handout in ``manifest.json``."""
+
+    id: str
+    source: str  # relative to the library folder, with forward slashes
+    title: str
+    category: str
+    language: str
+    output: str  # file name inside the output folder
+    pages: int
+    bytes: int
+    sha256: str  # of the PDF
+    input_hash: str  # of everything that shaped the PDF (see shared_fingerprint)
+    reviewed: str | None  # the review date, YYYY-MM-DD, or null
+    review_state: str  # current, due-soon, overdue, never-reviewed, draft, withdrawn
+    status: str = "approved"  # the topic's status field
+    next_review: str | None = None  # YYYY-MM-DD, or null when never reviewed
+    watermark: str | None = None  # the watermark printed (a catalogue key), or null
+
+
+@dataclass(frozen=True)
+class Source:
+    """One topic file found in the library, with its input hash."""
+
+    path: Path
+    rel: str
+    input_hash: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    build: list[Source]
+    skip: list[Entry]
+    remove: list[Entry]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One topic to render, sent to a worker (must pickle)."""
+
+    source: Source
+    staging: Path  # a folder of its own: render_file writes the PDF there
+    as_of: date | None = None  # review states are judged on this date (None: today)
+    allow_draft: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker returns for one job: an entry, or problems, or a bug's traceback."""
+
+    source: Source
+    entry: Entry | None = None
+    staged: Path | None = None
+    problems: tuple[Problem, ...] = ()
+    bug: str | None = None  # a traceback (an exception that is not a UserError, or a crash)
+    brand_problem: bool = False  # the worker could not set up the brand at all
+    refused: bool = False  # the review policy refuses it: its old PDF must not stay published
+
+    @property
+    def ok(self) -> bool:
+        return self.entry is not None
+
+
+@dataclass
+class BuildResult:
+    built: list[Entry] = field(default_factory=list)
+    unchanged: list[Entry] = field(default_factory=list)
+    removed: list[Entry] = field(default_factory=list)
+    failed: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def has_bug(self) -> bool:
+        return any(outcome.bug for outcome in self.failed)
+
+
+class Reporter:
+    """Receives progress; the command line shows it (see ``progress.py``). Does nothing."""
+
+    def start(self, to_build: int, unchanged: int, removed: int) -> None: ...
+
+    def finished(self, outcome: Outcome) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------------------
+# 1. Discover
+# --------------------------------------------------------------------------------------
+
+
+def discover(library: Path) -> list[Path]:
+    """Every topic file under ``library``, recursively, in a stable order.
+
+    Hidden files and folders (``.git``, editor back-ups) are left out.
+    """
+    if not library.is_dir():
+        raise InvalidTopic(
+            Problem(str(library), "The library folder does not exist.",
+                    "Name the folder that holds the topic YAML files (default: handouts/).")
+        )
+    found = []
+    for path in library.rglob("*"):
+        rel = path.relative_to(library)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.suffix in TOPIC_SUFFIXES and path.name != SETTINGS_FILE_NAME and path.is_file():
+            found.append(path)
+    if not found:
+        raise InvalidTopic(
+            Problem(str(library), "There are no topic files (*.yaml) in this folder.",
+                    "Check the folder name; nothing was built or removed.")
+        )
+    return sorted(found, key=lambda p: p.relative_to(library).as_posix())
+
+
+# --------------------------------------------------------------------------------------
+# 2. Input hashes
+# --------------------------------------------------------------------------------------
+
+
+def _file_digests(root: Path, skip: Callable[[Path], bool] = lambda p: False) -> list[str]:
+    lines = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if (
+            not path.is_file()
+            or any(part.startswith(".") or part == "__pycache__" for part in rel.parts)
+            or skip(path)
+        ):
+            continue
+        lines.append(f"{rel.as_posix()} {hashlib.sha256(path.read_bytes()).hexdigest()}")
+    return lines
+
+
+def package_versions() -> list[str]:
+    from importlib import metadata
+
+    versions = []
+    for name in OUTPUT_PACKAGES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} absent")
+    return versions
+
+
+def shared_fingerprint(brand_dir: Path, options: Iterable[tuple[str, str]] = ()) -> str:
+    """SHA-256 of everything, except the topic, that shapes a PDF; computed once per build.
+
+    The tool's version and code (including the message catalogues), the templates, the
+    stylesheets and fonts in ``styles/`` (other brands' folders excepted), the brand folder,
+    the versions of the packages that lay out and write the PDF, and the render options.
+    System libraries (Pango, HarfBuzz) are not covered: use ``--force`` after upgrading them.
+    """
+    brand_dir = brand_dir.resolve()
+
+    def other_brand(path: Path) -> bool:
+        return any(
+            (parent / "brand.yaml").is_file() and parent != brand_dir
+            for parent in path.parents
+            if parent.is_relative_to(STYLES_DIR) and parent != STYLES_DIR
+        )
+
+    parts = [f"make_handout {__version__}", *package_versions()]
+    parts += [f"option {key}={value}" for key, value in sorted(options)]
+    parts += ["[code]", *_file_digests(PACKAGE_DIR)]
+    parts += ["[templates]", *_file_digests(
+        TEMPLATES_DIR, skip=lambda path: path == TEMPLATES_DIR / CATALOGUE_TEMPLATE)]
+    parts += ["[styles]", *_file_digests(STYLES_DIR, skip=other_brand)]
+    parts += ["[brand]", *_file_digests(brand_dir)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def input_hash(shared: str, rel: str, source: bytes, settings: bytes = b"") -> str:
+    """The input hash of one topic: the shared fingerprint, its path (the default id), its
+    bytes and the bytes of the ``library.yaml`` that applies to it (the review interval)."""
+    digest = hashlib.sha256()
+    for part in (shared.encode(), rel.encode(), source, settings):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+# --------------------------------------------------------------------------------------
+# 3. Plan
+# --------------------------------------------------------------------------------------
+
+
+def read_manifest(out_dir: Path) -> dict[str, Entry]:
+    """The previous build's entries by source; empty when there is none or it is unreadable."""
+    try:
+        data = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        if data.get("format") != MANIFEST_FORMAT:
+            return {}
+        names = {f.name for f in fields(Entry)}
+        entries = [Entry(**{k: v for k, v in raw.items() if k in names}) for raw in data["handouts"]]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}  # no manifest, or not ours: everything is built again
+    # only "<id>[.variant].pdf" names: an edited manifest cannot make us read or delete elsewhere
+    return {entry.source: entry for entry in entries if _safe_output(entry)}
+
+
+_VARIANT_SUFFIXES = {
+    RenderOptions(large_print=lp, archival=ar).file_suffix for lp in (False, True) for ar in (False, True)
+}
+
+
+def _safe_output(entry: Entry) -> bool:
+    return (
+        isinstance(entry.output, str) and isinstance(entry.id, str)
+        and re.fullmatch(ID_PATTERN, entry.id) is not None
+        and entry.output.startswith(entry.id)
+        and entry.output[len(entry.id):] in _VARIANT_SUFFIXES
+    )
+
+
+def _output_file(out_dir: Path, entry: Entry) -> Path:
+    """The entry's PDF, checked to be inside ``out_dir``."""
+    return output_path(out_dir, entry.id, suffix=entry.output[len(entry.id):])
+
+
+def is_intact(out_dir: Path, entry: Entry) -> bool:
+    """The PDF is there and is the one the manifest describes."""
+    return _safe_output(entry) and file_sha256(_output_file(out_dir, entry)) == entry.sha256
+
+
+def plan(sources: list[Source], previous: dict[str, Entry], out_dir: Path, force: bool) -> Plan:
+    """Which topics to build, which to leave as they are, which PDFs to remove."""
+    build, skip = [], []
+    for source in sources:
+        old = previous.get(source.rel)
+        if (
+            not force
+            and old is not None
+            and old.input_hash == source.input_hash
+            and is_intact(out_dir, old)
+        ):
+            skip.append(old)
+        else:
+            build.append(source)
+    present = {source.rel for source in sources}
+    remove = [entry for rel, entry in previous.items() if rel not in present]
+    return Plan(build=build, skip=skip, remove=remove)
+
+
+# --------------------------------------------------------------------------------------
+# 4. Render, in worker processes
+# --------------------------------------------------------------------------------------
+
+
+def recheck_unchanged(entry: Entry, source: Source, config: BuildConfig) -> Entry | str:
+    """Judge an unchanged handout's review state on ``config.as_of`` without rendering it.
+
+    The state depends on the date, so a leaflet that was current when it was built may be
+    overdue now. Returns the entry with its state brought up to date, or ``"rebuild"`` when
+    its watermark must change, or ``"refuse"`` when the policy no longer lets it be printed.
+    """
+    from .review import ReviewState, classify, watermark_key
+
+    settings = library_for(source.path).settings
+    due = date.fromisoformat(entry.next_review) if entry.next_review else None
+    state = classify(entry.status, due, config.as_of, settings.due_soon_days)
+    if state not in (ReviewState.CURRENT, ReviewState.DUE_SOON) and not config.allow_draft:
+        return "refuse"
+    if watermark_key(state, config.allow_draft) != entry.watermark:
+        return "rebuild"
+    return replace(entry, review_state=state.value)
+
+
+def refusal(source: Source, config: BuildConfig) -> Outcome:
+    """The policy's own message for a topic it refuses (loaded again for the line numbers)."""
+    from .loader import load_topic
+    from .pipeline import check_review
+
+    try:
+        check_review(load_topic(source.path), config.as_of, allow_draft=False)
+    except UserError as error:
+        return Outcome(source, problems=tuple(error.problems), refused=True)
+    raise AssertionError(f"{source.rel}: the review policy was expected to refuse it")
+
+
+_worker: dict[str, Any] = {}
+
+
+def init_worker(brand_dir: str, render: RenderOptions = RenderOptions()) -> None:
+    """Pool initializer: build this worker's renderer once, for its whole life."""
+    from .loader import load_brand
+    from .pdf import Renderer
+
+    try:
+        _worker["renderer"] = Renderer(load_brand(brand_dir), options=render)
+    except UserError as error:
+        _worker["error"] = error
+
+
+def render_job(job: Job) -> Outcome:
+    """Render one topic in this worker (the same pipeline function as ``render``)."""
+    from .pipeline import render_file
+    from .review import ReviewRefused, watermark_key
+
+    source = job.source
+    if "error" in _worker:
+        return Outcome(source, problems=tuple(_worker["error"].problems), brand_problem=True)
+    try:
+        written = render_file(
+            source.path, _worker["renderer"], job.staging,
+            as_of=job.as_of, allow_draft=job.allow_draft,
+        )
+    except ReviewRefused as error:
+        return Outcome(source, problems=tuple(error.problems), refused=True)
+    except UserError as error:
+        return Outcome(source, problems=tuple(error.problems))
+    except Exception:
+        return Outcome(source, bug=traceback.format_exc())
+    topic = written.loaded.topic
+    status = written.review
+    entry = Entry(
+        id=written.loaded.id,
+        source=source.rel,
+        title=topic.title,
+        category=topic.category,
+        language=topic.language,
+        output=written.path.name,
+        pages=written.pdf.pages,
+        bytes=len(written.pdf.data),
+        sha256=hashlib.sha256(written.pdf.data).hexdigest(),
+        # the bytes actually rendered (the file may have changed since it was planned)
+        input_hash=input_hash(
+            _worker["shared"], source.rel, written.loaded.source, _settings_bytes(source.path)
+        ),
+        reviewed=status.reviewed.isoformat() if status.reviewed else None,
+        review_state=status.state.value,
+        status=topic.status,
+        next_review=status.next_review.isoformat() if status.next_review else None,
+        watermark=watermark_key(status.state, job.allow_draft),
+    )
+    return Outcome(source, entry=entry, staged=written.path)
+
+
+def _crash(source: Source, detail: str) -> Outcome:
+    return Outcome(source, bug=f"The worker process rendering this topic stopped ({detail}).")
+
+
+def run_jobs(
+    jobs: list[Job],
+    workers: int,
+    brand_dir: Path,
+    shared: str,
+    on_outcome: Callable[[Outcome], None],
+    work: Callable[[Job], Outcome] = render_job,
+    render: RenderOptions = RenderOptions(),
+) -> None:
+    """Render ``jobs`` in ``workers`` processes, calling ``on_outcome`` as each one ends.
+
+    At most one job per worker is in flight, so when a worker dies the suspects are known:
+    they are retried one at a time in a fresh pool, and the one that kills its worker again
+    is reported as crashed. Every other topic is still rendered. A pool is replaced by a
+    fresh one after about :data:`WORKER_DOCUMENTS` documents per worker. ``work`` must be a
+    module-level function (workers import it by name).
+    """
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = multiprocessing.get_context("spawn")
+    queue = deque(jobs)
+    suspects: deque[Job] = deque()
+    while queue or suspects:
+        pool = ProcessPoolExecutor(
+            max_workers=max(1, min(workers, len(queue) or 1)),
+            mp_context=context,
+            initializer=_init_worker_with_shared,
+            initargs=(str(brand_dir), shared, render),
+        )
+        in_flight: dict[Any, Job] = {}
+        budget = workers * WORKER_DOCUMENTS
+        try:
+            while suspects:  # alone, so that a crash names its topic
+                job = suspects[0]
+                try:
+                    outcome = pool.submit(work, job).result()
+                except BrokenProcessPool as error:
+                    suspects.popleft()
+                    on_outcome(_crash(job.source, str(error) or "crashed"))
+                    raise
+                suspects.popleft()
+                on_outcome(outcome)
+            while queue or in_flight:
+                while queue and len(in_flight) < workers and budget > 0:
+                    job = queue.popleft()
+                    in_flight[pool.submit(work, job)] = job
+                    budget -= 1
+                if not in_flight:
+                    break  # this pool did its share: the next one starts with fresh workers
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = in_flight[future]
+                    outcome = future.result()  # BrokenProcessPool when a worker died
+                    del in_flight[future]
+                    on_outcome(outcome)
+        except BrokenProcessPool:
+            if len(in_flight) == 1:
+                (job,) = in_flight.values()
+                on_outcome(_crash(job.source, "crashed"))
+            else:
+                suspects.extend(in_flight.values())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _init_worker_with_shared(
+    brand_dir: str, shared: str, render: RenderOptions = RenderOptions()
+) -> None:
+    import signal
+
+    # Ctrl-C is the main process's business: it stops handing out work, lets the workers
+    # finish the document in hand, and writes the manifest of everything done so far.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker["shared"] = shared
+    init_worker(brand_dir, render)
+
+
+# --------------------------------------------------------------------------------------
+# 5. Publish
+# --------------------------------------------------------------------------------------
+
+
+def manifest_bytes(entries: Iterable[Entry], brand_name: str | None) -> bytes:
+    data = {
+        "format": MANIFEST_FORMAT,
+        "generator": f"make_handout {__version__}",
+        "brand": brand_name,
+        # when the catalogue's template changes, the manifest changes and index.html is redone
+        "catalogue_template": file_sha256(TEMPLATES_DIR / CATALOGUE_TEMPLATE),
+        "handouts": [asdict(entry) for entry in sorted(entries, key=lambda e: (e.id, e.source))],
+    }
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def catalogue_html(entries: Iterable[Entry], brand_name: str | None) -> str:
+    """``index.html``: the library grouped by category, each title linking its PDF."""
+    from urllib.parse import quote
+
+    from .html_render import template_environment
+
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for entry in sorted(entries, key=lambda e: (e.category.casefold(), e.title.casefold(), e.id)):
+        groups.setdefault(entry.category, []).append(asdict(entry) | {"href": quote(entry.output)})
+    env = template_environment((TEMPLATES_DIR,))
+    return env.get_template(CATALOGUE_TEMPLATE).render(
+        brand_name=brand_name, groups=list(groups.items()),
+        count=sum(len(g) for g in groups.values()),
+    )
+
+
+def write_catalogue(out_dir: Path, entries: Iterable[Entry], brand_name: str | None) -> None:
+    """Write ``index.html`` (atomically) unless it already holds exactly this catalogue."""
+    path = out_dir / CATALOGUE_NAME
+    html = catalogue_html(entries, brand_name).encode("utf-8")
+    if not path.is_file() or path.read_bytes() != html:
+        write_atomic(path, html)
+
+
+# --------------------------------------------------------------------------------------
+# The build
+# --------------------------------------------------------------------------------------
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
+    """Build the library: render what changed, skip what did not, remove what was deleted.
+
+    Raises a :class:`UserError` only for problems that stop the whole build (no library
+    folder, no topics, an unusable brand); a bad topic is a failed :class:`Outcome`.
+    """
+    from .review import today
+
+    reporter = reporter or Reporter()
+    started = time.perf_counter()
+    if config.as_of is None:
+        config = replace(config, as_of=today())
+    library, out_dir = config.library, config.out_dir
+    paths = discover(library)
+    shared = shared_fingerprint(config.brand_dir, config.options)
+    sources = []
+    for path in paths:
+        rel = path.relative_to(library).as_posix()
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b""  # the loader reports why it cannot be read
+        digest = input_hash(shared, rel, data, _settings_bytes(path))
+        sources.append(Source(path=path, rel=rel, input_hash=digest))
+    previous = read_manifest(out_dir)
+    the_plan = plan(sources, previous, out_dir, config.force)
+    # Review states depend on the date: judge the unchanged handouts again.
+    by_rel = {source.rel: source for source in sources}
+    refused: list[Outcome] = []
+    skip = []
+    for entry in the_plan.skip:
+        verdict = recheck_unchanged(entry, by_rel[entry.source], config)
+        if verdict == "refuse":
+            refused.append(refusal(by_rel[entry.source], config))
+        elif verdict == "rebuild":
+            the_plan.build.append(by_rel[entry.source])
+        else:
+            skip.append(verdict)
+    the_plan = Plan(build=the_plan.build, skip=skip, remove=the_plan.remove)
+    result = BuildResult(unchanged=list(the_plan.skip))
+
+    # The entries the output folder will hold, by source. A failed topic keeps its last good
+    # PDF and entry (its old input hash makes the next build try again).
+    entries: dict[str, Entry] = {entry.source: entry for entry in the_plan.skip}
+    entries |= {s.rel: previous[s.rel] for s in the_plan.build
+                if s.rel in previous and is_intact(out_dir, previous[s.rel])}
+    changed = (
+        bool(the_plan.build or the_plan.remove or refused)
+        or not (out_dir / CATALOGUE_NAME).is_file()
+    )
+    if changed:
+        from .loader import load_brand
+
+        brand_name = load_brand(config.brand_dir).brand.name  # a bad brand stops here
+    else:
+        brand_name = _previous_brand_name(out_dir)
+    reporter.start(len(the_plan.build), len(the_plan.skip), len(the_plan.remove))
+
+    def withdraw(outcome: Outcome) -> None:
+        """A refused topic's previous PDF must not stay published."""
+        old = entries.pop(outcome.source.rel, None) or previous.get(outcome.source.rel)
+        if old is not None:
+            _remove_unclaimed(out_dir, old, entries)
+
+
+    staging_root = None
+    brand_error: list[Problem] = []
+    try:
+        if the_plan.build:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            staging_root = Path(tempfile.mkdtemp(dir=out_dir, prefix=".building-"))
+            jobs = [
+                Job(source=s, staging=staging_root / str(i), as_of=config.as_of,
+                    allow_draft=config.allow_draft)
+                for i, s in enumerate(the_plan.build)
+            ]
+
+            def publish(outcome: Outcome) -> None:
+                if outcome.brand_problem:
+                    if not brand_error:
+                        brand_error.extend(outcome.problems)
+                    return
+                if outcome.ok:
+                    outcome = _claim(outcome, entries, library, result)
+                if outcome.ok:
+                    assert outcome.entry is not None and outcome.staged is not None
+                    old = entries.get(outcome.source.rel)
+                    os.replace(outcome.staged, out_dir / outcome.entry.output)
+                    entries[outcome.source.rel] = outcome.entry
+                    result.built.append(outcome.entry)
+                    if old and old.output != outcome.entry.output:
+                        _remove_unclaimed(out_dir, old, entries)
+                else:
+                    if outcome.refused:
+                        withdraw(outcome)
+                    result.failed.append(outcome)
+                reporter.finished(outcome)
+
+            run_jobs(jobs, min(config.jobs, len(jobs)), config.brand_dir, shared, publish,
+                     render=config.render)
+        for outcome in refused:
+            withdraw(outcome)
+            result.failed.append(outcome)
+            reporter.finished(outcome)
+        for entry in the_plan.remove:
+            entries.pop(entry.source, None)
+            _remove_unclaimed(out_dir, entry, entries)
+            result.removed.append(entry)
+    finally:
+        reporter.close()
+        if staging_root is not None:
+            shutil.rmtree(staging_root, ignore_errors=True)
+        final = list(entries.values())
+        new_manifest = manifest_bytes(final, brand_name)
+        manifest_path = out_dir / MANIFEST_NAME
+        if changed or not manifest_path.is_file() or manifest_path.read_bytes() != new_manifest:
+            write_atomic(manifest_path, new_manifest)
+            write_catalogue(out_dir, final, brand_name)
+    if brand_error:
+        from .errors import InvalidBrand
+
+        raise InvalidBrand(brand_error)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _previous_brand_name(out_dir: Path) -> str | None:
+    try:
+        return json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))["brand"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _claim(outcome: Outcome, entries: dict[str, Entry], library: Path,
+           result: BuildResult) -> Outcome:
+    """Two topics with the same id: the one whose source sorts first keeps the output."""
+    assert outcome.entry is not None
+    rel = outcome.source.rel
+    for other in list(entries.values()):
+        if other.source == rel or other.output != outcome.entry.output:
+            continue
+        if other.source < rel:
+            return _duplicate(outcome.source, outcome.entry.id, other.source)
+        # the new topic wins; the other loses its entry and is reported
+        del entries[other.source]
+        loser = Source(path=library / other.source, rel=other.source, input_hash=other.input_hash)
+        lost = _duplicate(loser, other.id, rel)
+        result.failed.append(lost)
+        if other in result.built:
+            result.built.remove(other)
+        if other in result.unchanged:
+            result.unchanged.remove(other)
+    return outcome
+
+
+def _duplicate(source: Source, handout_id: str, owner: str) -> Outcome:
+    return Outcome(source, problems=(Problem(
+        str(source.path), f"The id '{handout_id}' is also the id of {owner}, so both would "
+        f"be written to {handout_id}.pdf; {owner} keeps it.",
+        "Give each topic its own id (or file name).", field="id"),))
+
+
+def _remove_unclaimed(out_dir: Path, entry: Entry, entries: dict[str, Entry]) -> bool:
+    """Delete ``entry``'s PDF unless another current entry writes the same file."""
+    if any(other.output == entry.output for other in entries.values()):
+        return False
+    try:
+        _output_file(out_dir, entry).unlink()
+    except (OSError, UserError):
+        return False
+    return True
+
+
+def _settings_bytes(topic_path: Path) -> bytes:
+    """The ``library.yaml`` that applies to a topic (review interval), or nothing."""
+    try:
+        return settings_path_for(topic_path).read_bytes()
+    except OSError:
+        return b""
