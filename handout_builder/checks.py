@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .errors import UserError
+from .errors import UserError, location
 from .library import SETTINGS_FILE_NAME, Library, library_for, load_library, topic_files
 from .loader import LoadedTopic, _position_of, load_topic
 from .readability import (
@@ -54,12 +54,7 @@ class Finding:
 
     @property
     def location(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return where
+        return location(self.file, self.line, self.column)
 
     def as_dict(self) -> dict:
         return {

@@ -85,20 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=DEFAULT_OUT_DIR, metavar="DIR",
         help="output folder (default: out/)",
     )
-    render.add_argument(
-        "--brand", type=resolve_brand_dir, default=DEFAULT_BRAND_DIR, metavar="DIR",
-        help="brand folder, or the name of one under styles/ (default: styles/default)",
-    )
+    add_brand_option(render)
     add_personal_options(render)
-    render.add_argument(
-        "--allow-draft", action="store_true",
-        help="also print draft, withdrawn, never-reviewed and overdue topics, with a "
-        "watermark on every page (for proofs)",
-    )
-    render.add_argument(
-        "--as-of", type=iso_date, default=None, metavar="DATE",
-        help="judge review dates as of DATE (YYYY-MM-DD; default: today)",
-    )
+    add_policy_options(render)
     add_render_options(render)
     render.set_defaults(handler=cmd_render)
 
@@ -117,10 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="sender", metavar="ADDRESS",
         help="sender address (default: no-reply@ the brand's web domain)",
     )
-    email.add_argument(
-        "--brand", type=resolve_brand_dir, default=DEFAULT_BRAND_DIR, metavar="DIR",
-        help="brand folder, or the name of one under styles/ (default: styles/default)",
-    )
+    add_brand_option(email)
     add_personal_options(email)
     way = email.add_mutually_exclusive_group(required=True)
     way.add_argument(
@@ -197,6 +183,26 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def add_brand_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--brand", type=resolve_brand_dir, default=DEFAULT_BRAND_DIR, metavar="DIR",
+        help="brand folder, or the name of one under styles/ (default: styles/default)",
+    )
+
+
+def add_policy_options(parser: argparse.ArgumentParser) -> None:
+    """``--allow-draft`` and ``--as-of``: the review policy, shared by ``render`` and ``build``."""
+    parser.add_argument(
+        "--allow-draft", action="store_true",
+        help="also print draft, withdrawn, never-reviewed and overdue topics, with a "
+        "watermark on every page (for proofs)",
+    )
+    parser.add_argument(
+        "--as-of", type=iso_date, default=None, metavar="DATE",
+        help="judge review dates as of DATE (YYYY-MM-DD; default: today)",
+    )
+
+
 def add_render_options(parser: argparse.ArgumentParser) -> None:
     """``--large-print``, ``--archival`` and ``--max-size``: shared by ``render`` and ``build``."""
     parser.add_argument(
@@ -247,22 +253,12 @@ def add_build_command(commands) -> None:
                        help="folder of topic files (default: handouts/)")
     build.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, metavar="OUT",
                        help="output folder (default: out/)")
-    build.add_argument(
-        "--brand", type=resolve_brand_dir, default=DEFAULT_BRAND_DIR, metavar="DIR",
-        help="brand folder, or the name of one under styles/ (default: styles/default)",
-    )
+    add_brand_option(build)
     build.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                        help="worker processes (default: one per CPU)")
     build.add_argument("--force", action="store_true",
                        help="render everything, even what has not changed")
-    build.add_argument(
-        "--allow-draft", action="store_true",
-        help="also print draft, withdrawn, never-reviewed and overdue topics, watermarked",
-    )
-    build.add_argument(
-        "--as-of", type=iso_date, default=None, metavar="DATE",
-        help="judge review dates as of DATE (YYYY-MM-DD; default: today)",
-    )
+    add_policy_options(build)
     add_render_options(build)
     build.set_defaults(handler=cmd_build)
 

@@ -20,6 +20,16 @@ EXIT_USAGE = 2  # wrong command-line usage
 EXIT_BUG = 3  # an internal error (a bug in make_handout): please report it
 
 
+def location(file: str, line: int | None, column: int | None) -> str:
+    """``file:line:column``, with the parts that are known."""
+    where = file
+    if line is not None:
+        where += f":{line}"
+        if column is not None:
+            where += f":{column}"
+    return where
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one input, located as precisely as we can."""
@@ -35,12 +45,7 @@ class Problem:
     @property
     def location(self) -> str:
         """``file:line:column``, with the parts that are known."""
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return where
+        return location(self.file, self.line, self.column)
 
     def __str__(self) -> str:
         text = f"{self.location}: "
