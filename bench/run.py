@@ -75,7 +75,8 @@ def synthetic_topic(number: int) -> str:
         "references:\n"
         "  - title: A source\n    publisher: MedlinePlus\n"
         "    url: https://medlineplus.gov/\n    accessed: 2024-01-02\n"
-        "review:\n  reviewer: Dr Bench\n  reviewed: 2024-01-02\n"
+        "status: approved\n"
+        "review:\n  reviewer: Dr Bench\n  reviewed: 2024-01-02\n  interval_months: 120\n"
         "copyright:\n  holder: Bench Clinic\n  year: 2024\n  notice: Example content.\n"
     )
 

@@ -247,7 +247,9 @@ def add_build_command(commands) -> None:
         description="Render every topic YAML under DIR (recursively) into OUT, with "
         "OUT/manifest.json and a catalogue OUT/index.html. Handouts whose inputs did not "
         "change and whose PDF is intact are skipped; PDFs of deleted topics are removed. "
-        "Invalid topics are reported and the rest are still built (exit 1).",
+        "Invalid topics are reported and the rest are still built (exit 1). Draft, "
+        "withdrawn, never-reviewed and overdue topics are refused, and removed from OUT, "
+        "unless --allow-draft prints them watermarked.",
     )
     build.add_argument("library", nargs="?", type=Path, default=Path("handouts"), metavar="DIR",
                        help="folder of topic files (default: handouts/)")
