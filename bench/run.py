@@ -76,7 +76,7 @@ def synthetic_topic(number: int) -> str:
         "  - title: A source\n    publisher: MedlinePlus\n"
         "    url: https://medlineplus.gov/\n    accessed: 2024-01-02\n"
         "status: approved\n"
-        "review:\n  reviewer: Dr Bench\n  reviewed: 2024-01-02\n  interval_months: 120\n"
+        "review:\n  reviewer: Dr Bench\n  reviewed: 2024-01-02\n  interval_months: 60\n"
         "copyright:\n  holder: Bench Clinic\n  year: 2024\n  notice: Example content.\n"
     )
 
