@@ -20,6 +20,7 @@ side by side in one run (the machine may be shared and noisy, so read the ratios
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import platform
 import random
@@ -75,8 +76,8 @@ def synthetic_topic(number: int) -> str:
         "references:\n"
         "  - title: A source\n    publisher: MedlinePlus\n"
         "    url: https://medlineplus.gov/\n    accessed: 2024-01-02\n"
-        "status: approved\n"
-        "review:\n  reviewer: Dr Bench\n  reviewed: 2024-01-02\n  interval_months: 60\n"
+        "status: approved\n"  # reviewed today, so the review policy prints it
+        f"review:\n  reviewer: Dr Bench\n  reviewed: {datetime.date.today().isoformat()}\n"
         "copyright:\n  holder: Bench Clinic\n  year: 2024\n  notice: Example content.\n"
     )
 
