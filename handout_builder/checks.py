@@ -453,12 +453,13 @@ def check_file(path: Path, as_of: date) -> TopicReport:
     """
     if path.name == SETTINGS_FILE_NAME:
         try:
-            load_library(path.resolve())
+            load_library(path.resolve()).jargon  # the jargon lists are read on first use
         except UserError as error:
             return TopicReport(file=str(path), findings=_from_problems(error, "library"))
         return TopicReport(file=str(path))
     try:
         library = library_for(path)
+        library.jargon  # read the jargon lists now, so a broken one is reported here
     except UserError as error:
         return TopicReport(file=str(path), findings=_from_problems(error, "library"))
     try:

@@ -9,7 +9,7 @@ the topic files of a folder without it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from pydantic import Field
@@ -89,7 +89,18 @@ class Library:
 
     settings: LibrarySettings
     source: Path | None
-    jargon: dict[str, tuple[JargonTerm, ...]]
+
+    @cached_property
+    def jargon(self) -> dict[str, tuple[JargonTerm, ...]]:
+        """The jargon terms by language, read on first use (only ``check`` needs them)."""
+        files = [STARTER_JARGON] if self.settings.starter_jargon else []
+        if self.source is not None:
+            files += [self.source.parent / name for name in self.settings.jargon_files]
+        jargon: dict[str, list[JargonTerm]] = {}
+        for file in files:
+            found = _load_jargon(file, _stamp(file))
+            jargon.setdefault(found.language.split("-")[0].lower(), []).extend(found.terms)
+        return {k: tuple(v) for k, v in jargon.items()}
 
 
 def topic_files(folder: Path) -> list[Path]:
@@ -131,13 +142,7 @@ def _load_library(path: Path, stamp: tuple[int, int] | None) -> Library:
         source: Path | None = path
     else:
         settings, source = LibrarySettings(), None
-    files = [STARTER_JARGON] if settings.starter_jargon else []
-    files += [path.parent / name for name in settings.jargon_files]
-    jargon: dict[str, list[JargonTerm]] = {}
-    for file in files:
-        found = _load_jargon(file, _stamp(file))
-        jargon.setdefault(found.language.split("-")[0].lower(), []).extend(found.terms)
-    return Library(settings, source, {k: tuple(v) for k, v in jargon.items()})
+    return Library(settings, source)
 
 
 @cache

@@ -35,7 +35,7 @@ _STANDARD_TAGS = {
 }
 
 
-class _SafeLoader(yaml.SafeLoader):
+class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present
     """PyYAML's safe loader, but dates stay text so that Pydantic validates (and locates) them."""
 
 

@@ -250,6 +250,17 @@ def test_starter_jargon_list_is_large_enough():
     assert terms["myocardial infarction"] == "heart attack"
 
 
+def test_broken_jargon_list_fails_check_but_not_render(write_topic, tmp_path):
+    from handout_builder.cli import main
+
+    write_topic("jargon_files: [local.yaml]\n", "library.yaml")
+    write_topic("language: en\nterms:\n  - {term: kidneys}\n", "local.yaml")
+    path = write_topic(GOOD)
+    [f] = findings(path)
+    assert f.severity == "error" and f.code == "library" and f.field == "terms.1.plain"
+    assert main(["render", str(path), "--out", str(tmp_path / "out")]) == 0
+
+
 def test_bad_library_file_is_an_error(write_topic, capsys):
     write_topic("review_interval_months: often\n", "library.yaml")
     path = write_topic(GOOD)
