@@ -609,16 +609,16 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
     # Review states depend on the date: judge the unchanged handouts again.
     by_rel = {source.rel: source for source in sources}
     refused: list[Outcome] = []
-    skip = []
+    to_build, skip = list(the_plan.build), []
     for entry in the_plan.skip:
         verdict = recheck_unchanged(entry, by_rel[entry.source], config)
         if verdict == "refuse":
             refused.append(refusal(by_rel[entry.source], config))
         elif verdict == "rebuild":
-            the_plan.build.append(by_rel[entry.source])
+            to_build.append(by_rel[entry.source])
         else:
             skip.append(verdict)
-    the_plan = Plan(build=the_plan.build, skip=skip, remove=the_plan.remove)
+    the_plan = Plan(build=to_build, skip=skip, remove=the_plan.remove)
     result = BuildResult(unchanged=list(the_plan.skip))
 
     # The entries the output folder will hold, by source. A failed topic keeps its last good
