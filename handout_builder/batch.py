@@ -45,7 +45,7 @@ from typing import Any
 
 from . import __version__
 from .errors import InvalidTopic, Problem, UserError
-from .library import SETTINGS_FILE_NAME, library_for, settings_path_for
+from .library import library_for, settings_path_for, topic_files
 from .model import ID_PATTERN
 from .options import RenderOptions
 from .paths import STYLES_DIR, TEMPLATES_DIR
@@ -55,7 +55,6 @@ MANIFEST_NAME = "manifest.json"
 CATALOGUE_NAME = "index.html"
 CATALOGUE_TEMPLATE = "catalogue.html.j2"  # shapes index.html only, so not part of input hashes
 MANIFEST_FORMAT = 2  # 2: review status, next review date and watermark per handout
-TOPIC_SUFFIXES = (".yaml", ".yml")
 #: Python packages whose version can change a PDF's bytes; part of every input hash.
 OUTPUT_PACKAGES = (
     "weasyprint", "pydyf", "tinycss2", "cssselect2", "fonttools", "pyphen", "pillow",
@@ -189,28 +188,20 @@ class Reporter:
 
 
 def discover(library: Path) -> list[Path]:
-    """Every topic file under ``library``, recursively, in a stable order.
-
-    Hidden files and folders (``.git``, editor back-ups) are left out.
-    """
+    """Every topic file under ``library``, by the same rule as ``check``
+    (:func:`library.topic_files`: recursive, hidden files and folders left out)."""
     if not library.is_dir():
         raise InvalidTopic(
             Problem(str(library), "The library folder does not exist.",
                     "Name the folder that holds the topic YAML files (default: handouts/).")
         )
-    found = []
-    for path in library.rglob("*"):
-        rel = path.relative_to(library)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.suffix in TOPIC_SUFFIXES and path.name != SETTINGS_FILE_NAME and path.is_file():
-            found.append(path)
+    found = topic_files(library)
     if not found:
         raise InvalidTopic(
             Problem(str(library), "There are no topic files (*.yaml) in this folder.",
                     "Check the folder name; nothing was built or removed.")
         )
-    return sorted(found, key=lambda p: p.relative_to(library).as_posix())
+    return found
 
 
 # --------------------------------------------------------------------------------------

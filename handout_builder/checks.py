@@ -482,8 +482,9 @@ def _ordered(findings: list[Finding]) -> list[Finding]:
 
 
 def check_paths(paths: Iterable[Path], as_of: date) -> list[TopicReport]:
-    """Check files as given, and every topic file of each folder (an empty folder is an
-    error: a CI job that checks nothing must not pass)."""
+    """Check files as given, and every topic file of each folder, found by the same rule as
+    ``build`` (:func:`library.topic_files`: sub-folders included, hidden files left out). An
+    empty folder is an error: a CI job that checks nothing must not pass."""
     reports = []
     for path in paths:
         if not path.is_dir():
