@@ -110,10 +110,11 @@ class Entry:
     sha256: str  # of the PDF
     input_hash: str  # of everything that shaped the PDF (see shared_fingerprint)
     reviewed: str | None  # the review date, YYYY-MM-DD, or null
-    review_state: str  # current, due-soon, overdue, never-reviewed, draft, withdrawn
+    review_state: str  # current, due-soon, overdue, never-reviewed, draft, withdrawn, future-date
     status: str = "approved"  # the topic's status field
     next_review: str | None = None  # YYYY-MM-DD, or null when never reviewed
     watermark: str | None = None  # the watermark printed (a catalogue key), or null
+    example: bool = False  # an example topic (always printed, marked EXAMPLE)
 
 
 @dataclass(frozen=True)
@@ -353,14 +354,16 @@ def recheck_unchanged(entry: Entry, source: Source, config: BuildConfig) -> Entr
     overdue now. Returns the entry with its state brought up to date, or ``"rebuild"`` when
     its watermark must change, or ``"refuse"`` when the policy no longer lets it be printed.
     """
-    from .review import ReviewState, classify, watermark_key
+    from .review import classify, policy
 
     settings = library_for(source.path).settings
     due = date.fromisoformat(entry.next_review) if entry.next_review else None
-    state = classify(entry.status, due, config.as_of, settings.due_soon_days)
-    if state not in (ReviewState.CURRENT, ReviewState.DUE_SOON) and not config.allow_draft:
+    reviewed = date.fromisoformat(entry.reviewed) if entry.reviewed else None
+    state = classify(entry.status, reviewed, due, config.as_of, settings.due_soon_days)
+    allowed, watermark = policy(state, config.allow_draft, entry.example)
+    if not allowed:
         return "refuse"
-    if watermark_key(state, config.allow_draft) != entry.watermark:
+    if watermark != entry.watermark:
         return "rebuild"
     return replace(entry, review_state=state.value)
 
@@ -430,7 +433,8 @@ def render_job(job: Job) -> Outcome:
         review_state=status.state.value,
         status=topic.status,
         next_review=status.next_review.isoformat() if status.next_review else None,
-        watermark=watermark_key(status.state, job.allow_draft),
+        watermark=watermark_key(status.state, job.allow_draft, status.example),
+        example=status.example,
     )
     return Outcome(source, entry=entry, staged=written.path)
 

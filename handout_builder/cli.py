@@ -347,7 +347,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"skipped: {path} (not rendered)", file=sys.stderr)
             status = EXIT_INVALID
             continue
-        note = "" if written.review.printable else f", {written.review.description}, watermarked"
+        marked = written.watermark or written.review.example
+        note = f", {written.review.description}" if marked else ""
+        note += ", watermarked" if written.watermark else ""
         note += ", personal copy: keep it private" if personal else ""
         print(f"wrote {written.path} ({written.pdf.pages} pages{note})")
     return status
@@ -381,10 +383,12 @@ def cmd_email(args: argparse.Namespace) -> int:
     brand = load_brand(args.brand)
     sender = sender or mail.default_sender(brand)
     loaded = load_topic(args.file)
-    check_review(loaded)  # only approved, current leaflets go to patients (no --allow-draft)
+    # only approved, current leaflets go to patients (no --allow-draft); an example topic
+    # goes out marked as one (EXAMPLE · NOT MEDICAL ADVICE)
+    _, watermark = check_review(loaded)
     budget = args.max_size or DEFAULT_MAX_BYTES
     renderer = Renderer(brand, options=RenderOptions(max_bytes=budget))
-    pdf = render_topic(loaded, renderer, personal=personal)
+    pdf = render_topic(loaded, renderer, watermark=watermark, personal=personal)
     mail.check_size(len(pdf.data), budget, loaded.id)
     message = mail.build_message(pdf.data, loaded, brand, to, sender, draft=server is None)
     attachment = f"{loaded.id}.pdf, {len(pdf.data) / 1000:.0f} kB"

@@ -23,9 +23,9 @@ from handout_builder.cli import main
 from handout_builder.errors import EmailFailed, InvalidOption
 from handout_builder.loader import load_brand, load_topic
 from handout_builder.personal import personal_copy
-from handout_builder.pipeline import render_topic
+from handout_builder.pipeline import check_review, render_topic
 
-from .conftest import MINIMAL_TOPIC, SAMPLE
+from .conftest import MINIMAL_TOPIC, SAMPLE, TEST_TODAY
 
 TO = "pat.ient@example.org"
 NAME = "Zorblax Quennington"
@@ -46,8 +46,12 @@ def attachments(msg):
 
 @pytest.fixture(scope="module")
 def personal_pdf(renderer) -> bytes:
-    """The sample rendered for one patient, once for this module."""
-    return render_topic(load_topic(SAMPLE), renderer, personal=personal_copy(NAME)).data
+    """The sample rendered for one patient, once for this module, as `email` renders it (the
+    review policy judged on TEST_TODAY: module fixtures are set up before fixed_today
+    applies)."""
+    loaded = load_topic(SAMPLE)
+    _, watermark = check_review(loaded, TEST_TODAY)
+    return render_topic(loaded, renderer, watermark=watermark, personal=personal_copy(NAME)).data
 
 
 @pytest.fixture(scope="module")
