@@ -191,7 +191,8 @@ def review_state(topic: Topic, as_of: date, settings: LibrarySettings) -> Review
 
 
 class ReviewRefused(RenderRefused):
-    """The rendering policy refuses to print this topic (draft, withdrawn, not reviewed, overdue).
+    """The rendering policy refuses to print this topic (draft, withdrawn, not reviewed,
+    overdue, review dated in the future).
 
     Unlike other failures, a refused topic must not stay published: ``build`` removes its
     previous PDF.
@@ -219,8 +220,8 @@ def render_permission(
     never-reviewed, overdue or future-dated topic unless ``allow_draft`` is true; then the
     leaflet is printed with the returned watermark (a message catalogue key) on every page
     and in the footer. An approved example topic is always printed (marked as an example by
-    the template). ``positions`` (the loader's
-    map of field paths to line and column) locates the refusal in the file.
+    the template). ``positions`` (the loader's map of field paths to line and column)
+    locates the refusal in the file.
     """
     allowed, key = policy(status.state, allow_draft, status.example)
     if allowed:
@@ -231,7 +232,7 @@ def render_permission(
     if status.state is ReviewState.FUTURE_DATE:
         message = (
             message[:-1] + f": {status.reviewed.isoformat()} is after "  # type: ignore[union-attr]
-            f"{status.as_of.isoformat()}, and a review cannot be in the future."
+            f"{status.as_of.isoformat()}."
         )
     fixes = {
         ReviewState.DRAFT: "Have it reviewed and set `status: approved`",

@@ -55,8 +55,8 @@ def test_render_refuses_a_future_review_date(write_topic, tmp_path, capsys):
     err = capsys.readouterr().err
     assert (
         f"error: {path}:8:3: review.reviewed: The topic's review date is in the future: "
-        "2062-01-02 is after 2026-11-25, and a review cannot be in the future. It is not "
-        "printed." in err
+        "2062-01-02 is after 2026-11-25. It is not printed. Fix: Correct `review: reviewed` "
+        "to the date of the review (YYYY-MM-DD); or print a proof with --allow-draft" in err
     )
     assert "--allow-draft" in err
     assert not out.exists()
