@@ -45,7 +45,7 @@ from typing import Any
 
 from . import __version__
 from .errors import InvalidTopic, Problem, UserError
-from .library import SETTINGS_FILE_NAME, library_for, settings_path_for
+from .library import library_for, settings_path_for, topic_files
 from .model import ID_PATTERN
 from .options import RenderOptions
 from .paths import STYLES_DIR, TEMPLATES_DIR
@@ -55,7 +55,6 @@ MANIFEST_NAME = "manifest.json"
 CATALOGUE_NAME = "index.html"
 CATALOGUE_TEMPLATE = "catalogue.html.j2"  # shapes index.html only, so not part of input hashes
 MANIFEST_FORMAT = 2  # 2: review status, next review date and watermark per handout
-TOPIC_SUFFIXES = (".yaml", ".yml")
 #: Python packages whose version can change a PDF's bytes; part of every input hash.
 OUTPUT_PACKAGES = (
     "weasyprint", "pydyf", "tinycss2", "cssselect2", "fonttools", "pyphen", "pillow",
@@ -111,10 +110,11 @@ class Entry:
     sha256: str  # of the PDF
     input_hash: str  # of everything that shaped the PDF (see shared_fingerprint)
     reviewed: str | None  # the review date, YYYY-MM-DD, or null
-    review_state: str  # current, due-soon, overdue, never-reviewed, draft, withdrawn
+    review_state: str  # current, due-soon, overdue, never-reviewed, draft, withdrawn, future-date
     status: str = "approved"  # the topic's status field
     next_review: str | None = None  # YYYY-MM-DD, or null when never reviewed
     watermark: str | None = None  # the watermark printed (a catalogue key), or null
+    example: bool = False  # an example topic (always printed, marked EXAMPLE)
 
 
 @dataclass(frozen=True)
@@ -189,28 +189,20 @@ class Reporter:
 
 
 def discover(library: Path) -> list[Path]:
-    """Every topic file under ``library``, recursively, in a stable order.
-
-    Hidden files and folders (``.git``, editor back-ups) are left out.
-    """
+    """Every topic file under ``library``, by the same rule as ``check``
+    (:func:`library.topic_files`: recursive, hidden files and folders left out)."""
     if not library.is_dir():
         raise InvalidTopic(
             Problem(str(library), "The library folder does not exist.",
                     "Name the folder that holds the topic YAML files (default: handouts/).")
         )
-    found = []
-    for path in library.rglob("*"):
-        rel = path.relative_to(library)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.suffix in TOPIC_SUFFIXES and path.name != SETTINGS_FILE_NAME and path.is_file():
-            found.append(path)
+    found = topic_files(library)
     if not found:
         raise InvalidTopic(
             Problem(str(library), "There are no topic files (*.yaml) in this folder.",
                     "Check the folder name; nothing was built or removed.")
         )
-    return sorted(found, key=lambda p: p.relative_to(library).as_posix())
+    return found
 
 
 # --------------------------------------------------------------------------------------
@@ -362,14 +354,16 @@ def recheck_unchanged(entry: Entry, source: Source, config: BuildConfig) -> Entr
     overdue now. Returns the entry with its state brought up to date, or ``"rebuild"`` when
     its watermark must change, or ``"refuse"`` when the policy no longer lets it be printed.
     """
-    from .review import ReviewState, classify, watermark_key
+    from .review import classify, policy
 
     settings = library_for(source.path).settings
     due = date.fromisoformat(entry.next_review) if entry.next_review else None
-    state = classify(entry.status, due, config.as_of, settings.due_soon_days)
-    if state not in (ReviewState.CURRENT, ReviewState.DUE_SOON) and not config.allow_draft:
+    reviewed = date.fromisoformat(entry.reviewed) if entry.reviewed else None
+    state = classify(entry.status, reviewed, due, config.as_of, settings.due_soon_days)
+    allowed, watermark = policy(state, config.allow_draft, entry.example)
+    if not allowed:
         return "refuse"
-    if watermark_key(state, config.allow_draft) != entry.watermark:
+    if watermark != entry.watermark:
         return "rebuild"
     return replace(entry, review_state=state.value)
 
@@ -439,7 +433,8 @@ def render_job(job: Job) -> Outcome:
         review_state=status.state.value,
         status=topic.status,
         next_review=status.next_review.isoformat() if status.next_review else None,
-        watermark=watermark_key(status.state, job.allow_draft),
+        watermark=watermark_key(status.state, job.allow_draft, status.example),
+        example=status.example,
     )
     return Outcome(source, entry=entry, staged=written.path)
 

@@ -28,7 +28,9 @@ from .readability import (
     supported,
     words,
 )
-from .review import ReviewState, ReviewStatus, add_months, review_state
+from .review import (
+    ReviewState, ReviewStatus, add_months, review_date_in_future, review_state,
+)
 
 JSON_FORMAT_VERSION = 1
 SEVERITIES = ("error", "warning", "info")
@@ -173,10 +175,27 @@ def all_text_blocks(loaded: LoadedTopic) -> list[Block]:
 
 
 def review_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> list[Finding]:
-    """The review state: current, due soon, overdue, never reviewed, draft, withdrawn."""
+    """The review state (from :func:`review.classify`, the rule every command uses) and what
+    the rendering policy (:func:`review.policy`) does with it.
+
+    An error is a topic that ``render`` refuses; an example topic (``example: true``) is
+    always printed, marked as an example, so its review dates are only reported (info).
+    """
     state = status.state
     reviewed_path: Path_ = ("review", "reviewed") if loaded.topic.review else ("status",)
+    example = status.example and state not in (ReviewState.DRAFT, ReviewState.WITHDRAWN)
+    date_severity = "info" if example else "error"
+    not_printed = (
+        "As an example topic it is still printed, marked EXAMPLE · NOT MEDICAL ADVICE."
+        if example else "It is not printed."
+    )
     found = []
+    if example:
+        found.append(loc.finding(
+            "info", "review.example", ("example",),
+            "Example topic: always printed marked EXAMPLE · NOT MEDICAL ADVICE (every page's "
+            "footer, a banner on the first), never as a current leaflet, whatever its review "
+            "dates.", value="true"))
     if state is ReviewState.WITHDRAWN:
         found.append(loc.finding("info", "review.withdrawn", ("status",),
                                  "Withdrawn: this topic is not printed.", value="withdrawn"))
@@ -187,20 +206,27 @@ def review_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> 
             fix="When the medical review is done, set `status: approved`.", value="draft"))
     elif state is ReviewState.NEVER_REVIEWED:
         found.append(loc.finding(
-            "error", "review.never-reviewed", ("review",) if loaded.topic.review else ("status",),
-            "Marked approved but never medically reviewed: it is not printed.",
+            date_severity, "review.never-reviewed",
+            ("review",) if loaded.topic.review else ("status",),
+            f"Marked approved but never medically reviewed. {not_printed}",
             fix="Fill in `review: reviewer` and `reviewed` with the medical review."))
+    elif state is ReviewState.FUTURE_DATE:
+        found.append(loc.finding(
+            date_severity, "review.future-date", ("review", "reviewed"),
+            f"The review date is after {status.as_of}: a review cannot be in the future. "
+            f"{not_printed}",
+            fix="Correct the date (YYYY-MM-DD).", value=str(status.reviewed)))
     elif state is ReviewState.OVERDUE:
         found.append(loc.finding(
-            "error", "review.overdue", reviewed_path,
+            date_severity, "review.overdue", reviewed_path,
             f"The review is overdue: it was due on {status.next_review} "
             f"({-status.days_left} days ago, every {status.interval_months} months). "  # type: ignore[operator]
-            "It is not printed.",
+            f"{not_printed}",
             fix="Have the topic reviewed again and update `review: reviewed`.",
             value=str(status.reviewed)))
     elif state is ReviewState.DUE_SOON:
         found.append(loc.finding(
-            "warning", "review.due-soon", reviewed_path,
+            "info" if example else "warning", "review.due-soon", reviewed_path,
             f"The next review is due on {status.next_review}, in {status.days_left} days.",
             fix="Plan the review now.", value=str(status.reviewed)))
     else:
@@ -208,7 +234,9 @@ def review_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> 
             "info", "review.current", reviewed_path,
             f"Review current; next review due on {status.next_review}.",
             value=str(status.reviewed)))
-    if status.reviewed is not None and status.reviewed > status.as_of:
+    if state in (ReviewState.DRAFT, ReviewState.WITHDRAWN) and review_date_in_future(
+        status.reviewed, status.as_of
+    ):  # not printed anyway, but the date is wrong: say so before it is approved
         found.append(loc.finding(
             "error", "review.future-date", ("review", "reviewed"),
             f"The review date is after {status.as_of}: a review cannot be in the future.",
@@ -482,8 +510,9 @@ def _ordered(findings: list[Finding]) -> list[Finding]:
 
 
 def check_paths(paths: Iterable[Path], as_of: date) -> list[TopicReport]:
-    """Check files as given, and every topic file of each folder (an empty folder is an
-    error: a CI job that checks nothing must not pass)."""
+    """Check files as given, and every topic file of each folder, found by the same rule as
+    ``build`` (:func:`library.topic_files`: sub-folders included, hidden files left out). An
+    empty folder is an error: a CI job that checks nothing must not pass."""
     reports = []
     for path in paths:
         if not path.is_dir():

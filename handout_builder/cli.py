@@ -59,6 +59,62 @@ def resolve_brand_dir(value: str) -> Path:
     return path
 
 
+def available_brands() -> list[str]:
+    """The brand names under ``styles/`` (folders holding a ``brand.yaml``)."""
+    if not STYLES_DIR.is_dir():
+        return []
+    return sorted(p.name for p in STYLES_DIR.iterdir() if (p / "brand.yaml").is_file())
+
+
+def check_brand_dir(path: Path) -> None:
+    """A ``--brand`` that names no folder: say so with the closest brand name and the list of
+    brands (exit 1, like any other input that names something missing)."""
+    if path.is_dir():
+        return
+    import difflib
+
+    from .personal import COMMAND_LINE
+
+    brands = available_brands()
+    close = difflib.get_close_matches(path.name.lower(), brands, n=1, cutoff=0.6)
+    shown = f"'{path}'" if str(path).isprintable() else "it"
+    raise InvalidOption(
+        Problem(
+            COMMAND_LINE,
+            f"The brand folder does not exist: {shown} is neither a folder nor the name of a "
+            "brand under styles/.",
+            (f"Did you mean '{close[0]}'? " if close else "")
+            + "Give a brand folder, or one of the brands under styles/: "
+            + ", ".join(brands) + ".",
+            field="--brand",
+        )
+    )
+
+
+class _Version(argparse.Action):
+    """``--version``: read from the installed package's metadata only when asked."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="print make_handout's version and exit"):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog} {package_version()}")
+        parser.exit(EXIT_OK)
+
+
+def package_version() -> str:
+    """The installed version (package metadata), or the source's own when not installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("make-handout")
+    except metadata.PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
 def iso_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -72,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     render = commands.add_parser(
@@ -290,7 +347,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"skipped: {path} (not rendered)", file=sys.stderr)
             status = EXIT_INVALID
             continue
-        note = "" if written.review.printable else f", {written.review.description}, watermarked"
+        marked = written.watermark or written.review.example
+        note = f", {written.review.description}" if marked else ""
+        note += ", watermarked" if written.watermark else ""
         note += ", personal copy: keep it private" if personal else ""
         print(f"wrote {written.path} ({written.pdf.pages} pages{note})")
     return status
@@ -324,10 +383,12 @@ def cmd_email(args: argparse.Namespace) -> int:
     brand = load_brand(args.brand)
     sender = sender or mail.default_sender(brand)
     loaded = load_topic(args.file)
-    check_review(loaded)  # only approved, current leaflets go to patients (no --allow-draft)
+    # only approved, current leaflets go to patients (no --allow-draft); an example topic
+    # goes out marked as one (EXAMPLE · NOT MEDICAL ADVICE)
+    _, watermark = check_review(loaded)
     budget = args.max_size or DEFAULT_MAX_BYTES
     renderer = Renderer(brand, options=RenderOptions(max_bytes=budget))
-    pdf = render_topic(loaded, renderer, personal=personal)
+    pdf = render_topic(loaded, renderer, watermark=watermark, personal=personal)
     mail.check_size(len(pdf.data), budget, loaded.id)
     message = mail.build_message(pdf.data, loaded, brand, to, sender, draft=server is None)
     attachment = f"{loaded.id}.pdf, {len(pdf.data) / 1000:.0f} kB"
@@ -399,6 +460,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if isinstance(getattr(args, "brand", None), Path):
+            check_brand_dir(args.brand)
         return args.handler(args)
     except UserError as error:
         report(error)

@@ -18,6 +18,8 @@ import re
 import smtplib
 import socket
 import ssl
+import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.headerregistry import Address
@@ -37,6 +39,12 @@ from .publish import write_atomic
 PASSWORD_VARIABLE = "MAKE_HANDOUT_SMTP_PASSWORD"
 #: Seconds to wait for the mail server at each step.
 SMTP_TIMEOUT = 30.0
+#: Seconds the whole conversation with the mail server may take, however it trickles.
+SMTP_DEADLINE = 120.0
+#: The longest reply a server may send to one command: lines and bytes. Real servers send a
+#: dozen short lines at most (the EHLO reply); smtplib bounds only the length of each line.
+MAX_REPLY_LINES = 100
+MAX_REPLY_BYTES = 64 * 1024
 MASK = "<recipient>"
 
 # A plain addr-spec: local@domain, no spaces, quotes, angle brackets or control characters.
@@ -239,21 +247,128 @@ def _failed(server: SmtpServer, message: str, fix: str) -> EmailFailed:
     )
 
 
+# Not OSError (nor smtplib.SMTPException, which is one): smtplib would turn them into
+# "connection unexpectedly closed". send_smtp turns them into plain errors.
+class ReplyTooLong(Exception):
+    """The server's reply to one command is longer than any mail server sends."""
+
+
+class DeadlinePassed(Exception):
+    """The whole conversation took longer than its deadline."""
+
+
+class _ReplyReader:
+    """Reads the server's replies from the socket, within the deadline and the reply bounds.
+
+    Takes the place of smtplib's buffered file: every ``recv`` waits at most the time left
+    (a server that trickles a byte at a time cannot stretch the conversation), and one reply
+    may have at most :data:`MAX_REPLY_LINES` lines and :data:`MAX_REPLY_BYTES` bytes (a
+    server that floods ``250-`` lines cannot grow the client).
+    """
+
+    def __init__(self, smtp: _BoundedSMTP):
+        self.smtp = smtp
+        self.sock = smtp.sock
+        self.buffer = b""
+        self.lines = 0
+        self.size = 0
+
+    def readline(self, limit: int) -> bytes:
+        while b"\n" not in self.buffer and len(self.buffer) < limit:
+            chunk = self.smtp.bounded(self.sock.recv, 4096)
+            if not chunk:
+                break
+            self.buffer += chunk
+        end = self.buffer.find(b"\n") + 1 or len(self.buffer)
+        end = min(end, limit)
+        line, self.buffer = self.buffer[:end], self.buffer[end:]
+        self.lines += 1
+        self.size += len(line)
+        if self.lines > MAX_REPLY_LINES or self.size > MAX_REPLY_BYTES:
+            raise ReplyTooLong(
+                f"over {MAX_REPLY_LINES} lines or {MAX_REPLY_BYTES // 1024} KB in one reply"
+            )
+        return line
+
+    def close(self) -> None:
+        self.buffer = b""
+
+
+class _BoundedSMTP(smtplib.SMTP):
+    """smtplib's client with every socket operation bounded by one deadline for the whole
+    conversation (connecting, each read, each write), and each reply bounded in size."""
+
+    def __init__(self, host: str, port: int, timeout: float, deadline: float):
+        self.timeout_each = timeout
+        self.deadline = time.monotonic() + deadline
+        try:  # connects and reads the greeting
+            super().__init__(host, port, timeout=min(timeout, deadline))
+        except BaseException:
+            self.close()  # smtplib leaves the socket open when the greeting fails
+            raise
+
+    def remaining(self) -> float:
+        """Seconds to wait for the next operation; :class:`DeadlinePassed` when none are left."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlinePassed("the conversation took too long")
+        return min(left, self.timeout_each)
+
+    def bounded(self, operation, *args):
+        """Run one socket operation with the time left (re-checked after a timeout)."""
+        self.sock.settimeout(self.remaining())
+        try:
+            return operation(*args)
+        except (TimeoutError, socket.timeout):
+            self.remaining()  # the deadline, rather than the wait for one answer, ran out?
+            raise
+
+    def getreply(self):
+        if not isinstance(self.file, _ReplyReader) or self.file.sock is not self.sock:
+            self.file = _ReplyReader(self)  # a new one after STARTTLS too
+        self.file.lines = self.file.size = 0
+        return super().getreply()
+
+    def send(self, s):
+        if not self.sock:
+            raise smtplib.SMTPServerDisconnected("please run connect() first")
+        if isinstance(s, str):
+            s = s.encode(self.command_encoding)
+        sys.audit("smtplib.send", self, s)
+        view = memoryview(s)
+        try:  # in pieces, so that a server reading slowly cannot stretch the deadline either
+            for start in range(0, len(view), 16 * 1024):
+                self.bounded(self.sock.sendall, view[start:start + 16 * 1024])
+        except (TimeoutError, socket.timeout):
+            self.close()
+            raise
+        except OSError:
+            self.close()
+            raise smtplib.SMTPServerDisconnected("Server not connected") from None
+
+
 def send_smtp(
     msg: EmailMessage,
     server: SmtpServer,
-    timeout: float = SMTP_TIMEOUT,
+    timeout: float | None = None,
     tls_context: ssl.SSLContext | None = None,
+    deadline: float | None = None,
 ) -> None:
     """Hand ``msg`` to the mail server; returns only when the server accepted it.
 
     ``tls_context`` is for STARTTLS; the default verifies the server's certificate against
-    the system's trusted authorities and its host name.
+    the system's trusted authorities and its host name. ``timeout`` is how long to wait for
+    each answer (default :data:`SMTP_TIMEOUT`), ``deadline`` how long the whole conversation
+    may take (default :data:`SMTP_DEADLINE`); each reply is bounded in size
+    (:data:`MAX_REPLY_LINES`, :data:`MAX_REPLY_BYTES`).
 
     Every failure (no connection, no STARTTLS, refused login, refused sender or recipient,
-    refused message, timeout) raises :class:`EmailFailed` with a plain message and fix.
-    A password is only sent over STARTTLS, or to a server on this machine (loopback).
+    refused message, timeout, an endless or overlong reply) raises :class:`EmailFailed` with
+    a plain message and fix. A password is only sent over STARTTLS, or to a server on this
+    machine (loopback).
     """
+    timeout = SMTP_TIMEOUT if timeout is None else timeout
+    deadline = SMTP_DEADLINE if deadline is None else deadline
     to = str(msg["To"])
     if server.user and not server.starttls and not server.is_loopback:
         raise _failed(
@@ -263,11 +378,23 @@ def send_smtp(
         )
     smtp: smtplib.SMTP | None = None
     try:
-        smtp = smtplib.SMTP(server.host, server.port, timeout=timeout)
+        smtp = _BoundedSMTP(server.host, server.port, timeout, deadline)
         _transact(smtp, msg, server, to, tls_context or ssl.create_default_context())
         _quit(smtp)
     except EmailFailed:
         raise
+    except DeadlinePassed:
+        raise _failed(
+            server, f"The mail server did not finish within {deadline:g} seconds (it answers "
+            "far too slowly).",
+            "Check the host and port, and that the server is working; try again later.",
+        ) from None
+    except ReplyTooLong as exc:
+        raise _failed(
+            server, f"The mail server's reply is far too long ({exc}): this is not a "
+            "working mail server, or something on the network interferes.",
+            "Check the host and port, and the network; try again later.",
+        ) from None
     except smtplib.SMTPAuthenticationError as exc:
         raise _failed(
             server,
@@ -385,5 +512,5 @@ def _quit(smtp: smtplib.SMTP) -> None:
     """Say goodbye; once the server has accepted the message, a failed QUIT changes nothing."""
     try:
         smtp.quit()
-    except (smtplib.SMTPException, OSError):
+    except (smtplib.SMTPException, OSError, ReplyTooLong, DeadlinePassed):
         smtp.close()

@@ -3,7 +3,7 @@
 A topic folder (``handouts/``) may hold a ``library.yaml`` with settings that apply to every
 topic in it: the default review interval, the reading-level target, the jargon lists. Without
 the file, the defaults below apply. ``library.yaml`` is not a topic: :func:`topic_files` lists
-the topic files of a folder without it.
+the topic files of a folder without it (the one discovery rule of ``check`` and ``build``).
 """
 
 from __future__ import annotations
@@ -103,9 +103,26 @@ class Library:
         return {k: tuple(v) for k, v in jargon.items()}
 
 
+#: The file name endings of topic files.
+TOPIC_SUFFIXES = (".yaml", ".yml")
+
+
 def topic_files(folder: Path) -> list[Path]:
-    """The topic files of a folder: ``*.yaml`` except ``library.yaml``, sorted by name."""
-    return sorted(p for p in folder.glob("*.yaml") if p.name != SETTINGS_FILE_NAME)
+    """The topic files of a folder: the one rule for ``check`` and ``build``.
+
+    Every ``*.yaml`` and ``*.yml`` regular file under ``folder``, sub-folders included,
+    except ``library.yaml`` files and anything hidden (a name starting with a dot, such as
+    ``.git`` or an editor's back-up, at any depth below ``folder``); in a stable order (by
+    the path relative to ``folder``).
+    """
+    found = []
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.suffix in TOPIC_SUFFIXES and path.name != SETTINGS_FILE_NAME and path.is_file():
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
 def settings_path_for(topic_path: Path) -> Path:

@@ -269,6 +269,19 @@ def _parse(
         what = exc.problem or "invalid YAML"
         if "found another document" in str(exc):
             what = "the file holds more than one YAML document (a line with ---)"
+        tab = _indentation_tab(text, mark)
+        if tab is not None:
+            raise error(
+                Problem(
+                    shown,
+                    "YAML syntax error: a tab character is used for indentation; YAML needs "
+                    "spaces.",
+                    "Replace the tab with spaces (set your editor to insert spaces for Tab in "
+                    "YAML files).",
+                    line=tab[0],
+                    column=tab[1],
+                )
+            ) from None
         raise error(
             Problem(
                 shown,
@@ -294,6 +307,20 @@ def _parse(
             )
         )
     return data, positions, problems
+
+
+def _indentation_tab(text: str, mark: yaml.Mark | None) -> Position | None:
+    """Where a tab sits in the indentation (spaces and ``-`` markers) of the line a YAML
+    syntax error points at, or None: PyYAML's own words for it never say "tab"."""
+    if mark is None:
+        return None
+    lines = text.split("\n")
+    if not 0 <= mark.line < len(lines):
+        return None
+    indentation = re.match(r"[ \t-]*", lines[mark.line]).group(0)  # type: ignore[union-attr]
+    if "\t" not in indentation:
+        return None
+    return (mark.line + 1, indentation.index("\t") + 1)
 
 
 def _pos(mark: yaml.Mark) -> Position:

@@ -214,6 +214,15 @@ class Topic(Closed):
         ),
         examples=["approved"],
     )
+    example: bool = Field(
+        default=False,
+        description=(
+            "Example content (a demonstration, not medical advice): printed on any date, "
+            "whatever its review date, and always marked 'EXAMPLE · NOT MEDICAL ADVICE' (in "
+            "every page's footer, and a banner on the first page), never as a current leaflet."
+        ),
+        examples=[True],
+    )
     version: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-]*$",

@@ -28,6 +28,7 @@ class Written:
     path: Path
     pdf: RenderedPdf
     review: ReviewStatus
+    watermark: str | None = None  # the watermark printed (the words), or None
 
 
 def check_review(
@@ -35,8 +36,9 @@ def check_review(
 ) -> tuple[ReviewStatus, str | None]:
     """Stage 2b, the rendering policy: the review status and the watermark to print (or None).
 
-    Raises RenderRefused for a draft, withdrawn, never-reviewed or overdue topic unless
-    ``allow_draft``. ``as_of`` defaults to today.
+    Raises RenderRefused for a draft, withdrawn, never-reviewed, overdue or future-dated
+    topic unless ``allow_draft`` (see :func:`review.policy`; an example topic is always printed,
+    and the template marks it as one). ``as_of`` defaults to today.
     """
     settings = library_for(loaded.path).settings
     status = review_state(loaded.topic, as_of or review.today(), settings)
@@ -81,4 +83,4 @@ def render_file(
     )
     pdf = render_topic(loaded, renderer, watermark=watermark, personal=personal)  # 3-4: HTML, PDF
     write_atomic(target, pdf.data)  # 5: publish
-    return Written(loaded=loaded, path=target, pdf=pdf, review=status)
+    return Written(loaded=loaded, path=target, pdf=pdf, review=status, watermark=watermark)

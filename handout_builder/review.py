@@ -3,8 +3,10 @@
 Pure functions of the topic, a date and the library settings: nothing here reads the clock.
 The command line passes today's date (or ``--as-of``); tests pass fixed dates.
 
-:func:`render_permission` is the one place that decides whether a topic may be printed, used
-by ``render`` and ``build`` alike.
+One rule for every command: :func:`classify` decides the state (``check``, ``render``,
+``build``, ``email``, and ``build``'s re-judging of unchanged handouts all call it), and
+:func:`policy` decides whether a topic in that state is printed and with which watermark
+(:func:`render_permission` adds the located refusal for ``render``, ``build`` and ``email``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class ReviewState(str, enum.Enum):
     NEVER_REVIEWED = "never-reviewed"
     DRAFT = "draft"
     WITHDRAWN = "withdrawn"
+    FUTURE_DATE = "future-date"  # approved, but the review date is after the date judged on
 
 
 #: How each state reads in a sentence ({date} is the next review date).
@@ -43,6 +46,7 @@ DESCRIPTIONS = {
     ReviewState.NEVER_REVIEWED: "approved but never medically reviewed",
     ReviewState.DRAFT: "draft",
     ReviewState.WITHDRAWN: "withdrawn",
+    ReviewState.FUTURE_DATE: "review date {reviewed} is in the future",
 }
 
 #: The watermark (a message catalogue key) printed on a leaflet in each state, when allowed.
@@ -51,6 +55,8 @@ WATERMARK_KEYS = {
     ReviewState.NEVER_REVIEWED: "watermark_not_reviewed",
     ReviewState.DRAFT: "watermark_draft",
     ReviewState.WITHDRAWN: "watermark_withdrawn",
+    # a review dated in the future cannot be trusted to have happened
+    ReviewState.FUTURE_DATE: "watermark_not_reviewed",
 }
 
 
@@ -63,6 +69,7 @@ class ReviewStatus:
     interval_months: int
     reviewed: date | None
     next_review: date | None
+    example: bool = False  # the topic is example content (``example: true``)
 
     @property
     def days_left(self) -> int | None:
@@ -71,13 +78,15 @@ class ReviewStatus:
 
     @property
     def printable(self) -> bool:
-        """May be printed without ``--allow-draft``."""
-        return self.state in (ReviewState.CURRENT, ReviewState.DUE_SOON)
+        """May be printed without ``--allow-draft`` (an example always is, marked as one)."""
+        return policy(self.state, allow_draft=False, example=self.example)[0]
 
     @property
     def description(self) -> str:
         when = self.next_review.isoformat() if self.next_review else ""
-        return DESCRIPTIONS[self.state].format(date=when)
+        reviewed = self.reviewed.isoformat() if self.reviewed else ""
+        text = DESCRIPTIONS[self.state].format(date=when, reviewed=reviewed)
+        return f"example topic, {text}" if self.example else text
 
     def as_dict(self) -> dict:
         """Plain data for JSON, the manifest and the catalogue."""
@@ -88,6 +97,7 @@ class ReviewStatus:
             "next_review": self.next_review.isoformat() if self.next_review else None,
             "days_left": self.days_left,
             "printable": self.printable,
+            "example": self.example,
         }
 
 
@@ -112,12 +122,21 @@ def next_review(topic: Topic, settings: LibrarySettings) -> date | None:
     return add_months(topic.review.reviewed, interval_months(topic, settings))
 
 
-def classify(status: str, due: date | None, as_of: date, due_soon_days: int) -> ReviewState:
-    """The state from the topic's ``status``, its next review date and the date to judge on.
+def review_date_in_future(reviewed: date | None, as_of: date) -> bool:
+    """A review dated after the day judged on (a typo such as 2062 for 2026): not a review."""
+    return reviewed is not None and reviewed > as_of
 
-    Withdrawn and draft come first (whatever the review says), then a missing review. A
-    review is overdue from the day after the next review date; it is due soon when that date
-    is at most ``due_soon_days`` days away (the due date itself included).
+
+def classify(
+    status: str, reviewed: date | None, due: date | None, as_of: date, due_soon_days: int
+) -> ReviewState:
+    """The state from the topic's ``status``, its review date, its next review date and the
+    date to judge on: the one rule every command uses.
+
+    Withdrawn and draft come first (whatever the review says), then a missing review, then a
+    review dated in the future (after ``as_of``). A review is overdue from the day after the
+    next review date; it is due soon when that date is at most ``due_soon_days`` days away
+    (the due date itself included).
     """
     if status == "withdrawn":
         return ReviewState.WITHDRAWN
@@ -125,6 +144,8 @@ def classify(status: str, due: date | None, as_of: date, due_soon_days: int) -> 
         return ReviewState.DRAFT
     if due is None:
         return ReviewState.NEVER_REVIEWED
+    if review_date_in_future(reviewed, as_of):
+        return ReviewState.FUTURE_DATE
     if as_of > due:
         return ReviewState.OVERDUE
     if (due - as_of).days <= due_soon_days:
@@ -132,23 +153,46 @@ def classify(status: str, due: date | None, as_of: date, due_soon_days: int) -> 
     return ReviewState.CURRENT
 
 
-def watermark_key(state: ReviewState, allow_draft: bool) -> str | None:
+def policy(state: ReviewState, allow_draft: bool, example: bool = False) -> tuple[bool, str | None]:
+    """The rendering policy, for every command: (may it be printed, the watermark's catalogue
+    key or None).
+
+    - Current and due-soon topics are printed as they are.
+    - Draft and withdrawn topics, and approved topics never reviewed, overdue or dated in the
+      future, are refused; with ``allow_draft`` they are printed as proofs, watermarked with
+      their state.
+    - An example topic (``example: true``) that is approved is always printed, whatever its
+      review dates, and never as a current leaflet: the leaflet template marks every example
+      ("EXAMPLE · NOT MEDICAL ADVICE" in the footer of every page and a banner on the first),
+      so there is no diagonal watermark to add. Its dates never refuse it, so the sample
+      keeps working on any date. A draft or withdrawn example follows the rule for drafts and
+      withdrawn topics.
+    """
+    if example and state not in (ReviewState.DRAFT, ReviewState.WITHDRAWN):
+        return True, None
+    if state in (ReviewState.CURRENT, ReviewState.DUE_SOON):
+        return True, None
+    return allow_draft, WATERMARK_KEYS[state] if allow_draft else None
+
+
+def watermark_key(state: ReviewState, allow_draft: bool, example: bool = False) -> str | None:
     """The watermark printed in ``state`` (a catalogue key), or None; raises nothing."""
-    if state in (ReviewState.CURRENT, ReviewState.DUE_SOON) or not allow_draft:
-        return None
-    return WATERMARK_KEYS[state]
+    return policy(state, allow_draft, example)[1]
 
 
 def review_state(topic: Topic, as_of: date, settings: LibrarySettings) -> ReviewStatus:
     """The state of ``topic`` on ``as_of`` (see :func:`classify`)."""
     due = next_review(topic, settings)
     reviewed = topic.review.reviewed if topic.is_reviewed and topic.review else None
-    state = classify(topic.status, due, as_of, settings.due_soon_days)
-    return ReviewStatus(state, as_of, interval_months(topic, settings), reviewed, due)
+    state = classify(topic.status, reviewed, due, as_of, settings.due_soon_days)
+    return ReviewStatus(
+        state, as_of, interval_months(topic, settings), reviewed, due, example=topic.example
+    )
 
 
 class ReviewRefused(RenderRefused):
-    """The rendering policy refuses to print this topic (draft, withdrawn, not reviewed, overdue).
+    """The rendering policy refuses to print this topic (draft, withdrawn, not reviewed,
+    overdue, review dated in the future).
 
     Unlike other failures, a refused topic must not stay published: ``build`` removes its
     previous PDF.
@@ -160,6 +204,7 @@ _REFUSALS = {
     ReviewState.WITHDRAWN: "The topic is withdrawn (status: withdrawn).",
     ReviewState.NEVER_REVIEWED: "The topic has never been medically reviewed.",
     ReviewState.OVERDUE: "The topic's medical review is overdue.",
+    ReviewState.FUTURE_DATE: "The topic's review date is in the future.",
 }
 
 
@@ -171,25 +216,39 @@ def render_permission(
 ) -> str | None:
     """Decide whether a topic may be printed: the watermark key to print, or ``None``.
 
-    Raises :class:`RenderRefused` for a draft, withdrawn, never-reviewed or overdue topic
-    unless ``allow_draft`` is true; then the leaflet is printed with the returned watermark
-    (a message catalogue key) on every page and in the footer. ``positions`` (the loader's
-    map of field paths to line and column) locates the refusal in the file.
+    Applies :func:`policy`. Raises :class:`RenderRefused` for a draft, withdrawn,
+    never-reviewed, overdue or future-dated topic unless ``allow_draft`` is true; then the
+    leaflet is printed with the returned watermark (a message catalogue key) on every page
+    and in the footer. An approved example topic is always printed (marked as an example by
+    the template). ``positions`` (the loader's map of field paths to line and column)
+    locates the refusal in the file.
     """
-    if status.printable or allow_draft:
-        return watermark_key(status.state, allow_draft)
+    allowed, key = policy(status.state, allow_draft, status.example)
+    if allowed:
+        return key
     message = _REFUSALS[status.state]
     if status.state is ReviewState.OVERDUE:
         message = message[:-1] + f": it was due on {status.next_review.isoformat()}."  # type: ignore[union-attr]
+    if status.state is ReviewState.FUTURE_DATE:
+        message = (
+            message[:-1] + f": {status.reviewed.isoformat()} is after "  # type: ignore[union-attr]
+            f"{status.as_of.isoformat()}."
+        )
     fixes = {
         ReviewState.DRAFT: "Have it reviewed and set `status: approved`",
         ReviewState.WITHDRAWN: "Withdrawn topics are not printed",
         ReviewState.NEVER_REVIEWED: "Have it reviewed and fill in `review: reviewer` and "
         "`reviewed`",
         ReviewState.OVERDUE: "Have it reviewed again and update `review: reviewed`",
+        ReviewState.FUTURE_DATE: "Correct `review: reviewed` to the date of the review "
+        "(YYYY-MM-DD)",
     }
-    field = "status" if status.state in (ReviewState.DRAFT, ReviewState.WITHDRAWN) else "review"
-    line, column = (positions or {}).get((field,), (None, None))
+    field, at = {
+        ReviewState.DRAFT: ("status", ("status",)),
+        ReviewState.WITHDRAWN: ("status", ("status",)),
+        ReviewState.FUTURE_DATE: ("review.reviewed", ("review", "reviewed")),
+    }.get(status.state, ("review", ("review",)))
+    line, column = (positions or {}).get(at, (None, None))
     raise ReviewRefused(
         Problem(
             source,

@@ -110,7 +110,8 @@ def brand_copy(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def sample_variant(tmp_path_factory, default_brand):
-    """The sample rendered with given RenderOptions, once per session for each."""
+    """The sample rendered with given RenderOptions, once per session for each (on TEST_TODAY:
+    session fixtures are set up before fixed_today applies)."""
     from handout_builder.pdf import Renderer
     from handout_builder.pipeline import render_file
 
@@ -120,7 +121,7 @@ def sample_variant(tmp_path_factory, default_brand):
         if options not in rendered:
             out = tmp_path_factory.mktemp("variant")
             renderer = Renderer(default_brand, options=options)
-            rendered[options] = render_file(SAMPLE, renderer, out).path
+            rendered[options] = render_file(SAMPLE, renderer, out, as_of=TEST_TODAY).path
         return rendered[options]
 
     return render

@@ -132,6 +132,6 @@ def test_cli_archival_large_print_names(tmp_path, capsys):
     assert main(["render", str(SAMPLE), "--out", str(tmp_path), "--archival", "--large-print"]) == 0
     written = tmp_path / "calcification.large-print.archival.pdf"
     assert sorted(p.name for p in tmp_path.iterdir()) == [written.name]
-    assert re.search(rf"wrote {re.escape(str(written))} \(\d+ pages\)", capsys.readouterr().out)
+    assert re.search(rf"wrote {re.escape(str(written))} \(\d+ pages[,)]", capsys.readouterr().out)
     with pikepdf.open(written) as pdf, pdf.open_metadata() as xmp:
         assert xmp.pdfa_status == "3U"

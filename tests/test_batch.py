@@ -485,3 +485,25 @@ def test_variants_build_under_their_own_names_and_skip_when_unchanged(library, t
     gone = build_on(library, out, "2026-11-25", large_print=True)
     assert names(gone.removed) == ["alpha"]
     assert not (out / "alpha.large-print.pdf").exists()
+
+
+def test_check_and_build_find_the_same_topics(tmp_path, capsys):
+    """One rule (library.topic_files): sub-folders, *.yaml and *.yml; hidden names and
+    library.yaml left out."""
+    from datetime import date
+
+    from handout_builder.checks import check_paths
+
+    library = tmp_path / "handouts"
+    for name in ("a.yaml", "b.yml", "sub/c.yaml", "sub/deeper/d.yml",
+                 ".hidden.yaml", ".git/e.yaml", "sub/.cache/f.yaml"):
+        (library / name).parent.mkdir(parents=True, exist_ok=True)
+        (library / name).write_text(MINIMAL_TOPIC, encoding="utf-8")
+    (library / "library.yaml").write_text("review_interval_months: 24\n", encoding="utf-8")
+    (library / "sub" / "library.yaml").write_text("due_soon_days: 30\n", encoding="utf-8")
+    (library / "notes.txt").write_text("not a topic\n", encoding="utf-8")
+    expected = [library / n for n in ("a.yaml", "b.yml", "sub/c.yaml", "sub/deeper/d.yml")]
+    assert batch.discover(library) == expected
+    assert [Path(r.file) for r in check_paths([library], date(2026, 11, 25))] == expected
+    assert main(["check", str(library)]) == 0
+    assert "4 file(s) checked: 0 error(s)" in capsys.readouterr().out

@@ -119,7 +119,7 @@ def test_sample_passes_check(capsys):
     assert run("check", SAMPLE, "--as-of", AS_OF) == 0
     out = capsys.readouterr().out
     assert "0 error(s)" in out
-    assert f"{SAMPLE} (review current, next review 2027-11-02)" in out
+    assert f"{SAMPLE} (example topic, review current, next review 2027-11-02)" in out
 
 
 def test_default_checks_the_handouts_folder(capsys):
@@ -335,7 +335,7 @@ def test_json_output_shape(write_topic, capsys):
     assert set(first) == {"file", "id", "status", "review", "reading", "counts", "findings"}
     assert first["review"] == {
         "state": "current", "reviewed": "2026-10-01", "interval_months": 12,
-        "next_review": "2027-10-01", "days_left": 310, "printable": True,
+        "next_review": "2027-10-01", "days_left": 310, "printable": True, "example": False,
     }
     assert set(first["reading"]) == {"language", "whole", "sections"}
     assert first["reading"]["sections"][0]["field"] == "sections.1.body"

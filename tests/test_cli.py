@@ -85,6 +85,54 @@ def test_bad_brand_is_exit_1(tmp_path, capsys):
     assert "brand folder does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["render", "build", "email"])
+def test_misspelt_brand_suggests_the_right_one(tmp_path, capsys, command):
+    args = {
+        "render": ["render", SAMPLE, "--out", tmp_path],
+        "build": ["build", SAMPLE.parent, "--out", tmp_path],
+        "email": ["email", SAMPLE, "--to", "a@example.org", "--eml", tmp_path / "x.eml"],
+    }[command]
+    assert run(*args, "--brand", "harbor") == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "error: command line: --brand: The brand folder does not exist: 'harbor' is neither a "
+        "folder nor the name of a brand under styles/. Fix: Did you mean 'harbour'? Give a "
+        "brand folder, or one of the brands under styles/: default, harbour.\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_brand_lists_the_brands(tmp_path, capsys):
+    assert run("render", SAMPLE, "--out", tmp_path, "--brand", "zzz") == 1
+    err = capsys.readouterr().err
+    assert "Did you mean" not in err
+    assert "one of the brands under styles/: default, harbour." in err
+
+
+def test_version(capsys):
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as info:
+        run("--version")
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"make-handout {metadata.version('make-handout')}\n"
+
+
+def test_version_without_installed_metadata(capsys, monkeypatch):
+    from importlib import metadata
+
+    import handout_builder
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    with pytest.raises(SystemExit) as info:
+        run("--version")
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"make-handout {handout_builder.__version__}\n"
+
+
 def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as info:
         run("render")

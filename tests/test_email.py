@@ -9,6 +9,8 @@ import ipaddress
 import re
 import socket
 import ssl
+import threading
+import time
 from pathlib import Path
 
 import pdfplumber
@@ -21,9 +23,9 @@ from handout_builder.cli import main
 from handout_builder.errors import EmailFailed, InvalidOption
 from handout_builder.loader import load_brand, load_topic
 from handout_builder.personal import personal_copy
-from handout_builder.pipeline import render_topic
+from handout_builder.pipeline import check_review, render_topic
 
-from .conftest import MINIMAL_TOPIC, SAMPLE
+from .conftest import MINIMAL_TOPIC, SAMPLE, TEST_TODAY
 
 TO = "pat.ient@example.org"
 NAME = "Zorblax Quennington"
@@ -44,8 +46,12 @@ def attachments(msg):
 
 @pytest.fixture(scope="module")
 def personal_pdf(renderer) -> bytes:
-    """The sample rendered for one patient, once for this module."""
-    return render_topic(load_topic(SAMPLE), renderer, personal=personal_copy(NAME)).data
+    """The sample rendered for one patient, once for this module, as `email` renders it (the
+    review policy judged on TEST_TODAY: module fixtures are set up before fixed_today
+    applies)."""
+    loaded = load_topic(SAMPLE)
+    _, watermark = check_review(loaded, TEST_TODAY)
+    return render_topic(loaded, renderer, watermark=watermark, personal=personal_copy(NAME)).data
 
 
 @pytest.fixture(scope="module")
@@ -248,6 +254,129 @@ def test_silent_server_times_out(sample_message):
         with pytest.raises(EmailFailed) as info:
             mail.send_smtp(sample_message, server, timeout=0.3)
     assert "did not answer within 0.3 seconds" in str(info.value)
+
+
+# --------------------------------------------------------------------------------------
+# Hostile or broken servers: raw sockets on loopback
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def raw_server():
+    """A fake mail server on 127.0.0.1 that runs ``talk(connection, stop)`` for each client
+    in a thread; returns a factory of SmtpServer. Stopped (and joined) after the test."""
+    stop = threading.Event()
+    threads, listeners = [], []
+
+    def start(talk) -> mail.SmtpServer:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listeners.append(listener)
+
+        def serve():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                try:
+                    talk(connection, stop)
+                except OSError:  # the client hung up: what a bounded client does
+                    pass
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        threads.append(thread)
+        return mail.SmtpServer("127.0.0.1", listener.getsockname()[1])
+
+    yield start
+    stop.set()
+    for listener in listeners:
+        listener.close()
+    for thread in threads:
+        thread.join(timeout=5)
+
+
+def flood(first: bytes):
+    """A server that answers with ``first``, then continuation lines without end (the
+    client's EHLO never gets a final line)."""
+
+    def talk(connection: socket.socket, stop: threading.Event) -> None:
+        connection.sendall(first)
+        if first.startswith(b"220 "):
+            connection.recv(1024)  # EHLO
+        line = b"250-" + b"X" * 60 + b"\r\n"
+        while not stop.is_set():
+            connection.sendall(line * 100)
+
+    return talk
+
+
+@pytest.mark.parametrize(
+    "first", [b"220-", b"220 mail.example ESMTP\r\n"], ids=["greeting", "ehlo"]
+)
+def test_endless_reply_is_refused_quickly(raw_server, sample_message, first):
+    server = raw_server(flood(first))
+    started = time.monotonic()
+    with pytest.raises(EmailFailed) as info:
+        mail.send_smtp(sample_message, server, timeout=5, deadline=5)
+    assert time.monotonic() - started < 4  # refused by its size, not by the deadline
+    text = str(info.value)
+    assert "reply is far too long (over 100 lines or 64 KB in one reply)" in text
+    assert "The message was not sent." in text
+
+
+def test_a_long_but_finite_reply_is_refused_too(raw_server, sample_message):
+    def talk(connection, stop):  # one reply of 101 lines, then silence
+        connection.sendall(b"220-x\r\n" * 100 + b"220 x\r\n")
+        stop.wait(5)
+
+    with pytest.raises(EmailFailed, match="reply is far too long"):
+        mail.send_smtp(sample_message, raw_server(talk), timeout=5, deadline=5)
+
+
+def test_trickling_server_is_cut_off_at_the_deadline(raw_server, sample_message):
+    def trickle(connection, stop):  # a byte of the greeting every 0.2 s, never a whole line
+        for byte in iter(lambda: b"2", None):
+            if stop.wait(0.2):
+                return
+            connection.sendall(byte)
+
+    server = raw_server(trickle)
+    started = time.monotonic()
+    with pytest.raises(EmailFailed) as info:
+        mail.send_smtp(sample_message, server, timeout=1, deadline=2)
+    elapsed = time.monotonic() - started
+    assert 1.9 < elapsed < 3.5  # each byte came well within the 1 s wait for an answer
+    assert "did not finish within 2 seconds" in str(info.value)
+
+
+def test_slow_conversation_is_cut_off_at_the_deadline(raw_server, sample_message):
+    """Each reply comes in time, but the conversation as a whole never ends."""
+
+    def slow(connection, stop):
+        connection.sendall(b"220 mail.example ESMTP\r\n")
+        while not stop.is_set():
+            if not connection.recv(1024):
+                return
+            stop.wait(0.6)
+            connection.sendall(b"250 OK\r\n")
+
+    started = time.monotonic()
+    with pytest.raises(EmailFailed, match="did not finish within 1.5 seconds"):
+        mail.send_smtp(sample_message, raw_server(slow), timeout=1, deadline=1.5)
+    assert time.monotonic() - started < 3
+
+
+def test_cli_hostile_server_is_exit_1(raw_server, capsys, monkeypatch):
+    monkeypatch.setattr(mail, "SMTP_DEADLINE", 5.0)
+    server = raw_server(flood(b"220-"))
+    status = run("email", SAMPLE, "--to", TO, "--smtp", server.where)
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "reply is far too long" in captured.err and "not sent" in captured.err
+    assert "Traceback" not in captured.err and "sent:" not in captured.out
 
 
 def test_starttls_not_offered(smtp_server, sample_message):

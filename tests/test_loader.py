@@ -43,6 +43,31 @@ def test_yaml_syntax_error(write_topic):
     assert p.line is not None and p.fix
 
 
+@pytest.mark.parametrize(
+    "text, line, column",
+    [
+        (b"title: x\nsections:\n\t- heading: a\n", 3, 1),  # a tab instead of spaces
+        (b"title: x\nreview:\n\treviewer: a\n", 3, 1),
+        (b"title: x\nreview:\n  reviewer: a\n\t  reviewed: 2024-01-01\n", 4, 1),  # tab, spaces
+        (b"title: x\nreview:\n  \treviewer: a\n", 3, 3),  # spaces, then a tab
+        (b"title: x\nkey_points:\n  -\tone\n", 3, 4),  # a tab after the list marker
+    ],
+    ids=["list", "mapping", "tab-then-spaces", "spaces-then-tab", "after-dash"],
+)
+def test_tab_in_indentation_says_tab(write_topic, text, line, column):
+    [p] = problems_of(write_topic(text))
+    assert p.message == (
+        "YAML syntax error: a tab character is used for indentation; YAML needs spaces."
+    )
+    assert (p.line, p.column) == (line, column)
+    assert "spaces" in p.fix
+
+
+def test_tab_inside_text_is_not_an_indentation_error(write_topic):
+    text = MINIMAL_TOPIC.replace("body: An answer.", "body: |\n      An\tanswer.")
+    assert "\t" in load_topic(write_topic(text.encode())).topic.sections[0].body
+
+
 def test_missing_required_field(write_topic):
     path = write_topic(MINIMAL_TOPIC.replace("category: Testing\n", ""))
     [p] = problems_of(path)

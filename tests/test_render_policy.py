@@ -22,11 +22,30 @@ def page_texts(path) -> list[str]:
     return [page.extract_text() for page in PdfReader(path).pages]
 
 
-def test_current_leaflet_has_no_watermark(sample_pdf):
-    for text in page_texts(sample_pdf):
-        assert "Handout calcification · version 1.0" in text
-        for word in WATERMARKS:
+def test_current_leaflet_has_no_watermark(write_topic, renderer, tmp_path):
+    text = MINIMAL_TOPIC.replace("An answer.", LONG_BODY) + "version: '1.0'\n"
+    written = render_file(write_topic(text), renderer, tmp_path, as_of=AS_OF)
+    texts = page_texts(written.path)
+    assert len(texts) >= 2
+    for text in texts:
+        assert "Handout topic · version 1.0 Page" in " ".join(text.split())
+        for word in WATERMARKS + ("EXAMPLE",):
             assert word not in text
+
+
+def test_the_sample_is_an_example_never_a_current_leaflet(sample_pdf):
+    texts = [" ".join(text.split()) for text in page_texts(sample_pdf)]
+    assert "Example content for demonstration: this is not medical advice." in texts[0]
+    for text in texts:
+        assert "Handout calcification · version 1.0 · EXAMPLE · NOT MEDICAL ADVICE Page" in text
+
+
+def test_an_example_proof_has_both_marks(write_topic, renderer, tmp_path):
+    text = MINIMAL_TOPIC.replace("status: approved", "status: draft\nexample: true\nlanguage: es")
+    written = render_file(write_topic(text), renderer, tmp_path, as_of=AS_OF, allow_draft=True)
+    [page] = page_texts(written.path)
+    assert "Folleto topic · EJEMPLO · NO ES CONSEJO MÉDICO · BORRADOR" in " ".join(page.split())
+    assert "Contenido de ejemplo para demostración: no es consejo médico." in page
 
 
 @pytest.mark.parametrize(
@@ -91,6 +110,7 @@ def test_cli_refuses_then_allows(write_topic, tmp_path, capsys):
     assert (out / "topic.pdf").exists()
 
 
-def test_cli_render_uses_as_of(tmp_path):
-    assert main(["render", str(SAMPLE), "--out", str(tmp_path), "--as-of", "2027-11-02"]) == 0
-    assert main(["render", str(SAMPLE), "--out", str(tmp_path), "--as-of", "2027-11-03"]) == 1
+def test_cli_render_uses_as_of(write_topic, tmp_path):
+    path = write_topic(MINIMAL_TOPIC)  # due 2029-01-02
+    assert main(["render", str(path), "--out", str(tmp_path), "--as-of", "2029-01-02"]) == 0
+    assert main(["render", str(path), "--out", str(tmp_path), "--as-of", "2029-01-03"]) == 1

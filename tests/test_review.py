@@ -12,7 +12,9 @@ from handout_builder.model import Topic
 from handout_builder.review import (
     ReviewState,
     add_months,
+    classify,
     next_review,
+    policy,
     render_permission,
     review_state,
 )
@@ -121,3 +123,52 @@ def test_refused_unless_allowed(kwargs, as_of, words, key):
         render_permission(status, "t.yaml")
     assert words in str(info.value) and "--allow-draft" in str(info.value)
     assert render_permission(status, "t.yaml", allow_draft=True) == key
+
+
+@pytest.mark.parametrize(
+    "status, reviewed, as_of, state",
+    [
+        ("approved", date(2025, 3, 1), date(2025, 2, 28), ReviewState.FUTURE_DATE),
+        ("approved", date(2025, 3, 1), date(2025, 3, 1), ReviewState.CURRENT),  # the same day
+        ("draft", date(2025, 3, 1), date(2025, 2, 28), ReviewState.DRAFT),
+        ("withdrawn", date(2025, 3, 1), date(2025, 2, 28), ReviewState.WITHDRAWN),
+    ],
+)
+def test_a_review_dated_in_the_future(status, reviewed, as_of, state):
+    assert classify(status, reviewed, date(2026, 3, 1), as_of, 90) is state
+
+
+def test_future_review_date_is_refused_unless_a_proof():
+    status = review_state(topic(reviewed="2062-03-01"), date(2026, 11, 25), SETTINGS)
+    with pytest.raises(RenderRefused) as info:
+        render_permission(status, "t.yaml")
+    assert "review date is in the future: 2062-03-01 is after 2026-11-25" in str(info.value)
+    assert render_permission(status, "t.yaml", allow_draft=True) == "watermark_not_reviewed"
+
+
+#: What a proof printed with --allow-draft says, by state.
+PROOF_WORDS = {
+    ReviewState.DRAFT: "watermark_draft",
+    ReviewState.WITHDRAWN: "watermark_withdrawn",
+    ReviewState.OVERDUE: "watermark_overdue",
+    ReviewState.NEVER_REVIEWED: "watermark_not_reviewed",
+    ReviewState.FUTURE_DATE: "watermark_not_reviewed",
+}
+
+
+@pytest.mark.parametrize("state", list(ReviewState))
+@pytest.mark.parametrize("allow_draft", [False, True])
+def test_the_policy(state, allow_draft):
+    if state in (ReviewState.CURRENT, ReviewState.DUE_SOON):
+        assert policy(state, allow_draft) == (True, None)
+    else:
+        assert policy(state, allow_draft) == (
+            allow_draft, PROOF_WORDS[state] if allow_draft else None
+        )
+    # an example prints whatever its dates (the template marks it); drafts stay drafts
+    expected = (
+        policy(state, allow_draft)
+        if state in (ReviewState.DRAFT, ReviewState.WITHDRAWN)
+        else (True, None)
+    )
+    assert policy(state, allow_draft, example=True) == expected
