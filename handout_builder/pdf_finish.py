@@ -128,8 +128,28 @@ def margin_content_to_artifacts(pdf: Any) -> None:
         if orphan_mcids:
             page = pdf.objects[page_numbers[key]]
             _mark_as_artifacts(_resolve(pdf, page["Contents"]), orphan_mcids)
-    for number in orphans:
-        pdf.objects[number].free = "f"  # not written: nothing refers to it any more
+    for number in sorted(orphans):
+        pdf.objects[number] = _null_object(number)
+
+
+def _null_object(number: int) -> Any:
+    """An indirect object whose value is ``null``, to take a dropped object's number.
+
+    The dropped structure elements are not marked free: pydyf (0.11 to 0.13 at least) leaves a
+    free object out of the object stream but still gives it a compressed entry in the
+    cross-reference stream, so every later compressed object would point at its neighbour's
+    slot, and PDFium and poppler would read the wrong objects. A ``null`` object keeps the
+    numbering whole: a reference to it, had one been left, means "no object" (ISO 32000-1,
+    7.3.9), exactly as a free object would.
+    """
+    import pydyf
+
+    class Null(pydyf.Object):
+        data = b"null"
+
+    null = Null()
+    null.number = number
+    return null
 
 
 def _mark_as_artifacts(stream: Any, mcids: set[int]) -> None:
