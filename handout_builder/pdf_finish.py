@@ -40,9 +40,11 @@ from xml.etree import ElementTree
 import pydyf  # pydyf only: WeasyPrint is imported by pdf.py, after Fontconfig is pinned
 
 #: The WeasyPrint releases whose internal PDF objects :func:`finish` was written for and
-#: tested with (major versions, inclusive). 68 is the first with the public API that
-#: :mod:`handout_builder.pdf` uses (``URLFetcher``, overridable ``generate_rdf_metadata``).
-WEASYPRINT_VERSIONS = (68, 70)
+#: tested with (major versions, inclusive; the same as ``pyproject.toml``). 68 brought the
+#: public API :mod:`handout_builder.pdf` uses (``URLFetcher``, an overridable
+#: ``generate_rdf_metadata``); 69 writes ``dc:description`` into PDF/A's XMP (#2681), without
+#: which XMP and the document information disagree and an archival copy is not PDF/A.
+WEASYPRINT_VERSIONS = (69, 70)
 #: The same for pydyf (``(major, minor)``, inclusive): the object model and ``PDF.write``.
 PYDYF_VERSIONS = ((0, 11), (0, 13))
 UPSTREAM = "https://github.com/Kozea/WeasyPrint/issues"

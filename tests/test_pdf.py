@@ -248,7 +248,7 @@ def test_installed_weasyprint_and_pydyf_are_supported():
 
 @pytest.mark.parametrize(
     "weasyprint_version, pydyf_version",
-    [("67.0", "0.13.0"), ("71.0", "0.13.0"), ("71.0b1", "0.13.0"), ("70.0", "0.14.0"),
+    [("67.0", "0.13.0"), ("68.1", "0.13.0"), ("71.0", "0.13.0"), ("71.0b1", "0.13.0"), ("70.0", "0.14.0"),
      ("70.0", "0.10.0"), ("70.0", "1.0.0")],
 )
 def test_unknown_versions_are_refused_clearly(weasyprint_version, pydyf_version):
@@ -258,11 +258,11 @@ def test_unknown_versions_are_refused_clearly(weasyprint_version, pydyf_version)
         check_versions(weasyprint_version, pydyf_version)
     message = str(info.value)
     assert f"WeasyPrint {weasyprint_version}" in message and f"pydyf {pydyf_version}" in message
-    assert "WeasyPrint 68 to 70" in message and "github.com/Kozea/WeasyPrint/issues" in message
+    assert "WeasyPrint 69 to 70" in message and "github.com/Kozea/WeasyPrint/issues" in message
 
 
 @pytest.mark.parametrize("weasyprint_version, pydyf_version",
-                         [("68.0", "0.11.0"), ("69.0", "0.12.1"), ("70.1", "0.13.0")])
+                         [("69.0", "0.11.0"), ("69.1", "0.12.1"), ("70.1", "0.13.0")])
 def test_known_versions_pass(weasyprint_version, pydyf_version):
     from handout_builder.pdf_finish import check_versions
 
