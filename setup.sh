@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Set up make_handout on a Debian or Ubuntu machine:
 #   1. the system libraries WeasyPrint needs, installed with apt only where missing;
-#   2. a virtual environment in .venv with make_handout installed (editable).
+#   2. with --test, the PDF readers the tests check leaflets with (poppler-utils: pdfinfo,
+#      pdftohtml, pdftotext, pdftoppm; qpdf), also only where missing;
+#   3. a virtual environment in .venv with make_handout installed (editable).
 # Usage: ./setup.sh          (to render leaflets)
 #        ./setup.sh --test   (also the test tools)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 extras=""
-if [ "${1:-}" = "--test" ]; then extras="[test]"; fi
+testing=""
+if [ "${1:-}" = "--test" ]; then extras="[test]"; testing=1; fi
 
 missing=()
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
@@ -20,6 +23,12 @@ for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
     missing+=("$pkg")
   fi
 done
+if [ -n "$testing" ]; then
+  for tool in pdfinfo pdftohtml pdftotext pdftoppm; do
+    if ! command -v "$tool" >/dev/null 2>&1; then missing+=(poppler-utils); break; fi
+  done
+  command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""

@@ -54,14 +54,25 @@ IMAGE_REDUCTIONS: tuple[dict[str, Any], ...] = (
     {"dpi": 150, "jpeg_quality": 75},
     {"dpi": 96, "jpeg_quality": 60},
 )
-#: WeasyPrint would date the embedded source with the current time; pdf_finish replaces
-#: this placeholder with the review date (same input, same bytes).
+#: MIME type of the embedded topic source (RFC 9512), given by its own URL fetcher.
+SOURCE_MIME_TYPE = "application/yaml"
+#: The URL under which the embedded source is handed to WeasyPrint (served from memory).
+_SOURCE_URL = "make-handout:topic-source"
+#: WeasyPrint would date the embedded source with the current time when given no date; a
+#: topic without a review date gets this placeholder, which pdf_finish removes.
 _NO_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 @cache
 def _weasyprint() -> Any:
-    """Import WeasyPrint (heavy) on first use, after pinning Fontconfig to our fonts."""
+    """Import WeasyPrint (heavy) on first use, after pinning Fontconfig to our fonts.
+
+    Refuses WeasyPrint and pydyf versions that the PDF finisher was not written for
+    (:func:`handout_builder.pdf_finish.check_versions`).
+    """
+    from .pdf_finish import check_versions
+
+    check_versions()
     os.environ["FONTCONFIG_FILE"] = str(FONTS_DIR / "fonts.conf")
     import weasyprint
 
@@ -115,6 +126,47 @@ def _fetcher_class() -> type:
             )
 
     return ProjectFetcher
+
+
+@cache
+def _source_fetcher_class() -> type:
+    urls = _weasyprint().urls
+
+    class SourceFetcher(urls.URLFetcher):
+        """Serves the topic source, from memory, at one URL, with its MIME type."""
+
+        def __init__(self, data: bytes):
+            super().__init__(fail_on_errors=True)
+            self.data = data
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url != _SOURCE_URL:
+                raise _Refused(url)
+            return urls.URLFetcherResponse(
+                url, body=self.data, headers={"Content-Type": SOURCE_MIME_TYPE}
+            )
+
+    return SourceFetcher
+
+
+def _source_attachment(source: SourceFile) -> Any:
+    """The topic source as an associated file, through WeasyPrint's public API: name,
+    description, relationship, MIME type (from its fetcher) and, as both its dates, the date
+    of its medical review (never the time of the render: same input, same bytes)."""
+    reviewed = source.reviewed
+    dated = (
+        datetime(reviewed.year, reviewed.month, reviewed.day, tzinfo=timezone.utc)
+        if reviewed is not None else _NO_DATE
+    )
+    return _weasyprint().Attachment(
+        url=_SOURCE_URL,
+        url_fetcher=_source_fetcher_class()(source.data),
+        name=source.name,
+        description="The topic file (YAML) this leaflet was made from",
+        relationship="Source",
+        created=dated,
+        modified=dated,
+    )
 
 
 class _LogCapture(logging.Handler):
@@ -239,7 +291,7 @@ class Renderer:
         self, html: str, source_name: str, source: SourceFile | None, images: dict[str, Any]
     ) -> RenderedPdf:
         wp = _weasyprint()
-        from .pdf_finish import finish
+        from .pdf_finish import add_pdfua_identification, finish
 
         self.fetcher.refused.clear()
         archival = self.options.archival
@@ -252,29 +304,24 @@ class Renderer:
         }
         write_options: dict[str, Any] = {}
         if archival and source is not None:
-            write_options["attachments"] = [
-                wp.Attachment(
-                    string=source.data,
-                    name=source.name,
-                    description="The topic file (YAML) this leaflet was made from",
-                    relationship="Source",
-                    created=_NO_DATE,
-                    modified=_NO_DATE,
-                    url_fetcher=self.fetcher,
-                )
-            ]
+            write_options["attachments"] = [_source_attachment(source)]
+        dated_source = source is not None and source.reviewed is not None
         with strict_weasyprint_logs() as logs:
             try:
                 document = wp.HTML(
                     string=html, base_url=str(self.brand.dir) + "/", url_fetcher=self.fetcher
                 ).render(font_config=self.font_config, stylesheets=self.stylesheets, **options)
+                if archival:  # PDF/A-3u says so in XMP; add that it is PDF/UA-1 as well
+                    document.metadata.generate_rdf_metadata = add_pdfua_identification(
+                        document.metadata.generate_rdf_metadata
+                    )
                 with warnings.catch_warnings():
                     # WeasyPrint 70 opens its bundled sRGB profile (the PDF/A output intent)
                     # and never closes it; that ResourceWarning is about WeasyPrint, not us.
                     warnings.simplefilter("ignore", ResourceWarning)
                     data = document.write_pdf(
                         finisher=lambda _document, pdf: finish(
-                            pdf, archival=archival, source_date=source and source.reviewed
+                            pdf, archival=archival, dated_source=dated_source
                         ),
                         **options,
                         **write_options,

@@ -1,33 +1,56 @@
 """PDF finishing: what WeasyPrint's tagged output lacks for PDF/UA-1 and PDF/A-3.
 
-:mod:`handout_builder.pdf` hands the PDF that WeasyPrint has built (its ``pydyf`` objects,
-before they are written) to :func:`finish` through WeasyPrint's ``finisher`` hook. The
-changes are small, named and deterministic:
+Most of it goes through WeasyPrint's public API (:mod:`handout_builder.pdf`): the embedded
+source's name, MIME type (from the response of its own URL fetcher), relationship and dates
+are :class:`weasyprint.Attachment` arguments, and the PDF/UA identification of archival
+copies is added to the XMP packet by :func:`add_pdfua_identification`, which wraps
+``DocumentMetadata.generate_rdf_metadata`` (a method meant to be overridden since
+WeasyPrint 68).
 
-* **Running header and footer become artifacts.** WeasyPrint marks the text of page margin
-  boxes as ``/Span`` content whose structure elements are never linked into the tree. A
-  screen reader would meet that content nowhere (or, in some readers, on every page between
-  two paragraphs). PDF/UA-1 (7.8) wants pagination artifacts: the marked content becomes
-  ``/Artifact <</Type /Pagination>>``, its parent-tree entries ``null``, and the orphaned
-  structure elements are dropped.
-* **Link annotations print** (the Print flag, bit 3), as PDF/UA-1 7.18.1 and PDF/A ask.
-* **Archival copies** (PDF/A-3) also get: the PDF/UA identification in the XMP metadata
-  beside the PDF/A one (with the PDF/A extension schema that declares it), the embedded
-  source with a fixed MIME type and, as its modification date, the date of the topic's
-  medical review (no date at all for an unreviewed topic; never the time of the render, so
-  the same input gives the same bytes), and no duplicate entries in the catalogue's ``/AF``.
+What WeasyPrint cannot be asked for is done by :func:`finish`, which :mod:`handout_builder.pdf`
+hands the PDF WeasyPrint has built (its ``pydyf`` objects, before they are written) through
+WeasyPrint's ``finisher`` hook. These steps read and change WeasyPrint's and pydyf's internal
+objects, so :func:`check_versions` refuses versions they were not written and tested for
+(:data:`WEASYPRINT_VERSIONS`, :data:`PYDYF_VERSIONS`). Each step names the upstream issue
+that would make it unnecessary:
+
+* **Running header and footer become artifacts** (WeasyPrint issue #1836). WeasyPrint marks
+  the text of page margin boxes as ``/Span`` content whose structure elements are never linked
+  into the tree. A screen reader would meet that content nowhere (or, in some readers, on
+  every page between two paragraphs). PDF/UA-1 (7.8) wants pagination artifacts: the marked
+  content becomes ``/Artifact <</Type /Pagination>>``, its parent-tree entries ``null``, and
+  the orphaned structure elements are replaced by ``null`` objects (never freed: see
+  :func:`_null_object`).
+* **Link annotations print** (the Print flag, bit 3), as PDF/UA-1 7.18.1 and PDF/A ask
+  (WeasyPrint sets it for PDF/A only; PDF/UA work is gathered in WeasyPrint issue #2482).
+* **Archival copies** (PDF/A-3): each associated file is listed once in the catalogue's
+  ``/AF`` (WeasyPrint 70 lists it twice, WeasyPrint issue #2917), and the embedded source of
+  a never-reviewed topic carries no date (WeasyPrint always writes one; the placeholder it
+  was given is removed, so the same input gives the same bytes).
 """
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from collections.abc import Callable
+from importlib.metadata import version
 from typing import Any
 from xml.etree import ElementTree
 
+import pydyf  # pydyf only: WeasyPrint is imported by pdf.py, after Fontconfig is pinned
+
+#: The WeasyPrint releases whose internal PDF objects :func:`finish` was written for and
+#: tested with (major versions, inclusive; the same as ``pyproject.toml``). 68 brought the
+#: public API :mod:`handout_builder.pdf` uses (``URLFetcher``, an overridable
+#: ``generate_rdf_metadata``); 69 writes ``dc:description`` into PDF/A's XMP (#2681), without
+#: which XMP and the document information disagree and an archival copy is not PDF/A.
+WEASYPRINT_VERSIONS = (69, 70)
+#: The same for pydyf (``(major, minor)``, inclusive): the object model and ``PDF.write``.
+PYDYF_VERSIONS = ((0, 11), (0, 13))
+UPSTREAM = "https://github.com/Kozea/WeasyPrint/issues"
+
 #: Annotation flag "Print" (PDF 32000-1, table 165: bit 3).
 PRINT_FLAG = 4
-#: MIME type written for the embedded topic source (RFC 9512).
-SOURCE_MIME_NAME = "/application#2fyaml"
 
 _PDFUA_EXTENSION = """\
 <rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
@@ -49,13 +72,48 @@ _PDFUA_EXTENSION = """\
 """
 
 
-def finish(pdf: Any, *, archival: bool, source_date: date | None = None) -> None:
-    """Apply every finishing step to ``pdf`` (a ``pydyf.PDF`` not yet written)."""
+def _release(text: str, parts: int) -> tuple[int, ...]:
+    """``"70.0"`` -> ``(70,)``; ``"0.13.0"`` -> ``(0, 13)`` (pre-release tags ignored)."""
+    numbers = [int(m[0]) if (m := re.match(r"\d+", part)) else 0 for part in text.split(".")]
+    return tuple((numbers + [0] * parts)[:parts])
+
+
+def check_versions(weasyprint_version: str | None = None, pydyf_version: str | None = None) -> None:
+    """Refuse WeasyPrint and pydyf versions whose internals :func:`finish` was not written for.
+
+    A newer WeasyPrint may tag, number or write objects differently; finishing it blindly
+    could give leaflets that only some PDF readers understand. Raises ``RuntimeError`` (an
+    installation problem: ``pip install -e .`` installs supported versions).
+    """
+    found_wp = weasyprint_version or version("weasyprint")
+    found_pydyf = pydyf_version or version("pydyf")
+    low, high = WEASYPRINT_VERSIONS
+    (plow, phigh) = PYDYF_VERSIONS
+    if not low <= _release(found_wp, 1)[0] <= high or not (
+        plow <= _release(found_pydyf, 2) <= phigh
+    ):
+        raise RuntimeError(
+            f"make_handout's PDF finishing (handout_builder/pdf_finish.py) was written for "
+            f"WeasyPrint {low} to {high} and pydyf {'.'.join(map(str, plow))} to "
+            f"{'.'.join(map(str, phigh))}, and this environment has WeasyPrint {found_wp} "
+            f"and pydyf {found_pydyf}. Install the supported versions (pip install -e .), or "
+            f"port the finisher and run tests/test_readers.py; see {UPSTREAM}/1836, "
+            f"{UPSTREAM}/2482 and {UPSTREAM}/2917 for what it works around."
+        )
+
+
+def finish(pdf: Any, *, archival: bool, dated_source: bool = True) -> None:
+    """Apply every finishing step to ``pdf`` (a ``pydyf.PDF`` not yet written).
+
+    ``dated_source`` is false when the embedded source has no review date (its placeholder
+    dates are removed).
+    """
     margin_content_to_artifacts(pdf)
     annotations_print(pdf)
     if archival:
-        declare_pdfua_in_xmp(pdf)
-        fix_embedded_files(pdf, source_date)
+        associated_files_once(pdf)
+        if not dated_source:
+            undate_embedded_files(pdf)
 
 
 # --------------------------------------------------------------------------------------
@@ -128,13 +186,30 @@ def margin_content_to_artifacts(pdf: Any) -> None:
         if orphan_mcids:
             page = pdf.objects[page_numbers[key]]
             _mark_as_artifacts(_resolve(pdf, page["Contents"]), orphan_mcids)
-    for number in orphans:
-        pdf.objects[number].free = "f"  # not written: nothing refers to it any more
+    for number in sorted(orphans):
+        pdf.objects[number] = _null_object(number)
+
+
+class _Null(pydyf.Object):
+    data = b"null"
+
+
+def _null_object(number: int) -> Any:
+    """An indirect object whose value is ``null``, to take a dropped object's number.
+
+    The dropped structure elements are not marked free: pydyf (0.11 to 0.13 at least) leaves a
+    free object out of the object stream but still gives it a compressed entry in the
+    cross-reference stream, so every later compressed object would point at its neighbour's
+    slot, and PDFium and poppler would read the wrong objects. A ``null`` object keeps the
+    numbering whole: a reference to it, had one been left, means "no object" (ISO 32000-1,
+    7.3.9), exactly as a free object would.
+    """
+    null = _Null()
+    null.number = number
+    return null
 
 
 def _mark_as_artifacts(stream: Any, mcids: set[int]) -> None:
-    import pydyf
-
     ops = stream.stream
     for i in range(len(ops) - 2):
         props = ops[i + 1]
@@ -153,33 +228,39 @@ def annotations_print(pdf: Any) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def declare_pdfua_in_xmp(pdf: Any) -> None:
-    """Add ``pdfuaid:part=1`` (and its PDF/A extension schema) to the XMP metadata."""
-    stream = _resolve(pdf, pdf.catalog["Metadata"])
-    content = b"".join(
-        part if isinstance(part, bytes) else str(part).encode() for part in stream.stream
-    )
-    marker = b"</rdf:RDF>"
-    assert content.count(marker) == 1, "unexpected XMP layout from WeasyPrint"
+def add_pdfua_identification(
+    generate_rdf_metadata: Callable[..., bytes],
+) -> Callable[..., bytes]:
+    """Wrap ``DocumentMetadata.generate_rdf_metadata``: its RDF plus ``pdfuaid:part=1``.
+
+    The PDF/A extension schema that declares the ``pdfuaid`` namespace comes with it (PDF/A
+    allows only predefined schemas otherwise). Both go inside WeasyPrint's one ``rdf:RDF``
+    element, where every XMP reader looks.
+    """
     addition = _PDFUA_EXTENSION.encode()
-    ElementTree.fromstring(  # the addition must be well-formed inside rdf:RDF
-        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        + addition + marker
-    )
-    stream.stream = [content.replace(marker, addition + marker)]
+    marker = b"</rdf:RDF>"
+
+    def generate(*args: Any, **kwargs: Any) -> bytes:
+        rdf = generate_rdf_metadata(*args, **kwargs)
+        if not rdf.rstrip().endswith(marker) or rdf.count(marker) != 1:
+            raise RuntimeError("unexpected XMP from WeasyPrint: no single closing </rdf:RDF>")
+        extended = rdf.replace(marker, addition + marker)
+        ElementTree.fromstring(extended)  # still well-formed
+        return extended
+
+    return generate
 
 
-def fix_embedded_files(pdf: Any, source_date: date | None) -> None:
-    """Fixed MIME type and dates, and each associated file listed once in ``/AF``."""
-    import pydyf
-
-    for filespec in _dictionaries(pdf, "/Filespec"):
-        embedded = _resolve(pdf, filespec["EF"]["F"])
-        embedded.extra["Subtype"] = SOURCE_MIME_NAME
-        params = embedded.extra.get("Params", {})
-        params.pop("CreationDate", None)
-        params.pop("ModDate", None)
-        if source_date is not None:
-            params["ModDate"] = pydyf.String(source_date.strftime("D:%Y%m%d000000Z"))
+def associated_files_once(pdf: Any) -> None:
+    """Each associated file once in the catalogue's ``/AF`` (WeasyPrint issue #2917)."""
     if "AF" in pdf.catalog:
         pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+
+
+def undate_embedded_files(pdf: Any) -> None:
+    """Remove the dates of embedded files (WeasyPrint writes the time of the render when
+    given none: the caller gives a placeholder, which is removed here)."""
+    for filespec in _dictionaries(pdf, "/Filespec"):
+        params = _resolve(pdf, filespec["EF"]["F"]).extra.get("Params", {})
+        params.pop("CreationDate", None)
+        params.pop("ModDate", None)

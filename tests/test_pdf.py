@@ -233,3 +233,37 @@ def test_weasyprint_logs_nothing_for_the_sample(renderer, caplog):
         render_topic(loaded, renderer)
     problems = [r for r in caplog.records if r.name == "weasyprint" and r.levelno >= logging.INFO]
     assert problems == []
+
+
+# --------------------------------------------------------------------------------------
+# The finisher works on WeasyPrint's and pydyf's internals: only the versions it knows
+# --------------------------------------------------------------------------------------
+
+
+def test_installed_weasyprint_and_pydyf_are_supported():
+    from handout_builder.pdf_finish import check_versions
+
+    check_versions()  # what setup.sh installed
+
+
+@pytest.mark.parametrize(
+    "weasyprint_version, pydyf_version",
+    [("67.0", "0.13.0"), ("68.1", "0.13.0"), ("71.0", "0.13.0"), ("71.0b1", "0.13.0"), ("70.0", "0.14.0"),
+     ("70.0", "0.10.0"), ("70.0", "1.0.0")],
+)
+def test_unknown_versions_are_refused_clearly(weasyprint_version, pydyf_version):
+    from handout_builder.pdf_finish import check_versions
+
+    with pytest.raises(RuntimeError) as info:
+        check_versions(weasyprint_version, pydyf_version)
+    message = str(info.value)
+    assert f"WeasyPrint {weasyprint_version}" in message and f"pydyf {pydyf_version}" in message
+    assert "WeasyPrint 69 to 70" in message and "github.com/Kozea/WeasyPrint/issues" in message
+
+
+@pytest.mark.parametrize("weasyprint_version, pydyf_version",
+                         [("69.0", "0.11.0"), ("69.1", "0.12.1"), ("70.1", "0.13.0")])
+def test_known_versions_pass(weasyprint_version, pydyf_version):
+    from handout_builder.pdf_finish import check_versions
+
+    check_versions(weasyprint_version, pydyf_version)
