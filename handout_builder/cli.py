@@ -308,8 +308,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             )
         except UserError as error:
             report(error)
-            print(f"skipped: {path} (not rendered{', no personal copy written' if personal else ''})",
-                  file=sys.stderr)
+            written_none = ", no personal copy written" if personal else ""
+            print(f"skipped: {path} (not rendered{written_none})", file=sys.stderr)
             status = EXIT_INVALID
             continue
         note = "" if written.review.printable else f", {written.review.description}, watermarked"

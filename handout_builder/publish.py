@@ -144,9 +144,9 @@ _REASONS = {
 
 def output_error(path: Path, error: OSError) -> RenderRefused:
     """A located user error for an ``OSError`` met while writing ``path``."""
-    where = Path(error.filename) if isinstance(error.filename, (str, os.PathLike)) else path
-    if Path(where).name.startswith(".") and Path(where).name.endswith(".tmp"):
-        where = path  # the temporary file's name means nothing to the user
+    where = path  # not a temporary or staging file's name: it means nothing to the user
+    if isinstance(error.filename, (str, os.PathLike)) and Path(error.filename) in path.parents:
+        where = Path(error.filename)  # more precise: the part of the path that is wrong
     message, fix = _REASONS.get(
         error.errno or 0,
         (f"It cannot be written ({error.strerror or type(error).__name__}).",
