@@ -158,7 +158,10 @@ def personal_copy(
     Raises :class:`InvalidOption` whose problems name the option, never the value.
     """
     values = {"patient_name": patient_name, "clinician": clinician, "date": date, "note": note}
-    given = {key: value for key, value in values.items() if value is not None}
+    # composed form (NFC): decomposed input (e.g. from macOS) prints with the fonts' own
+    # precomposed letters, as Hangul syllables and Vietnamese letters need
+    given = {key: unicodedata.normalize("NFC", value)
+             for key, value in values.items() if value is not None}
     if not given:
         return None
     try:

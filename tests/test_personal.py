@@ -405,3 +405,14 @@ def test_layout_problems_of_a_personal_copy_never_quote_it():
         assert "U+0417" not in shown
     harmless = Problem("topic.yaml", "The leaflet is 3 MB, over the size budget of 2 MB.")
     assert _withheld(harmless, copy) == harmless
+
+
+def test_decomposed_input_is_composed():
+    import unicodedata
+
+    for name in ("Nguyễn Thị Hương", "조르블락스"):
+        decomposed = unicodedata.normalize("NFD", name)
+        assert decomposed != name
+        copy = personal_copy(decomposed)
+        assert copy.patient_name == name
+        copy.check_printable()  # every composed letter is in a bundled font
