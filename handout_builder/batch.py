@@ -34,10 +34,12 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
@@ -49,9 +51,12 @@ from .library import library_for, settings_path_for, topic_files
 from .model import ID_PATTERN
 from .options import RenderOptions
 from .paths import STYLES_DIR, TEMPLATES_DIR
-from .publish import output_path, write_atomic
+from .publish import make_folder, output_error, output_path, write_atomic
 
 MANIFEST_NAME = "manifest.json"
+STAGING_PREFIX = ".building-"  # a build's temporary folder inside OUT
+#: How often a worker checks that the build that started it is still alive.
+PARENT_CHECK_SECONDS = 0.5
 CATALOGUE_NAME = "index.html"
 CATALOGUE_TEMPLATE = "catalogue.html.j2"  # shapes index.html only, so not part of input hashes
 MANIFEST_FORMAT = 2  # 2: review status, next review date and watermark per handout
@@ -175,6 +180,9 @@ class BuildResult:
 
 class Reporter:
     """Receives progress; the command line shows it (see ``progress.py``). Does nothing."""
+
+    def waiting(self, out_dir: Path) -> None:
+        """Another build holds ``out_dir``: this one waits until it has finished."""
 
     def start(self, to_build: int, unchanged: int, removed: int) -> None: ...
 
@@ -472,7 +480,7 @@ def run_jobs(
             max_workers=max(1, min(workers, len(queue) or 1)),
             mp_context=context,
             initializer=_init_worker_with_shared,
-            initargs=(str(brand_dir), shared, render),
+            initargs=(str(brand_dir), shared, render, os.getpid()),
         )
         in_flight: dict[Any, Job] = {}
         budget = workers * WORKER_DOCUMENTS
@@ -511,15 +519,37 @@ def run_jobs(
 
 
 def _init_worker_with_shared(
-    brand_dir: str, shared: str, render: RenderOptions = RenderOptions()
+    brand_dir: str, shared: str, render: RenderOptions = RenderOptions(),
+    parent: int | None = None,
 ) -> None:
     import signal
 
     # Ctrl-C is the main process's business: it stops handing out work, lets the workers
     # finish the document in hand, and writes the manifest of everything done so far.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        exit_with_parent(parent)
     _worker["shared"] = shared
     init_worker(brand_dir, render)
+
+
+def exit_with_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
+    """End this worker process as soon as ``parent`` (the build) is gone.
+
+    A build killed with ``kill -9`` cannot stop its workers, and they would wait for work
+    forever (they hold the pool's pipes themselves, so they never see it close). A daemon
+    thread checks the parent process id; when the worker has been handed to another parent,
+    it exits at once. Portable (no ``prctl``), and it works while a render is running.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="exit-with-parent", daemon=True)
+    thread.start()
+    return thread
 
 
 # --------------------------------------------------------------------------------------
@@ -568,6 +598,45 @@ def write_catalogue(out_dir: Path, entries: Iterable[Entry], brand_name: str | N
 # --------------------------------------------------------------------------------------
 
 
+@contextmanager
+def output_lock(out_dir: Path, on_wait: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Hold ``out_dir`` for one build: a second build into it waits (``on_wait`` is called
+    once) until the first has written its manifest. An advisory lock (``flock``) on the folder
+    itself, so nothing is left in it; it ends with the process, even after ``kill -9``.
+    Without ``fcntl`` (Windows) there is no lock."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    try:
+        fd = os.open(out_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as error:
+        raise output_error(out_dir, error) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def remove_stale_staging(out_dir: Path) -> list[Path]:
+    """Remove the temporary folders that a killed build left in ``out_dir``.
+
+    Call it only while holding :func:`output_lock`: then no other build is writing there,
+    so every staging folder is a dead build's."""
+    removed = []
+    for path in sorted(out_dir.glob(f"{STAGING_PREFIX}*")):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 def default_jobs() -> int:
     try:
         return len(os.sched_getaffinity(0)) or 1
@@ -579,7 +648,9 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
     """Build the library: render what changed, skip what did not, remove what was deleted.
 
     Raises a :class:`UserError` only for problems that stop the whole build (no library
-    folder, no topics, an unusable brand); a bad topic is a failed :class:`Outcome`.
+    folder, no topics, an unusable brand or output folder); a bad topic is a failed
+    :class:`Outcome`. The output folder is locked while the build writes it (a second build
+    waits, see :func:`output_lock`); staging folders left by a killed build are removed.
     """
     from .review import today
 
@@ -599,6 +670,19 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
             data = b""  # the loader reports why it cannot be read
         digest = input_hash(shared, rel, data, _settings_bytes(path))
         sources.append(Source(path=path, rel=rel, input_hash=digest))
+    make_folder(out_dir)  # an output problem (a file, read-only) stops the build here
+    with output_lock(out_dir, on_wait=lambda: reporter.waiting(out_dir)):
+        remove_stale_staging(out_dir)
+        result = _build_locked(config, reporter, sources, shared)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _build_locked(
+    config: BuildConfig, reporter: Reporter, sources: list[Source], shared: str
+) -> BuildResult:
+    """The build, once it holds the output folder (see :func:`output_lock`)."""
+    library, out_dir = config.library, config.out_dir
     previous = read_manifest(out_dir)
     the_plan = plan(sources, previous, out_dir, config.force)
     # Review states depend on the date: judge the unchanged handouts again.
@@ -644,8 +728,10 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
     brand_error: list[Problem] = []
     try:
         if the_plan.build:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            staging_root = Path(tempfile.mkdtemp(dir=out_dir, prefix=".building-"))
+            try:
+                staging_root = Path(tempfile.mkdtemp(dir=out_dir, prefix=STAGING_PREFIX))
+            except OSError as error:
+                raise output_error(out_dir, error) from None
             jobs = [
                 Job(source=s, staging=staging_root / str(i), as_of=config.as_of,
                     allow_draft=config.allow_draft)
@@ -662,7 +748,15 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
                 if outcome.ok:
                     assert outcome.entry is not None and outcome.staged is not None
                     old = entries.get(outcome.source.rel)
-                    os.replace(outcome.staged, out_dir / outcome.entry.output)
+                    target = out_dir / outcome.entry.output
+                    try:
+                        os.replace(outcome.staged, target)
+                    except OSError as error:  # e.g. a folder where the PDF goes
+                        outcome = replace(outcome, entry=None, problems=tuple(
+                            output_error(target, error).problems))
+                        result.failed.append(outcome)
+                        reporter.finished(outcome)
+                        return
                     entries[outcome.source.rel] = outcome.entry
                     result.built.append(outcome.entry)
                     if old and old.output != outcome.entry.output:
@@ -697,7 +791,6 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
         from .errors import InvalidBrand
 
         raise InvalidBrand(brand_error)
-    result.seconds = time.perf_counter() - started
     return result
 
 

@@ -139,14 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument("files", nargs="+", type=Path, metavar="FILE", help="topic YAML file(s)")
     render.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT_DIR, metavar="DIR",
-        help="output folder (default: out/)",
+        "--out", type=Path, default=None, metavar="DIR",
+        help="output folder (default: out/); '-' writes the PDF to standard output (one "
+        "FILE). A personal copy needs a private folder named here",
     )
     add_brand_option(render)
     add_personal_options(render)
     add_policy_options(render)
     add_render_options(render)
-    render.set_defaults(handler=cmd_render)
+    render.set_defaults(handler=cmd_render, parser=render)
 
     email = commands.add_parser(
         "email",
@@ -167,8 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_personal_options(email)
     way = email.add_mutually_exclusive_group(required=True)
     way.add_argument(
-        "--eml", type=Path, metavar="FILE",
-        help="write the message to FILE (.eml) as a draft; a folder gets <id>.eml",
+        "--eml", metavar="FILE",
+        help="write the message to FILE (.eml) as a draft; an existing folder (or DIR/) gets "
+        "<id>.eml, or <id>.personal-<token>.eml for a personal copy",
     )
     way.add_argument("--smtp", metavar="HOST:PORT", help="send through this mail server")
     email.add_argument(
@@ -327,31 +329,56 @@ def report(error: UserError) -> None:
         print(f"error: {problem}", file=sys.stderr)
 
 
+def personal_options_given(args: argparse.Namespace) -> str:
+    """The personal options on the command line, by name (never their values)."""
+    names = [("--patient-name", args.patient_name), ("--clinician", args.clinician),
+             ("--date", args.date), ("--note", args.note)]
+    return ", ".join(option for option, value in names if value is not None)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from .loader import load_brand
     from .pdf import Renderer
     from .pipeline import render_file
+    from .publish import private_folder_problem
 
     personal = personal_from(args)  # checked first: a bad value stops before any work
+    to_stdout = args.out is not None and str(args.out) == "-"
+    if to_stdout and len(args.files) != 1:
+        args.parser.error("--out - writes one PDF to standard output: give exactly one FILE")
+    if to_stdout and sys.stdout.isatty():
+        args.parser.error("--out - writes a PDF to standard output, which is a terminal here: "
+                          "redirect it to a file or pipe it to a program")
+    if personal is not None and not to_stdout:
+        problem = private_folder_problem(args.out, "--out", personal_options_given(args))
+        if problem is not None:
+            raise InvalidOption(problem)
+    out_dir = None if to_stdout else (args.out or DEFAULT_OUT_DIR)
     brand = load_brand(args.brand)
     renderer = Renderer(brand, options=render_options(args))
     status = EXIT_OK
     for path in args.files:
         try:
             written = render_file(
-                path, renderer, args.out, as_of=args.as_of, allow_draft=args.allow_draft,
+                path, renderer, out_dir, as_of=args.as_of, allow_draft=args.allow_draft,
                 personal=personal,
             )
         except UserError as error:
             report(error)
-            print(f"skipped: {path} (not rendered)", file=sys.stderr)
+            written_none = ", no personal copy written" if personal else ""
+            print(f"skipped: {path} (not rendered{written_none})", file=sys.stderr)
             status = EXIT_INVALID
             continue
         marked = written.watermark or written.review.example
         note = f", {written.review.description}" if marked else ""
         note += ", watermarked" if written.watermark else ""
-        note += ", personal copy: keep it private" if personal else ""
-        print(f"wrote {written.path} ({written.pdf.pages} pages{note})")
+        note += ", personal copy: keep it private, delete it once printed" if personal else ""
+        if written.path is None:
+            sys.stdout.buffer.write(written.pdf.data)
+            sys.stdout.flush()
+            print(f"wrote standard output ({written.pdf.pages} pages{note})", file=sys.stderr)
+        else:
+            print(f"wrote {written.path} ({written.pdf.pages} pages{note})")
     return status
 
 
@@ -361,12 +388,27 @@ def cmd_email(args: argparse.Namespace) -> int:
     from .pdf import Renderer
     from .pipeline import check_review, render_topic
     from .options import DEFAULT_MAX_BYTES, RenderOptions
-    from .publish import output_path
+    from .publish import output_path, private_folder_problem, write_personal
 
     if args.smtp is None and (args.starttls or args.user):
         args.parser.error("--starttls and --user go with --smtp")
     # Check every option before any work, so a mistake costs nothing.
     personal = personal_from(args)
+    eml_folder = None  # --eml names a folder: the draft gets a name of ours in it
+    if args.eml is not None:
+        eml = Path(args.eml)
+        if args.eml.endswith(("/", os.sep)) or eml.is_dir():
+            if not eml.is_dir():
+                raise InvalidOption(Problem(
+                    "command line", f"The folder {args.eml} does not exist.",
+                    "Create the folder first, or give --eml a file name ending in .eml.",
+                    field="--eml"))
+            eml_folder = eml
+        if personal is not None:
+            problem = private_folder_problem(
+                eml_folder or eml.parent, "--eml", personal_options_given(args))
+            if problem is not None:
+                raise InvalidOption(problem)
     to = mail.check_address(args.to, "--to")
     sender = mail.check_address(args.sender, "--from") if args.sender else None
     server = None
@@ -393,10 +435,14 @@ def cmd_email(args: argparse.Namespace) -> int:
     message = mail.build_message(pdf.data, loaded, brand, to, sender, draft=server is None)
     attachment = f"{loaded.id}.pdf, {len(pdf.data) / 1000:.0f} kB"
     if server is None:
-        target = args.eml
-        if target.is_dir():
-            target = output_path(target, loaded.id, ".eml", source=str(args.file))
-        mail.write_eml(message, target)
+        target = Path(args.eml)
+        if eml_folder is not None and personal is None:
+            target = output_path(eml_folder, loaded.id, ".eml", source=str(args.file))
+        if eml_folder is not None and personal is not None:  # never over another's draft
+            target = write_personal(eml_folder, loaded.id, ".eml", message.as_bytes(),
+                                    source=str(args.file))
+        else:
+            mail.write_eml(message, target)
         print(f"wrote draft {target} (attachment {attachment}); open it in your mail program "
               "to check and send it")
     else:

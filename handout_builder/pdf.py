@@ -200,20 +200,39 @@ def brand_stylesheet(brand: LoadedBrand) -> str:
     )
 
 
+def _selector(box: Any, inside: str) -> str:
+    """A CSS selector for ``box``'s element: ``.key-points p``, ``span.write-in-value``."""
+    tag = str(box.element_tag or "")
+    if tag.startswith("@") or tag.startswith("::"):
+        return tag  # a page margin box, or generated content
+    element = box.element
+    classes = str(element.get("class") or "").split() if element is not None else []
+    if classes:
+        return tag + "".join(f".{name}" for name in classes)
+    return f"{inside} {tag}".strip()
+
+
 def _text_smaller_than(document: Any, points: float) -> list[str]:
-    """The text of every laid-out text box (margin boxes included) under ``points``."""
+    """Where text (margin boxes included) is laid out under ``points``: the element, as a CSS
+    selector, and its size; never the text itself, which may be a patient's details."""
     from weasyprint.formatting_structure import boxes
 
     limit = points * 4 / 3 - 0.01  # CSS pixels
     found: list[str] = []
-    stack = [page._page_box for page in document.pages]  # the laid-out box tree
+    # the laid-out box tree, each box with the selector of its nearest element with a class
+    stack: list[tuple[Any, str]] = [(page._page_box, "") for page in document.pages]
     while stack:
-        box = stack.pop()
+        box, inside = stack.pop()
         if isinstance(box, boxes.TextBox):
             if box.style["font_size"] < limit and box.text.strip():
-                found.append(box.text)
+                size = box.style["font_size"] * 3 / 4
+                found.append(f"{_selector(box, inside) or 'the page'} ({size:.1f} pt)")
         elif isinstance(box, boxes.ParentBox):
-            stack.extend(reversed(box.children))
+            element, tag = box.element, str(box.element_tag or "")
+            classed = element is not None and element.get("class")
+            # keep the nearest ancestor that has a class (or the page margin box)
+            here = _selector(box, inside) if classed or tag.startswith("@") else inside
+            stack.extend((child, here) for child in reversed(box.children))
     return found
 
 
@@ -353,7 +372,7 @@ class Renderer:
                     Problem(
                         source_name,
                         f"In large print, some text is smaller than {LARGE_PRINT_MIN_PT} pt "
-                        f"(for example: {small[0][:60]!r}).",
+                        f"(for example the CSS rule for {small[0]}).",
                         f"Remove the font sizes from {self.brand.dir / 'brand.css'}, or make "
                         f"them at least {LARGE_PRINT_MIN_PT} pt.",
                     )

@@ -7,12 +7,15 @@ error messages. Validation problems therefore name the option and the rule, neve
 
 from __future__ import annotations
 
+import unicodedata
+from functools import cache
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationError
 
 from .errors import InvalidOption, Problem
 from .model import Closed, IsoDate, Line, _no_control_characters, _not_blank
+from .paths import FONTS_DIR
 
 #: Where problems with command-line values are reported (there is no file to point at).
 COMMAND_LINE = "command line"
@@ -59,6 +62,57 @@ class PersonalCopy(Closed):
 
     __str__ = __repr__
 
+    def _texts(self) -> dict[str, str]:
+        return {name: value for name, value in self if isinstance(value, str)}
+
+    def check_printable(self) -> None:
+        """Refuse, naming the option, any value with a letter no bundled font has.
+
+        Without this WeasyPrint would report each missing letter, in order: the value spelt
+        out in an error message. Spaces and invisible format characters need no glyph.
+        """
+        covered = bundled_characters()
+        problems = [
+            Problem(
+                COMMAND_LINE,
+                "This contains letters that the bundled fonts cannot print.",
+                "Write it in a script the leaflet supports (Latin, Greek, Cyrillic, Arabic, "
+                "Korean Hangul; see the README), or leave the option out and write it on the "
+                "printed copy by hand.",
+                field=OPTIONS[name],
+            )
+            for name, value in self._texts().items()
+            if any(
+                ord(c) not in covered and not c.isspace() and unicodedata.category(c) != "Cf"
+                for c in value
+            )
+        ]
+        if problems:
+            raise InvalidOption(problems)
+
+    def mentioned_in(self, text: str) -> bool:
+        """Whether ``text`` could quote a value: a value, a word of one, one of its non-ASCII
+        characters or its code point (``U+0418``)."""
+        for value in self._texts().values():
+            if value.strip() in text or any(len(w) > 1 and w in text for w in value.split()):
+                return True
+            for c in value:
+                if (not c.isascii() and c in text) or f"U+{ord(c):04X}" in text.upper():
+                    return True
+        return False
+
+
+@cache
+def bundled_characters() -> frozenset[int]:
+    """Every code point some bundled font (``styles/fonts/``) has a glyph for."""
+    from fontTools.ttLib import TTFont
+
+    found: set[int] = set()
+    for path in sorted(FONTS_DIR.glob("*.[ot]tf")):
+        with TTFont(path, lazy=True) as font:
+            found.update(font.getBestCmap() or {})
+    return frozenset(found)
+
 
 #: Command-line option of each field, for error messages.
 OPTIONS = {
@@ -104,7 +158,10 @@ def personal_copy(
     Raises :class:`InvalidOption` whose problems name the option, never the value.
     """
     values = {"patient_name": patient_name, "clinician": clinician, "date": date, "note": note}
-    given = {key: value for key, value in values.items() if value is not None}
+    # composed form (NFC): decomposed input (e.g. from macOS) prints with the fonts' own
+    # precomposed letters, as Hangul syllables and Vietnamese letters need
+    given = {key: unicodedata.normalize("NFC", value)
+             for key, value in values.items() if value is not None}
     if not given:
         return None
     try:

@@ -15,7 +15,8 @@ from .loader import LoadedTopic, load_topic
 from .messages import messages_for
 from .pdf import RenderedPdf, Renderer, SourceFile
 from .personal import PersonalCopy
-from .publish import output_path, write_atomic
+from .errors import Problem, RenderRefused
+from .publish import output_path, write_atomic, write_personal
 from . import review
 from .review import ReviewStatus, render_permission, review_state
 
@@ -25,7 +26,7 @@ class Written:
     """One leaflet that was rendered and published."""
 
     loaded: LoadedTopic
-    path: Path
+    path: Path | None  # None: the PDF was not written to a file (``out_dir`` None: stdout)
     pdf: RenderedPdf
     review: ReviewStatus
     watermark: str | None = None  # the watermark printed (the words), or None
@@ -59,28 +60,60 @@ def render_topic(
     ``personal`` (one patient's details) is printed on the first page only: the output name
     and the PDF metadata come from the topic and the brand, never from it.
     """
+    if personal is not None:
+        personal.check_printable()  # before layout: a font problem names the option only
     html = render_html(loaded, renderer.brand, watermark=watermark, personal=personal)
     topic = loaded.topic
     reviewed = topic.review.reviewed if topic.review is not None and topic.is_reviewed else None
     source = SourceFile(name=loaded.path.name, data=loaded.source, reviewed=reviewed)
-    return renderer.render(html, source_name=str(loaded.path), source=source)
+    if personal is None:
+        return renderer.render(html, source_name=str(loaded.path), source=source)
+    try:
+        return renderer.render(html, source_name=str(loaded.path), source=source)
+    except RenderRefused as error:
+        problems = [_withheld(problem, personal) for problem in error.problems]
+    raise RenderRefused(problems)  # outside the except block: no chained error to print
+
+
+def _withheld(problem: Problem, personal: PersonalCopy) -> Problem:
+    """``problem``, or a generic one when its text could quote a personal detail."""
+    if not personal.mentioned_in(str(problem)):
+        return problem
+    return Problem(
+        problem.file,
+        "The personal copy could not be laid out; the details are not shown because they "
+        "could quote the personal options' values.",
+        "Render the topic without the personal options to see the problem, and check the "
+        "values of the personal options.",
+    )
 
 
 def render_file(
     path: Path,
     renderer: Renderer,
-    out_dir: Path,
+    out_dir: Path | None,
     *,
     as_of: date | None = None,
     allow_draft: bool = False,
     personal: PersonalCopy | None = None,
 ) -> Written:
-    """All stages for one topic file; raises a UserError subclass when the input is at fault."""
+    """All stages for one topic file; raises a UserError subclass when the input is at fault.
+
+    The leaflet goes to ``out_dir/<id>[.variant].pdf``; a personal copy to a new
+    ``<id>[.variant].personal-<token>.pdf`` that never replaces another file (see
+    :func:`~handout_builder.publish.personal_path`). With ``out_dir`` None nothing is written
+    (the caller sends ``Written.pdf.data`` on, e.g. to standard output).
+    """
     loaded = load_topic(path)  # 1-2: load and validate
     status, watermark = check_review(loaded, as_of, allow_draft)  # 2b: may it be printed?
-    target = output_path(  # <id>[.variant].pdf, whatever `personal`
-        out_dir, loaded.id, suffix=renderer.options.file_suffix, source=str(path)
-    )
+    suffix = renderer.options.file_suffix
+    if out_dir is not None:  # checked before the render: a bad id or link costs nothing
+        output_path(out_dir, loaded.id, suffix=suffix, source=str(path))
     pdf = render_topic(loaded, renderer, watermark=watermark, personal=personal)  # 3-4: HTML, PDF
-    write_atomic(target, pdf.data)  # 5: publish
+    target = None
+    if out_dir is not None and personal is None:
+        target = output_path(out_dir, loaded.id, suffix=suffix, source=str(path))
+        write_atomic(target, pdf.data)  # 5: publish
+    elif out_dir is not None:  # 5: a new name, never over another patient's copy
+        target = write_personal(out_dir, loaded.id, suffix, pdf.data, source=str(path))
     return Written(loaded=loaded, path=target, pdf=pdf, review=status, watermark=watermark)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from .batch import BuildResult, Outcome, Reporter
+
+
+def waiting_line(out_dir: Path) -> str:
+    return (f"waiting: another build is writing {out_dir}; this one starts when it has "
+            "finished (Ctrl-C stops waiting)")
 
 
 class LineReporter(Reporter):
@@ -15,6 +21,9 @@ class LineReporter(Reporter):
         self.stream = stream
         self.total = 0
         self.done = 0
+
+    def waiting(self, out_dir: Path) -> None:
+        print(waiting_line(out_dir), file=self.stream, flush=True)
 
     def start(self, to_build: int, unchanged: int, removed: int) -> None:
         self.total = to_build
@@ -43,6 +52,9 @@ class BarReporter(Reporter):
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.bar: Any = None
+
+    def waiting(self, out_dir: Path) -> None:
+        print(waiting_line(out_dir), file=self.stream, flush=True)
 
     def start(self, to_build: int, unchanged: int, removed: int) -> None:
         if to_build:

@@ -452,7 +452,9 @@ def test_cli_writes_a_draft(tmp_path, capsys, personal_pdf):
     target.mkdir()
     assert run("email", SAMPLE, "--to", TO, "--patient-name", NAME, "--eml", target) == 0
     out = capsys.readouterr().out
-    draft = target / "calcification.eml"
+    # a personal draft gets a new name of its own: never another patient's draft
+    [draft] = target.iterdir()
+    assert re.fullmatch(r"calcification\.personal-[0-9a-f]{12}\.eml", draft.name)
     assert out.startswith(f"wrote draft {draft} (attachment calcification.pdf, ")
     assert NAME not in out and TO not in out
     msg = parse(draft.read_bytes())
@@ -536,3 +538,37 @@ def test_cli_never_emails_a_draft_or_overdue_leaflet(tmp_path, write_topic, caps
     assert run("email", draft, "--to", TO, "--eml", target) == 1
     assert "draft" in capsys.readouterr().err.lower()
     assert not target.exists()
+
+
+def test_cli_personal_draft_names_are_new_each_time(tmp_path, capsys):
+    target = tmp_path / "drafts"
+    target.mkdir()
+    for name in (NAME, "Another Patient"):
+        assert run("email", SAMPLE, "--to", TO, "--patient-name", name, "--eml", target) == 0
+    assert len(list(target.iterdir())) == 2
+    assert NAME not in capsys.readouterr().out
+
+
+def test_cli_personal_draft_never_goes_to_a_shared_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "manifest.json").write_text('{"format": 2, "generator": "make_handout 0"}')
+    for eml in ("out/", "out/x.eml", str(library), str(library / "x.eml")):
+        assert run("email", SAMPLE, "--to", TO, "--patient-name", NAME, "--eml", eml) == 1
+        err = capsys.readouterr().err
+        assert "--eml: A personal copy (--patient-name)" in err and NAME not in err
+    assert list((tmp_path / "out").iterdir()) == [] and sorted(library.iterdir()) == [
+        library / "manifest.json"]
+    # without personal details the shared folder is fine
+    assert run("email", SAMPLE, "--to", TO, "--eml", "out/") == 0
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["calcification.eml"]
+
+
+def test_cli_eml_folder_that_does_not_exist_is_refused(tmp_path, capsys):
+    missing = f"{tmp_path / 'nowhere'}/"
+    assert run("email", SAMPLE, "--to", TO, "--eml", missing) == 1
+    err = capsys.readouterr().err
+    assert "--eml: The folder" in err and "does not exist" in err
+    assert list(tmp_path.iterdir()) == []  # no file named like the folder

@@ -112,7 +112,8 @@ def test_brand_css_that_shrinks_large_print_is_refused(brand_copy, write_topic, 
     renderer = Renderer(load_brand(brand_copy), options=RenderOptions(large_print=True))
     with pytest.raises(RenderRefused) as info:
         render_file(SAMPLE, renderer, tmp_path / "out")
-    assert "smaller than 18 pt" in str(info.value) and "calcium" in str(info.value)
+    assert "smaller than 18 pt" in str(info.value) and ".key-points p (10.0 pt)" in str(info.value)
+    assert "calcium" not in str(info.value)  # the rule is named, the text never quoted
     assert "brand.css" in str(info.value)
     assert not (tmp_path / "out").exists()
     # the standard leaflet of that brand is still made

@@ -161,7 +161,9 @@ def test_details_print_on_the_first_page_and_nowhere_else(tmp_path, capsys, capl
     captured = capsys.readouterr()
     logged = [record.getMessage() for record in caplog.records]
     assert logged  # WeasyPrint does log at DEBUG/INFO: the check below looks at something
-    pdf_path = out / "calcification.pdf"
+    [pdf_path] = out.iterdir()  # the file name: the id and a random token, nothing personal
+    assert re.fullmatch(r"calcification\.personal-[0-9a-f]{12}\.pdf", pdf_path.name)
+    assert f"wrote {pdf_path} (" in captured.out
 
     # on the page: page 1, and only there
     with pdfplumber.open(pdf_path) as doc:
@@ -171,9 +173,6 @@ def test_details_print_on_the_first_page_and_nowhere_else(tmp_path, capsys, capl
     assert "Date: March 14, 2024" in pages[0]
     assert "Take one Qwyzzle tablet" in pages[0] and "every morning." in pages[0]
     assert not any("Zorblax" in page for page in pages[1:])
-
-    # the file name and the folder
-    assert [p.name for p in out.iterdir()] == ["calcification.pdf"]
 
     # the metadata, the bookmarks and every string object of the file
     with pikepdf.open(pdf_path) as pdf:
@@ -204,8 +203,9 @@ def test_details_print_on_the_first_page_and_nowhere_else(tmp_path, capsys, capl
         for encoded in (secret.encode(), secret.encode("utf-16-be"), secret.encode("latin-1")):
             assert encoded not in raw
             assert not any(encoded in data for data in streams)
-        # what the command printed and logged
+        # what the command printed and logged, and the file name
         assert secret not in captured.out and secret not in captured.err
+        assert secret not in pdf_path.name
         assert not any(secret in message for message in logged)
     assert "personal copy" in captured.out
 
@@ -246,3 +246,173 @@ def test_error_messages_never_repeat_the_details(tmp_path, capsys, write_topic):
     err = capsys.readouterr().err
     assert "unrecognized arguments: --colour and 1 unrecognized word(s)" in err
     assert "Quennington" not in err
+
+
+# --------------------------------------------------------------------------------------
+# Where a personal copy may go
+# --------------------------------------------------------------------------------------
+
+
+def _library(folder):
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text('{"format": 2, "generator": "make_handout 0.1"}\n')
+    return folder
+
+
+@pytest.mark.parametrize(
+    "out", [None, "out", "out/private", "library", "library/private"],
+    ids=["no-out", "default-out", "inside-default", "library", "inside-library"],
+)
+def test_personal_copy_never_goes_to_a_shared_folder(out, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _library(tmp_path / "library")
+    args = ["render", SAMPLE, "--patient-name", NAME, "--note", NOTE]
+    assert run(*args, *(["--out", out] if out else [])) == 1
+    captured = capsys.readouterr()
+    assert "error: command line: --out: A personal copy (--patient-name, --note)" in captured.err
+    assert "Zorblax" not in captured.err + captured.out and "Qwyzzle" not in captured.err
+    assert not (tmp_path / "out").exists()
+    assert sorted(p.name for p in (tmp_path / "library").rglob("*")) == ["manifest.json"]
+
+
+def test_a_folder_with_someone_elses_manifest_json_is_private(tmp_path, capsys):
+    out = tmp_path / "private"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"name": "a web app"}')
+    assert run("render", SAMPLE, "--out", out, "--patient-name", NAME) == 0
+
+
+def test_each_copy_gets_a_new_name_and_a_failed_one_leaves_none(tmp_path, capsys, write_topic):
+    out = tmp_path / "private"
+    assert run("render", SAMPLE, "--out", out, "--patient-name", NAME) == 0
+    first = capsys.readouterr().out
+    [copy_a] = out.iterdir()
+    assert f"wrote {copy_a} " in first
+    # patient B, whose render fails: nothing is written and A's copy is not announced
+    bad = write_topic(MINIMAL_TOPIC.replace("title:", "titel:"), "bad.yaml")
+    assert run("render", bad, "--out", out, "--patient-name", "Patient Bee") == 1
+    captured = capsys.readouterr()
+    assert "wrote" not in captured.out and "no personal copy written" in captured.err
+    assert list(out.iterdir()) == [copy_a]
+    # patient B again, rendered: a new name, and A's copy untouched
+    before = copy_a.read_bytes()
+    assert run("render", SAMPLE, "--out", out, "--patient-name", "Patient Bee") == 0
+    assert len(list(out.iterdir())) == 2 and copy_a.read_bytes() == before
+    assert str(copy_a) not in capsys.readouterr().out
+
+
+def test_personal_copy_to_standard_output(capfdbinary):
+    assert run("render", SAMPLE, "--out", "-", "--patient-name", NAME) == 0
+    captured = capfdbinary.readouterr()
+    assert captured.out.startswith(b"%PDF-") and b"wrote standard output" in captured.err
+    assert NAME.encode() not in captured.err
+
+
+def test_standard_output_takes_one_file(capsys):
+    with pytest.raises(SystemExit) as info:
+        run("render", SAMPLE, SAMPLE, "--out", "-")
+    assert info.value.code == 2 and "exactly one FILE" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------
+# Names in other scripts: printed, and never spelt out in a message
+# --------------------------------------------------------------------------------------
+
+SCRIPT_NAMES = {
+    "cyrillic": "Зорблакс Квеннингтонова",
+    "greek": "Ζορμπλάξ Κουεννινγκτόν",
+    "arabic": "زوربكس كوينينغتون",  # (poppler extracts the lam-alef ligature reversed)
+    "korean": "조르블락스 퀘닝턴",
+    "vietnamese": "Nguyễn Thị Quỳnh Hương",
+}
+
+
+def _pdftotext(path) -> str:
+    import subprocess
+
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    return re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)  # poppler's bidi marks
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPT_NAMES))
+def test_names_in_other_scripts_print(script, tmp_path, capsys, caplog):
+    name = SCRIPT_NAMES[script]
+    out = tmp_path / "private"
+    with caplog.at_level(logging.DEBUG):
+        status = run("render", SAMPLE, "--out", out, "--patient-name", name, "--note", name)
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    [pdf_path] = out.iterdir()
+    text = flat(_pdftotext(pdf_path))
+    assert f"Prepared for: {name}" in text and text.count(name) == 2
+    with pikepdf.open(pdf_path) as pdf:
+        meta = " ".join(str(v) for v in pdf.docinfo.values())
+        with pdf.open_metadata() as xmp:
+            meta += str(xmp)
+        meta += " ".join(_outline_titles(pdf))
+    words = name.split()
+    for where in (captured.out, captured.err, pdf_path.name, meta,
+                  *(record.getMessage() for record in caplog.records)):
+        assert not any(word in where for word in words)
+
+
+@pytest.mark.parametrize(
+    "value", ["李小龍", "สมชาย ใจดี", "राम शर्मा", "Зорблакс 李"], ids=["han", "thai", "devanagari", "mixed"]
+)
+def test_a_name_no_bundled_font_prints_is_refused_by_option(value, tmp_path, capsys, caplog):
+    out = tmp_path / "private"
+    with caplog.at_level(logging.DEBUG):
+        assert run("render", SAMPLE, "--out", out, "--clinician", value) == 1
+    captured = capsys.readouterr()
+    assert "--clinician: This contains letters that the bundled fonts cannot print." in captured.err
+    assert captured.err.count("error:") == 1  # one message, not one per letter
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    for c in value.replace(" ", ""):
+        for where in (captured.err, captured.out, logged):
+            assert c not in where and f"U+{ord(c):04X}" not in where.upper()
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_large_print_refusal_names_the_css_rule_not_the_name(tmp_path, capsys, brand_copy):
+    (brand_copy / "brand.css").write_text(".write-in-value, .notes-text { font-size: 10pt; }\n")
+    out = tmp_path / "private"
+    args = ["render", SAMPLE, "--out", out, "--brand", brand_copy, "--large-print",
+            "--patient-name", NAME, "--note", NOTE]
+    assert run(*args) == 1
+    err = capsys.readouterr().err
+    assert "smaller than 18 pt (for example the CSS rule for " in err
+    assert "span.write-in-value (10.0 pt)" in err or "p.notes-text (10.0 pt)" in err
+    for secret in SECRETS:
+        assert secret not in err
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_layout_problems_of_a_personal_copy_never_quote_it():
+    from handout_builder.errors import Problem
+    from handout_builder.pipeline import _withheld
+
+    copy = personal_copy("Зорблакс Q", note="Qwyzzle")
+    quoting = [
+        'Layout problem reported by WeasyPrint: .notdef glyph for "З" (U+0417)',
+        "Layout problem: (U+0417)",
+        "text 'Qwyzzle' overflows",
+        "Зорблакс Q",
+    ]
+    for message in quoting:
+        shown = str(_withheld(Problem("topic.yaml", message), copy))
+        assert "could not be laid out" in shown and "З" not in shown and "Qwyzzle" not in shown
+        assert "U+0417" not in shown
+    harmless = Problem("topic.yaml", "The leaflet is 3 MB, over the size budget of 2 MB.")
+    assert _withheld(harmless, copy) == harmless
+
+
+def test_decomposed_input_is_composed():
+    import unicodedata
+
+    for name in ("Nguyễn Thị Hương", "조르블락스"):
+        decomposed = unicodedata.normalize("NFD", name)
+        assert decomposed != name
+        copy = personal_copy(decomposed)
+        assert copy.patient_name == name
+        copy.check_printable()  # every composed letter is in a bundled font
