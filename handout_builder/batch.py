@@ -46,6 +46,7 @@ from typing import Any
 from . import __version__
 from .errors import InvalidTopic, Problem, UserError
 from .library import SETTINGS_FILE_NAME, library_for, settings_path_for
+from .loader import read_regular_file
 from .model import ID_PATTERN
 from .options import RenderOptions
 from .paths import STYLES_DIR, TEMPLATES_DIR
@@ -67,6 +68,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 #: (measured with bare WeasyPrint too; see bench/), so workers are recycled to keep memory
 #: flat on any library size. A new worker costs about half a second: under 1% of 500 renders.
 WORKER_DOCUMENTS = 500
+#: Seconds one topic may take to render in ``build`` before its worker is stopped and the
+#: topic reported as failed (``--timeout``). A leaflet takes about a second; the limit
+#: only catches pathological inputs that lay out for minutes or hours.
+DEFAULT_TIMEOUT = 120.0
 
 
 # --------------------------------------------------------------------------------------
@@ -89,6 +94,8 @@ class BuildConfig:
     as_of: date | None = None
     #: Print draft, withdrawn, never-reviewed and overdue topics with a watermark.
     allow_draft: bool = False
+    #: Seconds one topic may take before its worker is stopped (see DEFAULT_TIMEOUT).
+    timeout: float = DEFAULT_TIMEOUT
 
     @property
     def options(self) -> tuple[tuple[str, str], ...]:
@@ -444,6 +451,17 @@ def render_job(job: Job) -> Outcome:
     return Outcome(source, entry=entry, staged=written.path)
 
 
+def _timed_out(source: Source, seconds: float) -> Outcome:
+    """A topic that took longer than the time limit: a problem with the input, not a bug."""
+    return Outcome(source, problems=(Problem(
+        str(source.path),
+        f"Rendering this topic took longer than {seconds:g} seconds, so it was stopped "
+        "(a leaflet normally takes a second or two).",
+        "Look for very long text (a word or table that cannot be broken across lines, "
+        "hundreds of pages); split the topic, or raise the limit with --timeout.",
+    ),))
+
+
 def _crash(source: Source, detail: str) -> Outcome:
     return Outcome(source, bug=f"The worker process rendering this topic stopped ({detail}).")
 
@@ -456,6 +474,7 @@ def run_jobs(
     on_outcome: Callable[[Outcome], None],
     work: Callable[[Job], Outcome] = render_job,
     render: RenderOptions = RenderOptions(),
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> None:
     """Render ``jobs`` in ``workers`` processes, calling ``on_outcome`` as each one ends.
 
@@ -467,12 +486,14 @@ def run_jobs(
     """
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import TimeoutError as FutureTimeout
     from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("spawn")
     queue = deque(jobs)
     suspects: deque[Job] = deque()
     while queue or suspects:
+        before = set(multiprocessing.active_children())
         pool = ProcessPoolExecutor(
             max_workers=max(1, min(workers, len(queue) or 1)),
             mp_context=context,
@@ -480,26 +501,51 @@ def run_jobs(
             initargs=(str(brand_dir), shared, render),
         )
         in_flight: dict[Any, Job] = {}
+        started: dict[Any, float] = {}
         budget = workers * WORKER_DOCUMENTS
+
+        def stop_workers() -> None:
+            """Kill this pool's workers (a job ran over its time): only the ones it started."""
+            for process in set(multiprocessing.active_children()) - before:
+                process.kill()
+
         try:
             while suspects:  # alone, so that a crash names its topic
                 job = suspects[0]
                 try:
-                    outcome = pool.submit(work, job).result()
+                    outcome = pool.submit(work, job).result(timeout=timeout)
+                except FutureTimeout:
+                    suspects.popleft()
+                    on_outcome(_timed_out(job.source, timeout))
+                    stop_workers()
+                    break
                 except BrokenProcessPool as error:
                     suspects.popleft()
                     on_outcome(_crash(job.source, str(error) or "crashed"))
                     raise
                 suspects.popleft()
                 on_outcome(outcome)
-            while queue or in_flight:
+            while not suspects and (queue or in_flight):
                 while queue and len(in_flight) < workers and budget > 0:
                     job = queue.popleft()
-                    in_flight[pool.submit(work, job)] = job
+                    future = pool.submit(work, job)
+                    in_flight[future], started[future] = job, time.monotonic()
                     budget -= 1
                 if not in_flight:
                     break  # this pool did its share: the next one starts with fresh workers
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                first_deadline = min(started[f] for f in in_flight) + timeout
+                done, _ = wait(in_flight, timeout=max(0.0, first_deadline - time.monotonic()),
+                               return_when=FIRST_COMPLETED)
+                if not done:
+                    now = time.monotonic()
+                    late = [f for f in in_flight if now - started[f] >= timeout]
+                    for future in late:
+                        on_outcome(_timed_out(in_flight.pop(future).source, timeout))
+                    stop_workers()
+                    # the others were stopped through no fault of their own: start them again
+                    queue.extendleft(reversed(list(in_flight.values())))
+                    in_flight.clear()
+                    break
                 for future in done:
                     job = in_flight[future]
                     outcome = future.result()  # BrokenProcessPool when a worker died
@@ -599,7 +645,7 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
     for path in paths:
         rel = path.relative_to(library).as_posix()
         try:
-            data = path.read_bytes()
+            data = read_regular_file(path)  # never blocks on a FIFO or a device
         except OSError:
             data = b""  # the loader reports why it cannot be read
         digest = input_hash(shared, rel, data, _settings_bytes(path))
@@ -679,7 +725,7 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
                 reporter.finished(outcome)
 
             run_jobs(jobs, min(config.jobs, len(jobs)), config.brand_dir, shared, publish,
-                     render=config.render)
+                     render=config.render, timeout=config.timeout)
         for outcome in refused:
             withdraw(outcome)
             result.failed.append(outcome)
@@ -756,6 +802,6 @@ def _remove_unclaimed(out_dir: Path, entry: Entry, entries: dict[str, Entry]) ->
 def _settings_bytes(topic_path: Path) -> bytes:
     """The ``library.yaml`` that applies to a topic (review interval), or nothing."""
     try:
-        return settings_path_for(topic_path).read_bytes()
+        return read_regular_file(settings_path_for(topic_path))
     except OSError:
-        return b""
+        return b""  # the loader reports why it cannot be read
