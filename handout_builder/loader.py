@@ -112,6 +112,11 @@ def load_topic(path: Path | str) -> LoadedTopic:
             )
         )
     topic = _validate(Topic, data, positions, shown, problems, InvalidTopic)
+    from .text_rules import check_topic  # what will print: characters, font, word lengths
+
+    printing = check_topic(topic, positions, shown)
+    if printing:
+        raise InvalidTopic(printing)
     return LoadedTopic(path=path, source=source, topic=topic, positions=positions)
 
 
