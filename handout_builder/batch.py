@@ -481,88 +481,87 @@ def run_jobs(
     At most one job per worker is in flight, so when a worker dies the suspects are known:
     they are retried one at a time in a fresh pool, and the one that kills its worker again
     is reported as crashed. Every other topic is still rendered. A pool is replaced by a
-    fresh one after about :data:`WORKER_DOCUMENTS` documents per worker. ``work`` must be a
-    module-level function (workers import it by name).
+    fresh one after about :data:`WORKER_DOCUMENTS` documents per worker. A job that runs
+    longer than ``timeout`` seconds (counted from the moment a worker starts it) is reported
+    as failed (:func:`_timed_out`): the pool's workers are stopped and the other jobs in
+    flight start again in a fresh pool. ``work`` must be a module-level function (workers
+    import it by name).
     """
     import multiprocessing
+    import queue as queues
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures import TimeoutError as FutureTimeout
     from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("spawn")
     queue = deque(jobs)
     suspects: deque[Job] = deque()
     while queue or suspects:
+        alone = bool(suspects)  # suspects run one at a time, so that a crash names its topic
+        pending, limit = (suspects, 1) if alone else (queue, workers)
         before = set(multiprocessing.active_children())
+        starts = context.Queue()  # workers say when they start a job (staging folder)
         pool = ProcessPoolExecutor(
-            max_workers=max(1, min(workers, len(queue) or 1)),
+            max_workers=max(1, min(limit, len(pending) or 1)),
             mp_context=context,
             initializer=_init_worker_with_shared,
-            initargs=(str(brand_dir), shared, render),
+            initargs=(str(brand_dir), shared, render, starts),
         )
         in_flight: dict[Any, Job] = {}
-        started: dict[Any, float] = {}
+        started: dict[str, float] = {}
         budget = workers * WORKER_DOCUMENTS
-
-        def stop_workers() -> None:
-            """Kill this pool's workers (a job ran over its time): only the ones it started."""
-            for process in set(multiprocessing.active_children()) - before:
-                process.kill()
-
         try:
-            while suspects:  # alone, so that a crash names its topic
-                job = suspects[0]
-                try:
-                    outcome = pool.submit(work, job).result(timeout=timeout)
-                except FutureTimeout:
-                    suspects.popleft()
-                    on_outcome(_timed_out(job.source, timeout))
-                    stop_workers()
-                    break
-                except BrokenProcessPool as error:
-                    suspects.popleft()
-                    on_outcome(_crash(job.source, str(error) or "crashed"))
-                    raise
-                suspects.popleft()
-                on_outcome(outcome)
-            while not suspects and (queue or in_flight):
-                while queue and len(in_flight) < workers and budget > 0:
-                    job = queue.popleft()
-                    future = pool.submit(work, job)
-                    in_flight[future], started[future] = job, time.monotonic()
+            while pending or in_flight:
+                while pending and len(in_flight) < limit and budget > 0:
+                    job = pending.popleft()
+                    in_flight[pool.submit(_timed_job, work, job)] = job
                     budget -= 1
                 if not in_flight:
                     break  # this pool did its share: the next one starts with fresh workers
-                first_deadline = min(started[f] for f in in_flight) + timeout
-                done, _ = wait(in_flight, timeout=max(0.0, first_deadline - time.monotonic()),
-                               return_when=FIRST_COMPLETED)
-                if not done:
-                    now = time.monotonic()
-                    late = [f for f in in_flight if now - started[f] >= timeout]
-                    for future in late:
-                        on_outcome(_timed_out(in_flight.pop(future).source, timeout))
-                    stop_workers()
-                    # the others were stopped through no fault of their own: start them again
-                    queue.extendleft(reversed(list(in_flight.values())))
-                    in_flight.clear()
-                    break
+                done, _ = wait(in_flight, timeout=1.0, return_when=FIRST_COMPLETED)
+                now = time.monotonic()
+                while True:
+                    try:
+                        started.setdefault(starts.get_nowait(), now)
+                    except queues.Empty:
+                        break
                 for future in done:
                     job = in_flight[future]
                     outcome = future.result()  # BrokenProcessPool when a worker died
                     del in_flight[future]
                     on_outcome(outcome)
-        except BrokenProcessPool:
+                late = [f for f, job in in_flight.items()
+                        if now - started.get(str(job.staging), now) >= timeout]
+                if late:
+                    for future in late:
+                        on_outcome(_timed_out(in_flight.pop(future).source, timeout))
+                    for process in set(multiprocessing.active_children()) - before:
+                        process.kill()  # this pool's workers only
+                    # the others were stopped through no fault of their own: start them again
+                    pending.extendleft(reversed(list(in_flight.values())))
+                    in_flight.clear()
+                    break
+        except BrokenProcessPool as error:
             if len(in_flight) == 1:
                 (job,) = in_flight.values()
-                on_outcome(_crash(job.source, "crashed"))
+                on_outcome(_crash(job.source, str(error) if alone and str(error) else "crashed"))
             else:
                 suspects.extend(in_flight.values())
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            starts.close()
+            starts.join_thread()
+
+
+def _timed_job(work: Callable[[Job], Outcome], job: Job) -> Outcome:
+    """Runs in a worker: tell the main process the job starts (its clock), then do it."""
+    starts = _worker.get("starts")
+    if starts is not None:
+        starts.put(str(job.staging))
+    return work(job)
 
 
 def _init_worker_with_shared(
-    brand_dir: str, shared: str, render: RenderOptions = RenderOptions()
+    brand_dir: str, shared: str, render: RenderOptions = RenderOptions(), starts: Any = None
 ) -> None:
     import signal
 
@@ -570,6 +569,7 @@ def _init_worker_with_shared(
     # finish the document in hand, and writes the manifest of everything done so far.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker["shared"] = shared
+    _worker["starts"] = starts
     init_worker(brand_dir, render)
 
 
