@@ -229,3 +229,11 @@ def test_cli_escapes_file_names(tmp_path, capsys):
     assert main(["render", str(path), "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\\x1b[31m" in err
+
+
+def test_check_table_escapes_control_characters(tmp_path, capsys):
+    path = tmp_path / "bad\x1b[31m.yaml"
+    path.write_text('title: "a\\e[2Jb"\n', encoding="utf-8")
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[31m" in out and "\\x1b[2J" in out
