@@ -83,7 +83,8 @@ def load_topic(path: Path | str) -> LoadedTopic:
     path = Path(path)
     shown = str(path)
     source = _read_bytes(path, shown, InvalidTopic)
-    data, positions, problems = _parse(source, shown, InvalidTopic)
+    spans: dict[Path_, tuple[int, int]] = {}
+    data, positions, problems = _parse(source, shown, InvalidTopic, spans)
     if "id" in data and data["id"] is None:
         line, column = positions.get(("id",), (None, None))
         problems.append(
@@ -114,7 +115,7 @@ def load_topic(path: Path | str) -> LoadedTopic:
     topic = _validate(Topic, data, positions, shown, problems, InvalidTopic)
     from .text_rules import check_topic  # what will print: characters, font, word lengths
 
-    printing = check_topic(topic, positions, shown)
+    printing = check_topic(topic, positions, shown, source.decode("utf-8-sig"), spans)
     if printing:
         raise InvalidTopic(printing)
     return LoadedTopic(path=path, source=source, topic=topic, positions=positions)
@@ -291,9 +292,13 @@ def _is_control(char: str) -> bool:
 
 
 def _parse(
-    source: bytes, shown: str, error: type[UserError]
+    source: bytes, shown: str, error: type[UserError],
+    spans: dict[Path_, tuple[int, int]] | None = None,
 ) -> tuple[dict, dict[Path_, Position], list[Problem]]:
     """Parse YAML safely: (data, position of every key and item, duplicate-key problems).
+
+    ``spans``, when given, receives where each text value is written: (start, end) character
+    offsets in the decoded text, so a problem can point at a character inside a value.
 
     Problems that stop parsing (syntax, encoding, refused tags) are raised at once.
     """
@@ -321,7 +326,7 @@ def _parse(
             )
         positions: dict[Path_, Position] = {(): _pos(node.start_mark)}
         problems: list[Problem] = []
-        walk = _Walk(shown, positions, problems)
+        walk = _Walk(shown, positions, problems, spans)
         walk.visit(node, (), ())
         if walk.fatal:  # constructing these would crash, merge keys or explode: stop here
             raise error(_dedupe(problems))
@@ -377,7 +382,9 @@ class _Walk:
     numbers too long to convert, nesting too deep, aliases that contain themselves or repeat
     more than :data:`MAX_ALIAS_VALUES` values."""
 
-    def __init__(self, shown: str, positions: dict[Path_, Position], problems: list[Problem]):
+    def __init__(self, shown: str, positions: dict[Path_, Position], problems: list[Problem],
+                 spans: dict[Path_, tuple[int, int]] | None = None):
+        self.spans = {} if spans is None else spans
         self.shown = shown
         self.positions = positions
         self.problems = problems
@@ -433,6 +440,8 @@ class _Walk:
             )
             return
         if isinstance(node, yaml.ScalarNode):
+            if not aliased:
+                self.spans[path] = (node.start_mark.index, node.end_mark.index)
             if node.tag.endswith(":int") and len(node.value) > MAX_NUMBER_CHARACTERS:
                 self.refuse(path, node.start_mark, f"This number is longer than "
                             f"{MAX_NUMBER_CHARACTERS} characters.", "Correct the number; put "

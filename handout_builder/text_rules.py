@@ -115,9 +115,33 @@ def _describe(char: str) -> str:
     return f"U+{ord(char):04X}" + (f" {name}" if name else "")
 
 
-def check_topic(topic: Topic, positions: dict[Path_, tuple[int, int]], shown: str) -> list[Problem]:
-    """Every problem of the three rules, located at the field's line and column."""
+def _locate(text: str, span: tuple[int, int] | None, needles: list[str]) -> tuple[int, int] | None:
+    """Line and column of the first needle found inside ``span`` of ``text``."""
+    if span is None:
+        return None
+    for needle in needles:
+        index = text.find(needle, span[0], span[1]) if needle else -1
+        if index >= 0:
+            return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+    return None
+
+
+def check_topic(
+    topic: Topic,
+    positions: dict[Path_, tuple[int, int]],
+    shown: str,
+    text: str = "",
+    spans: dict[Path_, tuple[int, int]] | None = None,
+) -> list[Problem]:
+    """Every problem of the three rules, located at the character when its value is written
+    in ``text`` (``spans``: where each value is), else at the field's key."""
     from .loader import _field_name, _position_of
+
+    spans = spans or {}
+
+    def where(path: Path_, *needles: str) -> tuple[int | None, int | None]:
+        found = _locate(text, spans.get(path), list(needles)) or _position_of(path, positions)
+        return found if found else (None, None)
 
     problems: list[Problem] = []
     coverage = font_coverage()
@@ -125,8 +149,7 @@ def check_topic(topic: Topic, positions: dict[Path_, tuple[int, int]], shown: st
     for path, value in _strings(topic.model_dump(), ()):
         kind = _field_kind(path)
         runs, addresses = printed(value, kind)
-        where = _position_of(path, positions)
-        line, column = where if where else (None, None)
+        line, column = where(path)
         field = _field_name(path)
         for run in runs:
             bad = next((c for c in run if c not in _LAYOUT and (
@@ -140,6 +163,7 @@ def check_topic(topic: Topic, positions: dict[Path_, tuple[int, int]], shown: st
                     f"the invisible control character {_describe(bad)}, which would print "
                     "as garbage or reorder text"
                 )
+                line, column = where(path, bad, "&#")
                 problems.append(Problem(
                     shown, f"This contains {what}.",
                     "Delete it (look for &#...; or &...; in the text, or a character copied "
@@ -153,6 +177,7 @@ def check_topic(topic: Topic, positions: dict[Path_, tuple[int, int]], shown: st
                 long_word = re.search(rf"\S{{{MAX_WORD_CHARACTERS + 1},}}", run)
                 if long_word:
                     word = long_word.group()
+                    line, column = where(path, word, word[:20])
                     problems.append(Problem(
                         shown,
                         f"This contains a word of {len(word):,} characters without a space "
@@ -170,16 +195,15 @@ def check_topic(topic: Topic, positions: dict[Path_, tuple[int, int]], shown: st
     if missing:
         chars = list(missing)
         first = missing[chars[0]]
-        where = _position_of(first, positions)
+        line, column = where(first, chars[0])
         listed = ", ".join(f"'{c}' ({_describe(c)})" for c in chars[:8])
         more = f" and {len(chars) - 8} more" if len(chars) > 8 else ""
         problems.append(Problem(
             shown,
             f"The bundled font ({FONT_NAME}) has no letter shape for {listed}{more}; they "
-            "would print as empty boxes. The first is in this field.",
+            "would print as empty boxes. The first is here.",
             "Replace them with letters the font has (Latin script, common punctuation), or "
             "remove them.",
-            field=_field_name(first),
-            line=where[0] if where else None, column=where[1] if where else None,
+            field=_field_name(first), line=line, column=column,
         ))
     return problems

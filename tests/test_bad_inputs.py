@@ -138,7 +138,7 @@ def test_device_and_folder_are_refused(tmp_path):
 
 def test_long_word_is_refused(write_topic):
     [p] = problems_of(write_topic(with_body("An " + "a" * 64_000 + " answer.")))
-    assert (p.field, p.line) == ("sections.1.body", 5)
+    assert (p.field, p.line, p.column) == ("sections.1.body", 5, 14)  # the word itself
     assert "64,000 characters" in p.message and str(MAX_WORD_CHARACTERS) in p.message
 
 
@@ -185,7 +185,7 @@ def test_windows_reserved_file_name(write_topic):
 
 def test_zero_character_reference_is_located(write_topic):
     [p] = problems_of(write_topic(with_body("An &#0; answer.")))
-    assert (p.field, p.line) == ("sections.1.body", 5)
+    assert (p.field, p.line, p.column) == ("sections.1.body", 5, 14)
     assert "&#0;" in p.message
 
 
@@ -194,10 +194,15 @@ def test_control_character_reference_is_located(write_topic):
     assert "U+202E" in p.message
 
 
+def test_character_in_a_block_is_located_at_its_line(write_topic):
+    [p] = problems_of(write_topic(with_body("|\n      First line.\n      Then \u2603 here.")))
+    assert (p.line, p.column) == (7, 12)
+
+
 def test_characters_the_font_lacks_once_per_file(write_topic):
     text = with_body("字字 and ☃ here.").replace("title: Test topic", "title: Test 字")
     [p] = problems_of(write_topic(text))
-    assert (p.field, p.line) == ("title", 1)
+    assert (p.field, p.line, p.column) == ("title", 1, 13)  # the first such character
     assert "U+5B57" in p.message and "U+2603" in p.message
     assert p.message.count("U+5B57") == 1
 
