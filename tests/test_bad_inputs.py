@@ -242,3 +242,26 @@ def test_check_table_escapes_control_characters(tmp_path, capsys):
     assert main(["check", str(path)]) == 1
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\\x1b[31m" in out and "\\x1b[2J" in out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+@pytest.mark.parametrize("command", ["render", "check", "build"])
+def test_commands_never_wait_on_a_fifo(tmp_path, command):
+    import subprocess
+    import sys
+
+    library = tmp_path / "handouts"
+    library.mkdir()
+    (library / "topic.yaml").write_text(MINIMAL_TOPIC, encoding="utf-8")
+    os.mkfifo(library / "library.yaml")  # the settings every topic of the folder reads
+    args = {"render": ["render", str(library / "topic.yaml")], "check": ["check", str(library)],
+            "build": ["build", str(library), "--jobs", "1"]}[command]
+    run = subprocess.run(
+        [sys.executable, "-c", "from handout_builder.cli import main; raise SystemExit(main())",
+         *args, "--out" if command != "check" else "--strict",
+         *([str(tmp_path / "out")] if command != "check" else [])],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert run.returncode == 1, run.stderr
+    assert "library.yaml" in run.stdout + run.stderr
+    assert "not a regular file" in run.stdout + run.stderr
