@@ -451,6 +451,11 @@ class _Walk:
         if isinstance(node, yaml.MappingNode):
             seen_keys: dict[Any, int] = {}
             for key_node, value_node in node.value:
+                if key_node.tag.endswith(":merge"):
+                    self.refuse(path + ("<<",), key_node.start_mark,
+                                "YAML merge keys (<<) are not part of the format.",
+                                "Write the fields out in full.")
+                    continue
                 if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str")):
                     shown_key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "..."
                     self.refuse(

@@ -265,3 +265,9 @@ def test_commands_never_wait_on_a_fifo(tmp_path, command):
     assert run.returncode == 1, run.stderr
     assert "library.yaml" in run.stdout + run.stderr
     assert "not a regular file" in run.stdout + run.stderr
+
+
+def test_merge_keys_are_refused(write_topic):
+    text = "base: &b\n  holder: X\n" + MINIMAL_TOPIC.replace("copyright:\n", "copyright:\n  <<: *b\n")
+    problems = problems_of(write_topic(text))
+    assert [(p.field, p.line) for p in problems if "merge keys" in p.message] == [("copyright.<<", 13)]
