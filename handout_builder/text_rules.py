@@ -9,8 +9,10 @@ Three rules on the text as it will be printed (Markdown already turned into char
   once per file, listing the characters;
 * no word longer than :data:`MAX_WORD_CHARACTERS`: a line cannot be broken inside a word,
   and laying out one very long word takes time that grows with the square of its length (a
-  64,000-character word took 52 s). Reference addresses (``references[].url``) and the
-  addresses of Markdown links are exempt: the stylesheet breaks them anywhere.
+  64,000-character word took 52 s, although ``overflow-wrap: anywhere`` lets it break).
+  Reference addresses (``references[].url``, at most 2,000 characters) and the addresses of
+  Markdown links (printed after the link text, at most 2,000 characters) are exempt: the
+  stylesheet breaks them anywhere, and at that length their layout stays fast.
 """
 
 from __future__ import annotations

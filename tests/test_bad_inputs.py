@@ -158,9 +158,14 @@ def test_long_addresses_are_allowed_where_they_break(write_topic):
 def test_long_address_prints_broken(write_topic, renderer, tmp_path):
     from handout_builder.pipeline import render_file
 
+    import pdfplumber
+
     url = "https://example.org/" + "a" * 300
     path = write_topic(with_body(f"'[the guide]({url})'"))
-    assert render_file(path, renderer, tmp_path / "out").pdf.pages >= 1
+    written = render_file(path, renderer, tmp_path / "out")
+    with pdfplumber.open(written.path) as pdf:
+        page = pdf.pages[0]
+        assert max(char["x1"] for char in page.chars) < page.width  # broken, not cut off
 
 
 def test_invisible_character_in_reference_url(write_topic):
