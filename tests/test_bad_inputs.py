@@ -276,3 +276,13 @@ def test_merge_keys_are_refused(write_topic):
     text = "base: &b\n  holder: X\n" + MINIMAL_TOPIC.replace("copyright:\n", "copyright:\n  <<: *b\n")
     problems = problems_of(write_topic(text))
     assert [(p.field, p.line) for p in problems if "merge keys" in p.message] == [("copyright.<<", 13)]
+
+
+def test_missing_glyphs_outside_the_topic_are_one_problem():
+    from handout_builder.pdf import _layout_problems
+
+    logged = [f'.notdef glyph rendered for Unicode string unsupported by fonts: "{c}" '
+              f"(U+{ord(c):04X})" for c in "Ирина"]  # e.g. a name on a personal copy
+    [p] = _layout_problems("t.yaml", logged)
+    assert "bundled font" in p.message and "5 place(s)" in p.message
+    assert not any(c in str(p) for c in "Ирина") and "U+04" not in str(p)
