@@ -538,8 +538,12 @@ def as_json_data(reports: list[TopicReport], as_of: date, strict: bool, exit_sta
 
 
 def format_json(reports: list[TopicReport], as_of: date, strict: bool, exit_status: int) -> str:
-    return json.dumps(as_json_data(reports, as_of, strict, exit_status), indent=2,
+    text = json.dumps(as_json_data(reports, as_of, strict, exit_status), indent=2,
                       ensure_ascii=False)
+    # JSON escapes C0 controls itself; escape the rest that could drive a terminal too
+    # (DEL, C1 controls, invisible and bidirectional formatting): still the same JSON.
+    return re.sub(r"[\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]",
+                  lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def format_text(reports: list[TopicReport]) -> str:

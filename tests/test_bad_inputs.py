@@ -286,3 +286,14 @@ def test_missing_glyphs_outside_the_topic_are_one_problem():
     [p] = _layout_problems("t.yaml", logged)
     assert "bundled font" in p.message and "5 place(s)" in p.message
     assert not any(c in str(p) for c in "Ирина") and "U+04" not in str(p)
+
+
+def test_check_json_escapes_terminal_controls(tmp_path, capsys):
+    import json
+
+    path = tmp_path / "topic.yaml"
+    path.write_text('title: "a\\u009b2Jb\\u202ec"\n', encoding="utf-8")
+    assert main(["check", str(path), "--format", "json"]) == 1
+    out = capsys.readouterr().out
+    assert "\x9b" not in out and "\u202e" not in out
+    assert "\\u009b" in out and json.loads(out)
