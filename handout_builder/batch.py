@@ -48,6 +48,7 @@ from typing import Any
 from . import __version__
 from .errors import InvalidTopic, Problem, UserError
 from .library import library_for, settings_path_for, topic_files
+from .loader import read_regular_file
 from .model import ID_PATTERN
 from .options import RenderOptions
 from .paths import STYLES_DIR, TEMPLATES_DIR
@@ -71,6 +72,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 #: (measured with bare WeasyPrint too; see bench/), so workers are recycled to keep memory
 #: flat on any library size. A new worker costs about half a second: under 1% of 500 renders.
 WORKER_DOCUMENTS = 500
+#: Seconds one topic may take to render in ``build`` before its worker is stopped and the
+#: topic reported as failed (``--timeout``). A leaflet takes about a second; the limit
+#: only catches pathological inputs that lay out for minutes or hours.
+DEFAULT_TIMEOUT = 120.0
 
 
 # --------------------------------------------------------------------------------------
@@ -93,6 +98,8 @@ class BuildConfig:
     as_of: date | None = None
     #: Print draft, withdrawn, never-reviewed and overdue topics with a watermark.
     allow_draft: bool = False
+    #: Seconds one topic may take before its worker is stopped (see DEFAULT_TIMEOUT).
+    timeout: float = DEFAULT_TIMEOUT
 
     @property
     def options(self) -> tuple[tuple[str, str], ...]:
@@ -447,6 +454,17 @@ def render_job(job: Job) -> Outcome:
     return Outcome(source, entry=entry, staged=written.path)
 
 
+def _timed_out(source: Source, seconds: float) -> Outcome:
+    """A topic that took longer than the time limit: a problem with the input, not a bug."""
+    return Outcome(source, problems=(Problem(
+        str(source.path),
+        f"Rendering this topic took longer than {seconds:g} seconds, so it was stopped "
+        "(a leaflet normally takes a second or two).",
+        "Look for very long text (a word or table that cannot be broken across lines, "
+        "hundreds of pages); split the topic, or raise the limit with --timeout.",
+    ),))
+
+
 def _crash(source: Source, detail: str) -> Outcome:
     return Outcome(source, bug=f"The worker process rendering this topic stopped ({detail}).")
 
@@ -459,16 +477,21 @@ def run_jobs(
     on_outcome: Callable[[Outcome], None],
     work: Callable[[Job], Outcome] = render_job,
     render: RenderOptions = RenderOptions(),
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> None:
     """Render ``jobs`` in ``workers`` processes, calling ``on_outcome`` as each one ends.
 
     At most one job per worker is in flight, so when a worker dies the suspects are known:
     they are retried one at a time in a fresh pool, and the one that kills its worker again
     is reported as crashed. Every other topic is still rendered. A pool is replaced by a
-    fresh one after about :data:`WORKER_DOCUMENTS` documents per worker. ``work`` must be a
-    module-level function (workers import it by name).
+    fresh one after about :data:`WORKER_DOCUMENTS` documents per worker. A job that runs
+    longer than ``timeout`` seconds (counted from the moment a worker starts it) is reported
+    as failed (:func:`_timed_out`): the pool's workers are stopped and the other jobs in
+    flight start again in a fresh pool. ``work`` must be a module-level function (workers
+    import it by name).
     """
     import multiprocessing
+    import queue as queues
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
@@ -476,51 +499,73 @@ def run_jobs(
     queue = deque(jobs)
     suspects: deque[Job] = deque()
     while queue or suspects:
+        alone = bool(suspects)  # suspects run one at a time, so that a crash names its topic
+        pending, limit = (suspects, 1) if alone else (queue, workers)
+        before = set(multiprocessing.active_children())
+        starts = context.Queue()  # workers say when they start a job (staging folder)
         pool = ProcessPoolExecutor(
-            max_workers=max(1, min(workers, len(queue) or 1)),
+            max_workers=max(1, min(limit, len(pending) or 1)),
             mp_context=context,
             initializer=_init_worker_with_shared,
-            initargs=(str(brand_dir), shared, render, os.getpid()),
+            initargs=(str(brand_dir), shared, render, starts, os.getpid()),
         )
         in_flight: dict[Any, Job] = {}
+        started: dict[str, float] = {}
         budget = workers * WORKER_DOCUMENTS
         try:
-            while suspects:  # alone, so that a crash names its topic
-                job = suspects[0]
-                try:
-                    outcome = pool.submit(work, job).result()
-                except BrokenProcessPool as error:
-                    suspects.popleft()
-                    on_outcome(_crash(job.source, str(error) or "crashed"))
-                    raise
-                suspects.popleft()
-                on_outcome(outcome)
-            while queue or in_flight:
-                while queue and len(in_flight) < workers and budget > 0:
-                    job = queue.popleft()
-                    in_flight[pool.submit(work, job)] = job
+            while pending or in_flight:
+                while pending and len(in_flight) < limit and budget > 0:
+                    job = pending.popleft()
+                    in_flight[pool.submit(_timed_job, work, job)] = job
                     budget -= 1
                 if not in_flight:
                     break  # this pool did its share: the next one starts with fresh workers
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                done, _ = wait(in_flight, timeout=1.0, return_when=FIRST_COMPLETED)
+                now = time.monotonic()
+                while True:
+                    try:
+                        started.setdefault(starts.get_nowait(), now)
+                    except queues.Empty:
+                        break
                 for future in done:
                     job = in_flight[future]
                     outcome = future.result()  # BrokenProcessPool when a worker died
                     del in_flight[future]
                     on_outcome(outcome)
-        except BrokenProcessPool:
+                late = [f for f, job in in_flight.items()
+                        if now - started.get(str(job.staging), now) >= timeout]
+                if late:
+                    for future in late:
+                        on_outcome(_timed_out(in_flight.pop(future).source, timeout))
+                    for process in set(multiprocessing.active_children()) - before:
+                        process.kill()  # this pool's workers only
+                    # the others were stopped through no fault of their own: start them again
+                    pending.extendleft(reversed(list(in_flight.values())))
+                    in_flight.clear()
+                    break
+        except BrokenProcessPool as error:
             if len(in_flight) == 1:
                 (job,) = in_flight.values()
-                on_outcome(_crash(job.source, "crashed"))
+                on_outcome(_crash(job.source, str(error) if alone and str(error) else "crashed"))
             else:
                 suspects.extend(in_flight.values())
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            starts.close()
+            starts.join_thread()
+
+
+def _timed_job(work: Callable[[Job], Outcome], job: Job) -> Outcome:
+    """Runs in a worker: tell the main process the job starts (its clock), then do it."""
+    starts = _worker.get("starts")
+    if starts is not None:
+        starts.put(str(job.staging))
+    return work(job)
 
 
 def _init_worker_with_shared(
     brand_dir: str, shared: str, render: RenderOptions = RenderOptions(),
-    parent: int | None = None,
+    starts: Any = None, parent: int | None = None,
 ) -> None:
     import signal
 
@@ -530,6 +575,7 @@ def _init_worker_with_shared(
     if parent is not None:
         exit_with_parent(parent)
     _worker["shared"] = shared
+    _worker["starts"] = starts
     init_worker(brand_dir, render)
 
 
@@ -665,7 +711,7 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
     for path in paths:
         rel = path.relative_to(library).as_posix()
         try:
-            data = path.read_bytes()
+            data = read_regular_file(path)  # never blocks on a FIFO or a device
         except OSError:
             data = b""  # the loader reports why it cannot be read
         digest = input_hash(shared, rel, data, _settings_bytes(path))
@@ -768,7 +814,7 @@ def _build_locked(
                 reporter.finished(outcome)
 
             run_jobs(jobs, min(config.jobs, len(jobs)), config.brand_dir, shared, publish,
-                     render=config.render)
+                     render=config.render, timeout=config.timeout)
         for outcome in refused:
             withdraw(outcome)
             result.failed.append(outcome)
@@ -844,6 +890,6 @@ def _remove_unclaimed(out_dir: Path, entry: Entry, entries: dict[str, Entry]) ->
 def _settings_bytes(topic_path: Path) -> bytes:
     """The ``library.yaml`` that applies to a topic (review interval), or nothing."""
     try:
-        return settings_path_for(topic_path).read_bytes()
+        return read_regular_file(settings_path_for(topic_path))
     except OSError:
-        return b""
+        return b""  # the loader reports why it cannot be read

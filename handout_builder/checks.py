@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .errors import UserError, location
+from .errors import UserError, location, printable
 from .library import SETTINGS_FILE_NAME, Library, library_for, load_library, topic_files
 from .loader import LoadedTopic, _position_of, load_topic
 from .readability import (
@@ -567,15 +567,19 @@ def as_json_data(reports: list[TopicReport], as_of: date, strict: bool, exit_sta
 
 
 def format_json(reports: list[TopicReport], as_of: date, strict: bool, exit_status: int) -> str:
-    return json.dumps(as_json_data(reports, as_of, strict, exit_status), indent=2,
+    text = json.dumps(as_json_data(reports, as_of, strict, exit_status), indent=2,
                       ensure_ascii=False)
+    # JSON escapes C0 controls itself; escape the rest that could drive a terminal too
+    # (DEL, C1 controls, invisible and bidirectional formatting): still the same JSON.
+    return re.sub(r"[\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]",
+                  lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def format_text(reports: list[TopicReport]) -> str:
     """A table per file: location, severity, check, value, explanation."""
     out = []
     for report in reports:
-        head = report.file
+        head = printable(report.file)
         if report.review is not None:
             head += f" ({report.review.description})"
         out.append(head)
@@ -583,7 +587,8 @@ def format_text(reports: list[TopicReport]) -> str:
         for f in report.findings:
             text = f.message + (f" Fix: {f.fix}" if f.fix else "")
             field_ = f"{f.field}: " if f.field else ""
-            rows.append((f.location, f.severity, f.code, f.value or "", field_ + text))
+            rows.append(tuple(printable(cell) for cell in (  # never raw control characters
+                f.location, f.severity, f.code, f.value or "", field_ + text)))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         widths = [min(w, limit) for w, limit in zip(widths, (48, 8, 24, 24))]
         for row in rows:

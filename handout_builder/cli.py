@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from .errors import EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, InvalidOption, Problem, UserError
+from .errors import (
+    EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, InvalidOption, Problem, UserError, printable,
+)
 from .paths import DEFAULT_BRAND_DIR, DEFAULT_OUT_DIR, STYLES_DIR
 
 DESCRIPTION = """\
@@ -299,6 +301,16 @@ def positive_int(value: str) -> int:
     return number
 
 
+def positive_seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not 0 < number <= 86_400:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 86400 (a day)")
+    return number
+
+
 def add_build_command(commands) -> None:
     build = commands.add_parser(
         "build",
@@ -319,6 +331,9 @@ def add_build_command(commands) -> None:
                        help="worker processes (default: one per CPU)")
     build.add_argument("--force", action="store_true",
                        help="render everything, even what has not changed")
+    build.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS",
+                       help="stop a topic that takes longer than this to render and report it "
+                       "as failed (default: 120)")
     add_policy_options(build)
     add_render_options(build)
     build.set_defaults(handler=cmd_build)
@@ -334,6 +349,11 @@ def personal_options_given(args: argparse.Namespace) -> str:
     names = [("--patient-name", args.patient_name), ("--clinician", args.clinician),
              ("--date", args.date), ("--note", args.note)]
     return ", ".join(option for option, value in names if value is not None)
+
+
+def skipped(path: Path, personal: bool = False) -> None:
+    written_none = ", no personal copy written" if personal else ""
+    print(f"skipped: {printable(str(path))} (not rendered{written_none})", file=sys.stderr)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -365,8 +385,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             )
         except UserError as error:
             report(error)
-            written_none = ", no personal copy written" if personal else ""
-            print(f"skipped: {path} (not rendered{written_none})", file=sys.stderr)
+            skipped(path, personal=personal is not None)
             status = EXIT_INVALID
             continue
         marked = written.watermark or written.review.example
@@ -477,7 +496,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .batch import BuildConfig, build, default_jobs
+    from .batch import DEFAULT_TIMEOUT, BuildConfig, build, default_jobs
     from .progress import reporter_for, summary
 
     from .review import today
@@ -486,16 +505,16 @@ def cmd_build(args: argparse.Namespace) -> int:
         library=args.library, out_dir=args.out, brand_dir=args.brand,
         jobs=args.jobs or default_jobs(), force=args.force,
         render=render_options(args), as_of=args.as_of or today(),
-        allow_draft=args.allow_draft,
+        allow_draft=args.allow_draft, timeout=args.timeout or DEFAULT_TIMEOUT,
     )
     result = build(config, reporter_for(sys.stderr, sys.stdout))
     for outcome in sorted(result.failed, key=lambda o: o.source.rel):
         if outcome.bug:
-            print(f"error: {outcome.source.path}: internal error while rendering this topic "
+            print(f"error: {printable(str(outcome.source.path))}: internal error while rendering this topic "
                   f"(a bug in make_handout; please report it):\n{outcome.bug}", file=sys.stderr)
         for problem in outcome.problems:
             print(f"error: {problem}", file=sys.stderr)
-        print(f"skipped: {outcome.source.path} (not rendered)", file=sys.stderr)
+        skipped(outcome.source.path)
     print(summary(result))
     if result.has_bug:
         return EXIT_BUG

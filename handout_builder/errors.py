@@ -11,6 +11,7 @@ Two families, kept apart on purpose:
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 #: Exit statuses of the ``make-handout`` command (documented in the README).
@@ -18,6 +19,33 @@ EXIT_OK = 0
 EXIT_INVALID = 1  # some input was invalid or could not be rendered (the rest were written)
 EXIT_USAGE = 2  # wrong command-line usage
 EXIT_BUG = 3  # an internal error (a bug in make_handout): please report it
+
+
+#: Characters never shown raw: controls could move the cursor, recolour or clear the
+#: terminal (ESC and the other C0/C1 controls); format characters are invisible or reorder
+#: what is shown (zero-width spaces, soft hyphens, bidirectional controls).
+_UNSAFE_CATEGORIES = ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as an escape (``\\x1b``, ``\\u202e``).
+
+    Every message shown to a person passes through here (:meth:`Problem.__str__`), so a
+    value or a file name quoted in a message can never drive the terminal.
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char == " " or unicodedata.category(char) not in _UNSAFE_CATEGORIES:
+            out.append(char)
+        elif ord(char) < 0x100:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) < 0x10000:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return "".join(out)
 
 
 def location(file: str, line: int | None, column: int | None) -> str:
@@ -56,7 +84,7 @@ class Problem:
             text += f" (found: {self.value})"
         if self.fix:
             text += f" Fix: {self.fix}"
-        return text
+        return printable(text)
 
 
 class UserError(Exception):

@@ -9,7 +9,10 @@ plain words. All problems of one file are collected and raised together as one
 from __future__ import annotations
 
 import difflib
+import errno
+import os
 import re
+import stat
 import types
 import typing
 import unicodedata
@@ -26,6 +29,15 @@ from .model import ID_PATTERN, Brand, Topic
 
 MAX_FILE_BYTES = 1_000_000
 MAX_PROBLEMS_PER_KIND = 20
+#: Values an alias (``*name``) may repeat, all aliases of a file together. Aliases are for
+#: repeating a small piece (a reference, a reviewer); nested aliases that repeat one another
+#: would otherwise grow exponentially (a 653-byte file once took 35 s and 3 GB).
+MAX_ALIAS_VALUES = 10_000
+#: Lists and groups inside one another; a topic needs four or five levels.
+MAX_DEPTH = 40
+#: A whole number longer than this is refused before Python converts it (numbers in the
+#: formats are years, months and grades; a 5,000-digit number once raised deep inside).
+MAX_NUMBER_CHARACTERS = 30
 
 Path_ = tuple[str | int, ...]
 Position = tuple[int, int]  # 1-based line and column
@@ -71,8 +83,16 @@ def load_topic(path: Path | str) -> LoadedTopic:
     path = Path(path)
     shown = str(path)
     source = _read_bytes(path, shown, InvalidTopic)
-    data, positions, problems = _parse(source, shown, InvalidTopic)
-    if "id" not in data:
+    spans: dict[Path_, tuple[int, int]] = {}
+    data, positions, problems = _parse(source, shown, InvalidTopic, spans)
+    if "id" in data and data["id"] is None:
+        line, column = positions.get(("id",), (None, None))
+        problems.append(
+            Problem(shown, "This field is empty.", "Write the handout id (e.g. `id: heart-health`), "
+                    "or delete the line to use the file name.", field="id", line=line, column=column)
+        )
+        data = {k: v for k, v in data.items() if k != "id"}
+    elif "id" not in data:
         id_problem = _default_id_problem(path, shown)
         if id_problem is None:
             data = {"id": path.stem, **data}
@@ -93,6 +113,11 @@ def load_topic(path: Path | str) -> LoadedTopic:
             )
         )
     topic = _validate(Topic, data, positions, shown, problems, InvalidTopic)
+    from .text_rules import check_topic  # what will print: characters, font, word lengths
+
+    printing = check_topic(topic, positions, shown, source.decode("utf-8-sig"), spans)
+    if printing:
+        raise InvalidTopic(printing)
     return LoadedTopic(path=path, source=source, topic=topic, positions=positions)
 
 
@@ -164,29 +189,66 @@ def _default_id_problem(path: Path, shown: str) -> Problem | None:
 # --------------------------------------------------------------------------------------
 
 
+def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes.
+
+    Only regular files are read: a FIFO, a device or a folder would block the reader or
+    never end, so the file is opened without waiting (``O_NONBLOCK``) and checked with
+    ``fstat`` before anything is read. Raises :class:`OSError` (``errno`` tells why;
+    ``EFBIG`` when over ``limit``, ``EISDIR`` for a folder, ``EINVAL`` for anything else that
+    is not a regular file).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, "file too large", str(path))
+        with os.fdopen(fd, "rb", closefd=True) as handle:
+            fd = -1
+            data = handle.read(limit + 1)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, "file too large", str(path))
+    return data
+
+
 def _read_bytes(path: Path, shown: str, error: type[UserError]) -> bytes:
     try:
-        if path.is_dir():
-            raise error(Problem(shown, "This is a folder, not a file.", "Name a .yaml file."))
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        return read_regular_file(path)
     except FileNotFoundError:
         raise error(Problem(shown, "The file does not exist.", "Check the path.")) from None
+    except IsADirectoryError:
+        raise error(Problem(shown, "This is a folder, not a file.", "Name a .yaml file.")) from None
     except PermissionError:
         raise error(
             Problem(shown, "The file cannot be read (permission denied).", "Check its permissions.")
         ) from None
     except OSError as exc:
+        if exc.errno == errno.EFBIG:
+            raise error(
+                Problem(
+                    shown,
+                    f"The file is larger than {MAX_FILE_BYTES // 1_000_000} MB.",
+                    "A topic is text only; split it into several topics.",
+                )
+            ) from None
+        if exc.errno in (errno.EINVAL, errno.ENXIO):
+            raise error(
+                Problem(
+                    shown,
+                    "This is not a regular file (it is a pipe, a device or a socket), so it is "
+                    "not read.",
+                    "Name a .yaml file saved on disk.",
+                )
+            ) from None
         raise error(Problem(shown, f"The file cannot be read: {exc.strerror}.")) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise error(
-            Problem(
-                shown,
-                f"The file is larger than {MAX_FILE_BYTES // 1_000_000} MB.",
-                "A topic is text only; split it into several topics.",
-            )
-        )
-    return data
 
 
 def _decode(source: bytes, shown: str, error: type[UserError]) -> str:
@@ -230,9 +292,13 @@ def _is_control(char: str) -> bool:
 
 
 def _parse(
-    source: bytes, shown: str, error: type[UserError]
+    source: bytes, shown: str, error: type[UserError],
+    spans: dict[Path_, tuple[int, int]] | None = None,
 ) -> tuple[dict, dict[Path_, Position], list[Problem]]:
     """Parse YAML safely: (data, position of every key and item, duplicate-key problems).
+
+    ``spans``, when given, receives where each text value is written: (start, end) character
+    offsets in the decoded text, so a problem can point at a character inside a value.
 
     Problems that stop parsing (syntax, encoding, refused tags) are raised at once.
     """
@@ -260,8 +326,9 @@ def _parse(
             )
         positions: dict[Path_, Position] = {(): _pos(node.start_mark)}
         problems: list[Problem] = []
-        _walk(node, (), positions, problems, shown)
-        if any(p.field.startswith("(tag)") for p in problems):
+        walk = _Walk(shown, positions, problems, spans)
+        walk.visit(node, (), ())
+        if walk.fatal:  # constructing these would crash, merge keys or explode: stop here
             raise error(_dedupe(problems))
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
@@ -292,6 +359,11 @@ def _parse(
                 line=mark.line + 1 if mark else None,
                 column=mark.column + 1 if mark else None,
             )
+        ) from None
+    except RecursionError:  # the pure-Python parser (without libyaml) on very deep nesting
+        raise error(
+            Problem(shown, f"The values are nested more than {MAX_DEPTH} levels deep.",
+                    "Topic files need only a few levels; check the indentation and brackets.")
         ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - the reader checks come first
         raise error(Problem(shown, f"YAML error: {exc}.")) from None
@@ -327,47 +399,125 @@ def _pos(mark: yaml.Mark) -> Position:
     return (mark.line + 1, mark.column + 1)
 
 
-def _walk(
-    node: yaml.Node, path: Path_, positions: dict[Path_, Position], problems: list[Problem], shown: str
-) -> None:
-    if node.tag not in _STANDARD_TAGS:
-        problems.append(
-            Problem(
-                shown,
+class _AliasLimit(Exception):
+    """The walk stops: aliases repeat too much, or a value contains itself."""
+
+
+class _Walk:
+    """Visit every node once per place it is used, recording positions and refusing what
+    cannot be constructed safely: tags other than the standard ones, keys that are not text,
+    numbers too long to convert, nesting too deep, aliases that contain themselves or repeat
+    more than :data:`MAX_ALIAS_VALUES` values."""
+
+    def __init__(self, shown: str, positions: dict[Path_, Position], problems: list[Problem],
+                 spans: dict[Path_, tuple[int, int]] | None = None):
+        self.spans = {} if spans is None else spans
+        self.shown = shown
+        self.positions = positions
+        self.problems = problems
+        self.fatal = False
+        self.seen: set[int] = set()
+        self.repeated = 0
+
+    def refuse(self, path: Path_, mark: yaml.Mark, message: str, fix: str, field: str = "") -> None:
+        self.fatal = True
+        self.problems.append(
+            Problem(self.shown, message, fix, field=field or _field_name(path),
+                    line=mark.line + 1, column=mark.column + 1)
+        )
+
+    def visit(self, node: yaml.Node, path: Path_, ancestors: tuple[int, ...],
+              used_at: yaml.Mark | None = None) -> None:
+        try:
+            self._visit(node, path, ancestors, used_at or node.start_mark, None)
+        except _AliasLimit:
+            pass
+
+    def _visit(self, node: yaml.Node, path: Path_, ancestors: tuple[int, ...],
+               used_at: yaml.Mark, alias_at: tuple[Path_, yaml.Mark] | None) -> None:
+        """``alias_at``: where the alias being expanded is used (None outside one)."""
+        key = id(node)
+        if key in ancestors:
+            self.refuse(path, used_at, "This alias (*name) refers to the value that contains it, "
+                        "so the value would never end.", "Write the value out instead of the alias.")
+            raise _AliasLimit
+        if key in self.seen and alias_at is None:
+            alias_at = (path, used_at)  # a second use of the same node: an alias
+        self.seen.add(key)
+        aliased = alias_at is not None
+        if aliased:
+            self.repeated += 1
+            if self.repeated > MAX_ALIAS_VALUES:
+                assert alias_at is not None
+                self.refuse(alias_at[0], alias_at[1], f"The aliases (*name) in this file repeat more than "
+                            f"{MAX_ALIAS_VALUES:,} values.", "Aliases are for repeating a "
+                            "small piece; write the values out, or use fewer, smaller aliases.")
+                raise _AliasLimit
+        if len(ancestors) > MAX_DEPTH:
+            self.refuse(path, used_at, f"The values are nested more than {MAX_DEPTH} levels deep.",
+                        "Topic files need only a few levels; check the indentation and brackets.")
+            raise _AliasLimit
+        if node.tag not in _STANDARD_TAGS:
+            self.refuse(
+                path, node.start_mark,
                 f"The YAML tag {node.tag} is not allowed: topic files hold only text, numbers, "
                 "lists and `key: value` fields.",
                 "Remove the tag (the word starting with ! before the value).",
                 field="(tag) " + _field_name(path) if path else "(tag)",
-                line=node.start_mark.line + 1,
-                column=node.start_mark.column + 1,
             )
-        )
-        return
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            child = path + (key,)
-            if key in seen:
-                problems.append(
-                    Problem(
-                        shown,
-                        f"The field `{key}` appears twice here (first on line {seen[key]}).",
-                        "Keep one of them: merge the two or delete the duplicate.",
-                        field=_field_name(child),
-                        line=key_node.start_mark.line + 1,
-                        column=key_node.start_mark.column + 1,
+            return
+        if isinstance(node, yaml.ScalarNode):
+            if not aliased:
+                self.spans[path] = (node.start_mark.index, node.end_mark.index)
+            if node.tag.endswith(":int") and len(node.value) > MAX_NUMBER_CHARACTERS:
+                self.refuse(path, node.start_mark, f"This number is longer than "
+                            f"{MAX_NUMBER_CHARACTERS} characters.", "Correct the number; put "
+                            "it in quotes if it is meant as text.")
+            return
+        inside = ancestors + (key,)
+        if isinstance(node, yaml.MappingNode):
+            seen_keys: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag.endswith(":merge"):
+                    self.refuse(path + ("<<",), key_node.start_mark,
+                                "YAML merge keys (<<) are not part of the format.",
+                                "Write the fields out in full.")
+                    continue
+                if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str")):
+                    shown_key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "..."
+                    self.refuse(
+                        path + (str(shown_key),), key_node.start_mark,
+                        "This key is not text (a number, yes/no, a date, null or a list); "
+                        "keys must be text.",
+                        "Use one of the field names of the format; put a key in quotes if it "
+                        "really is meant as text.",
                     )
-                )
-                continue
-            seen[key] = key_node.start_mark.line + 1
-            positions[child] = _pos(key_node.start_mark)
-            _walk(value_node, child, positions, problems, shown)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            child = path + (index,)
-            positions[child] = _pos(item.start_mark)
-            _walk(item, child, positions, problems, shown)
+                    continue
+                name = key_node.value
+                child = path + (name,)
+                if name in seen_keys:
+                    self.problems.append(
+                        Problem(
+                            self.shown,
+                            f"The field `{name}` appears twice here (first on line {seen_keys[name]}).",
+                            "Keep one of them: merge the two or delete the duplicate.",
+                            field=_field_name(child),
+                            line=key_node.start_mark.line + 1,
+                            column=key_node.start_mark.column + 1,
+                        )
+                    )
+                    continue
+                seen_keys[name] = key_node.start_mark.line + 1
+                if not aliased:
+                    self.positions[child] = _pos(key_node.start_mark)
+                self._visit(value_node, child, inside, key_node.start_mark, alias_at)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                child = path + (index,)
+                if not aliased:
+                    self.positions[child] = _pos(item.start_mark)
+                self._visit(item, child, inside, node.start_mark if id(item) in self.seen
+                            else item.start_mark, alias_at)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -526,6 +676,13 @@ def _problem(model: type[BaseModel], err: dict, positions: dict[Path_, Position]
         fix = "Correct the value." if "control character" not in message else (
             "Delete the character (it often comes from copying text out of another program)."
         )
+        if "outside the years" in message:
+            fix = "Check the year (written as YYYY-MM-DD)."
+        elif "Windows reserves" in message:
+            fix = "Choose another id, e.g. add a word: `con` -> `con-dosing`."
+        elif "invisible character" in message:
+            fix = ("Delete the character: retype the address, or copy it again from the "
+                   "browser's address bar.")
         if "is empty" in message:
             message, fix = "This field is empty.", "Write a value, or delete the field if it is optional."
     else:

@@ -49,6 +49,52 @@ def _not_blank(text: str) -> str:
     return text
 
 
+#: Dates outside these are typing mistakes (and 9999-12-31 plus a review interval does not
+#: exist); copyright years have the same range.
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2199, 12, 31)
+
+
+def _date_in_range(value: date) -> date:
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise ValueError(
+            f"is a date outside the years {FIRST_DATE.year} to {LAST_DATE.year}"
+        )
+    return value
+
+
+#: Invisible characters that would make a printed address differ from the link behind it.
+_INVISIBLE = {"\u00ad", "\u034f", "\u061c", "\u180e", "\u2060", "\u2061", "\u2062",
+              "\u2063", "\u2064", "\ufeff"}
+
+
+def _no_invisible_characters(url: str) -> str:
+    for char in url:
+        if unicodedata.category(char) in ("Cf", "Cc", "Zs", "Zl", "Zp") or char in _INVISIBLE:
+            raise ValueError(
+                f"contains the invisible character U+{ord(char):04X} "
+                f"({unicodedata.name(char, 'unnamed')}), so the printed address would differ "
+                "from the link"
+            )
+    return url
+
+
+#: Names Windows cannot use for a file, whatever the extension (``con.pdf`` is CON).
+WINDOWS_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"com{i}" for i in range(1, 10)]
+    + [f"lpt{i}" for i in range(1, 10)]
+)
+
+
+def _portable_id(value: str | None) -> str | None:
+    if value is not None and value.split(".")[0] in WINDOWS_RESERVED:
+        raise ValueError(
+            f"is a name Windows reserves for a device ({value.upper()}), so {value}.pdf could "
+            "not be saved there"
+        )
+    return value
+
+
 def _iso_date_text(value: object) -> object:
     """Dates are written ``YYYY-MM-DD``; refuse numbers that Pydantic would read as timestamps."""
     if isinstance(value, date):
@@ -68,12 +114,13 @@ Line = Annotated[
 #: Markdown text: paragraphs, lists, emphasis and links. Raw HTML is shown as text.
 Markdown = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_not_blank)]
 #: A calendar date written ``YYYY-MM-DD``.
-IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text), AfterValidator(_date_in_range)]
 #: A web address that a reader can type or click.
 WebUrl = Annotated[
     str,
     Field(pattern=r"^https?://[^\s<>\"]+$", max_length=2000),
     AfterValidator(_no_control_characters),
+    AfterValidator(_no_invisible_characters),
 ]
 
 
@@ -165,13 +212,14 @@ class Copyright(Closed):
 class Topic(Closed):
     """One patient-education topic: the content of one leaflet."""
 
-    id: str | None = Field(
+    id: Annotated[str | None, AfterValidator(_portable_id)] = Field(
         default=None,
         pattern=ID_PATTERN,
         max_length=80,
         description=(
             "Identifier, also the output file name <id>.pdf. Lowercase letters, digits and "
-            "single hyphens. Defaults to the file name without .yaml."
+            "single hyphens, and not a name Windows reserves (con, prn, aux, nul, com1-com9, "
+            "lpt1-lpt9). Defaults to the file name without .yaml."
         ),
         examples=["calcification"],
     )

@@ -236,6 +236,33 @@ def _text_smaller_than(document: Any, points: float) -> list[str]:
     return found
 
 
+#: WeasyPrint's message for a character no bundled font has (one per character and place).
+_NOTDEF = ".notdef glyph rendered"
+
+
+def _layout_problems(source_name: str, messages: list[str]) -> list[Problem]:
+    """WeasyPrint's warnings as problems; missing glyphs become one problem, not one a character.
+
+    Topic text is checked against the font when it is loaded (``text_rules``, located at the
+    character), so what reaches this point is text from elsewhere: the brand, a template, or
+    a personal copy's details. The characters are not quoted: they may be a patient's name.
+    """
+    notdef = [m for m in messages if _NOTDEF in m]
+    problems = [Problem(source_name, f"Layout problem reported by WeasyPrint: {m}")
+                for m in messages if _NOTDEF not in m]
+    if notdef:
+        problems.append(Problem(
+            source_name,
+            f"Some text from outside the topic file ({len(notdef)} place(s)) uses characters "
+            "the bundled font (Atkinson Hyperlegible) does not have; they would print as empty "
+            "boxes.",
+            "Check the brand's brand.yaml texts and templates, and the personal details given "
+            "on the command line, for letters outside the Latin script.",
+        ))
+    return problems or [Problem(source_name, "Layout problem reported by WeasyPrint: "
+                                "rendering stopped")]
+
+
 class Renderer:
     """Everything expensive, built once for a brand and a set of stylesheet variants."""
 
@@ -361,10 +388,7 @@ class Renderer:
                 ]
             )
         if logs.messages or data is None:
-            raise RenderRefused(
-                [Problem(source_name, f"Layout problem reported by WeasyPrint: {m}")
-                 for m in logs.messages or ["rendering stopped"]]
-            )
+            raise RenderRefused(_layout_problems(source_name, logs.messages))
         if self.options.large_print:
             small = _text_smaller_than(document, LARGE_PRINT_MIN_PT)
             if small:

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pypdf
@@ -507,3 +508,42 @@ def test_check_and_build_find_the_same_topics(tmp_path, capsys):
     assert [Path(r.file) for r in check_paths([library], date(2026, 11, 25))] == expected
     assert main(["check", str(library)]) == 0
     assert "4 file(s) checked: 0 error(s)" in capsys.readouterr().out
+
+
+def hang_on_slow(job: Job) -> Outcome:
+    """Runs in a worker: never finishes slow.yaml (like a layout that takes hours)."""
+    if job.source.rel == "slow.yaml":
+        time.sleep(3600)
+    return Outcome(job.source, problems=(Problem(str(os.getpid()), "done"),))
+
+
+def test_a_topic_over_the_time_limit_fails_alone(library, tmp_path):
+    import multiprocessing
+
+    names = ["a.yaml", "slow.yaml", "b.yaml", "c.yaml", "d.yaml"]
+    path = library / "alpha.yaml"
+    jobs = [Job(Source(path, name, "h"), tmp_path / str(i)) for i, name in enumerate(names)]
+    outcomes: list[Outcome] = []
+    batch.run_jobs(jobs, 2, STYLES_DIR / "default", "x", outcomes.append, work=hang_on_slow,
+                   timeout=2)
+    by_source = {o.source.rel: o for o in outcomes}
+    assert sorted(by_source) == sorted(names) and len(outcomes) == len(names)
+    slow = by_source["slow.yaml"]
+    assert not slow.bug and "longer than 2 seconds" in slow.problems[0].message
+    assert "--timeout" in slow.problems[0].fix
+    assert all(o.problems[0].message == "done" for rel, o in by_source.items() if rel != "slow.yaml")
+    assert not multiprocessing.active_children()  # the stuck worker was stopped
+
+
+def test_build_timeout_option(monkeypatch, library, tmp_path):
+    seen = {}
+
+    def fake_build(config, reporter=None):
+        seen["timeout"] = config.timeout
+        return batch.BuildResult()
+
+    monkeypatch.setattr(batch, "build", fake_build)
+    assert main(["build", str(library), "--out", str(tmp_path / "o"), "--timeout", "30"]) == 0
+    assert seen["timeout"] == 30
+    assert main(["build", str(library), "--out", str(tmp_path / "o")]) == 0
+    assert seen["timeout"] == batch.DEFAULT_TIMEOUT == 120
