@@ -8,6 +8,10 @@ once), so a batch stays fast and its memory flat. Rendering is strict and sandbo
   before WeasyPrint loads, so the machine's installed fonts are never consulted);
 * the URL fetcher reads only files inside the project's ``styles/`` folder and the brand
   folder: no network, nothing else on disk; any other request stops the render;
+* what a brand supplies is checked before WeasyPrint reads it (:mod:`.brand_files`: the
+  logo, ``brand.css`` and the images it names), and what it paints is checked after layout
+  (:mod:`.painted`: contrast of all text, the safety marks on every page), with
+  ``styles/safety.css`` always the last stylesheet;
 * any warning or error that WeasyPrint logs fails the render instead of leaving a silently
   broken leaflet.
 
@@ -33,13 +37,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .errors import Problem, RenderRefused
+from .brand_files import brand_css, check_logo
+from .errors import InvalidBrand, Problem, RenderRefused
 from .loader import LoadedBrand
 from .options import RenderOptions, format_size
+from .painted import SafetyMarks
 from .paths import FONTS_DIR, STYLES_DIR
 
 BASE_STYLESHEET = STYLES_DIR / "leaflet.css"
 LARGE_PRINT_STYLESHEET = STYLES_DIR / "large-print.css"
+#: Applied after every other stylesheet: the safety marks (watermark, review notice).
+SAFETY_STYLESHEET = STYLES_DIR / "safety.css"
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
 PDF_VARIANT = "pdf/ua-1"
 #: Large print: no piece of text may be smaller than this (a brand.css could make it so).
@@ -148,21 +156,26 @@ def brand_stylesheet(brand: LoadedBrand) -> str:
     )
 
 
+def _reason(message: str) -> str:
+    """A WeasyPrint log line, completed when it ends without its reason (``...: ``)."""
+    if message.rstrip().endswith(":"):
+        return (message.rstrip() + " it could not be read (too large, damaged or not the "
+                "format its name says).")
+    return message
+
+
 def _text_smaller_than(document: Any, points: float) -> list[str]:
     """The text of every laid-out text box (margin boxes included) under ``points``."""
     from weasyprint.formatting_structure import boxes
 
+    from .painted import laid_out_boxes
+
     limit = points * 4 / 3 - 0.01  # CSS pixels
-    found: list[str] = []
-    stack = [page._page_box for page in document.pages]  # the laid-out box tree
-    while stack:
-        box = stack.pop()
-        if isinstance(box, boxes.TextBox):
-            if box.style["font_size"] < limit and box.text.strip():
-                found.append(box.text)
-        elif isinstance(box, boxes.ParentBox):
-            stack.extend(reversed(box.children))
-    return found
+    return [
+        laid.box.text for laid in laid_out_boxes(document)
+        if isinstance(laid.box, boxes.TextBox)
+        and laid.box.style["font_size"] < limit and laid.box.text.strip()
+    ]
 
 
 class Renderer:
@@ -183,29 +196,50 @@ class Renderer:
             variants = (*variants, LARGE_PRINT_STYLESHEET)
         self.font_config = FontConfiguration()
         self.image_cache: dict[str, dict] = {}  # the logo is read and parsed once per step
-        self.fetcher = _fetcher_class()((STYLES_DIR, brand.dir))
+        roots = (STYLES_DIR, brand.dir)
+        self.fetcher = _fetcher_class()(roots)
+        # what the brand supplies is checked before WeasyPrint reads it (located errors)
+        check_logo(brand.dir, brand.brand.logo)
+        own_css = brand_css(brand.dir, roots)
         sources: list[dict[str, Any]] = [
             {"filename": str(BASE_STYLESHEET)},
             {"string": brand_stylesheet(brand), "base_url": str(STYLES_DIR) + "/"},
         ]
-        own_css = brand.dir / "brand.css"
-        if own_css.is_file():
-            sources.append({"filename": str(own_css)})
-        sources += [{"filename": str(path)} for path in variants]
+        if own_css is not None:
+            sources.append({"string": own_css, "base_url": str(brand.dir / "brand.css")})
+        sources += [{"filename": str(path)} for path in (*variants, SAFETY_STYLESHEET)]
+        #: Where problems of what the brand paints are reported: its stylesheet, if any.
+        self.brand_source = str(brand.dir / ("brand.css" if own_css is not None else "brand.yaml"))
         with strict_weasyprint_logs() as logs:
-            self.stylesheets = [
-                wp.CSS(**source, font_config=self.font_config, url_fetcher=self.fetcher)
-                for source in sources
-            ]
+            try:
+                self.stylesheets = [
+                    wp.CSS(**source, font_config=self.font_config, url_fetcher=self.fetcher)
+                    for source in sources
+                ]
+            except wp.urls.FatalURLFetchingError:  # a BaseException: never let it escape
+                raise InvalidBrand([
+                    Problem(str(brand.dir / "brand.css"), f"The stylesheets asked for {url}, "
+                            "which make_handout does not read.",
+                            "Use only images and fonts in the brand folder or styles/.")
+                    for url in dict.fromkeys(self.fetcher.refused) or ["a file"]
+                ]) from None
         if logs.messages:
             raise RenderRefused(
                 [Problem(str(brand.dir), f"Stylesheet problem: {m}") for m in logs.messages]
             )
 
-    def render(self, html: str, source_name: str, source: SourceFile | None = None) -> RenderedPdf:
+    def render(
+        self,
+        html: str,
+        source_name: str,
+        source: SourceFile | None = None,
+        marks: SafetyMarks = SafetyMarks(),
+    ) -> RenderedPdf:
         """Lay out ``html`` and return the PDF, within the size budget.
 
-        ``source_name`` is used in error messages; ``source`` is embedded in archival copies.
+        ``source_name`` is used in error messages; ``source`` is embedded in archival copies;
+        ``marks`` must be visible on the pages as painted (else the brand is refused), and all
+        text must reach the WCAG AA contrast.
         While the PDF is over budget, it is rendered again with images reduced
         (:data:`IMAGE_REDUCTIONS`); when even the last step is too large, the render is
         refused with the sizes and what to do.
@@ -218,7 +252,7 @@ class Renderer:
             f"(JPEG quality {last['jpeg_quality']})"
         )
         for images in IMAGE_REDUCTIONS:
-            pdf = self._render_once(html, source_name, source, images)
+            pdf = self._render_once(html, source_name, source, images, marks)
             if len(pdf.data) <= budget:
                 return pdf
             if sizes and len(pdf.data) == sizes[-1]:
@@ -236,7 +270,12 @@ class Renderer:
         )
 
     def _render_once(
-        self, html: str, source_name: str, source: SourceFile | None, images: dict[str, Any]
+        self,
+        html: str,
+        source_name: str,
+        source: SourceFile | None,
+        images: dict[str, Any],
+        marks: SafetyMarks = SafetyMarks(),
     ) -> RenderedPdf:
         wp = _weasyprint()
         from .pdf_finish import finish
@@ -282,23 +321,26 @@ class Renderer:
             except wp.urls.FatalURLFetchingError:
                 data = None
         if self.fetcher.refused:
-            raise RenderRefused(
+            # brand.css was checked before: what asks now is a template part of the brand
+            templates = self.brand.dir / "templates"
+            raise InvalidBrand(
                 [
                     Problem(
-                        source_name,
+                        str(templates) if templates.is_dir() else source_name,
                         f"The leaflet asked for {url}, which is outside the project's style, "
                         "font and logo folders; make_handout reads nothing else.",
-                        "Remove the reference (images and files are not part of the topic "
-                        "format).",
+                        "Remove the reference from the brand's template parts (they may use "
+                        "only images in the brand folder and styles/).",
                     )
                     for url in dict.fromkeys(self.fetcher.refused)
                 ]
             )
         if logs.messages or data is None:
             raise RenderRefused(
-                [Problem(source_name, f"Layout problem reported by WeasyPrint: {m}")
+                [Problem(source_name, f"Layout problem reported by WeasyPrint: {_reason(m)}")
                  for m in logs.messages or ["rendering stopped"]]
             )
+        self._check_painted(document, marks)
         if self.options.large_print:
             small = _text_smaller_than(document, LARGE_PRINT_MIN_PT)
             if small:
@@ -312,3 +354,22 @@ class Renderer:
                     )
                 )
         return RenderedPdf(data=data, pages=len(document.pages))
+
+    def _check_painted(self, document: Any, marks: SafetyMarks) -> None:
+        """Refuse the brand when a safety mark is not visible, or text is below WCAG AA."""
+        from .painted import contrast_problems, safety_mark_problems
+
+        problems = [
+            Problem(self.brand_source, message,
+                    "Remove the rules in brand.css (or the brand's template parts) that hide, "
+                    "restyle, move or cover the watermark, the page footer or the review notice.")
+            for message in safety_mark_problems(document, marks)
+        ] + [
+            Problem(self.brand_source, message,
+                    "Give that element a darker text colour or a lighter background in "
+                    "brand.css (4.5:1 for body text, 3:1 from 18 pt or 14 pt bold), and no "
+                    "opacity below 1.")
+            for message in contrast_problems(document)
+        ]
+        if problems:
+            raise InvalidBrand(problems)

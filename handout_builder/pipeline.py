@@ -13,6 +13,7 @@ from .html_render import render_html
 from .library import library_for
 from .loader import LoadedTopic, load_topic
 from .messages import messages_for
+from .painted import SafetyMarks
 from .pdf import RenderedPdf, Renderer, SourceFile
 from .personal import PersonalCopy
 from .publish import output_path, write_atomic
@@ -61,7 +62,11 @@ def render_topic(
     topic = loaded.topic
     reviewed = topic.review.reviewed if topic.review is not None and topic.is_reviewed else None
     source = SourceFile(name=loaded.path.name, data=loaded.source, reviewed=reviewed)
-    return renderer.render(html, source_name=str(loaded.path), source=source)
+    marks = SafetyMarks(  # must be visible as painted, whatever the brand's CSS
+        watermark=watermark,
+        notice=None if topic.is_reviewed else messages_for(topic.language).not_reviewed_banner,
+    )
+    return renderer.render(html, source_name=str(loaded.path), source=source, marks=marks)
 
 
 def render_file(
