@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .brand_files import brand_css, check_logo
+from .brand_files import IMAGE_FIX, IMAGE_SUFFIXES, brand_css, check_logo, image_problem
 from .errors import InvalidBrand, Problem, RenderRefused
 from .loader import LoadedBrand
 from .options import RenderOptions, format_size
@@ -107,6 +107,7 @@ def _fetcher_class() -> type:
             super().__init__(fail_on_errors=True)
             self.roots = tuple(root.resolve() for root in roots)
             self.refused: list[str] = []
+            self.unsafe: dict[str, str] = {}  # images refused by brand_files.image_problem
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             parts = urlsplit(url)
@@ -117,6 +118,11 @@ def _fetcher_class() -> type:
             if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
                 self.refused.append(url)
                 raise _Refused(url)
+            if path.suffix.lower() in IMAGE_SUFFIXES:  # whoever asks (a template part, say)
+                reason = image_problem(path)
+                if reason is not None:
+                    self.unsafe[url] = reason
+                    raise _Refused(url)
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return urls.URLFetcherResponse(
                 path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
@@ -281,6 +287,7 @@ class Renderer:
         from .pdf_finish import finish
 
         self.fetcher.refused.clear()
+        self.fetcher.unsafe.clear()
         archival = self.options.archival
         options: dict[str, Any] = {
             "pdf_variant": ARCHIVAL_VARIANT if archival else PDF_VARIANT,
@@ -320,9 +327,15 @@ class Renderer:
                     )
             except wp.urls.FatalURLFetchingError:
                 data = None
+        templates = self.brand.dir / "templates"
+        if self.fetcher.unsafe:
+            raise InvalidBrand([
+                Problem(str(templates) if templates.is_dir() else source_name,
+                        f"The image {url} {reason}.", IMAGE_FIX)
+                for url, reason in self.fetcher.unsafe.items()
+            ])
         if self.fetcher.refused:
             # brand.css was checked before: what asks now is a template part of the brand
-            templates = self.brand.dir / "templates"
             raise InvalidBrand(
                 [
                     Problem(
