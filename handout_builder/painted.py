@@ -208,12 +208,80 @@ def _visible(laid: Laid) -> bool:
     return laid.box.style["visibility"] == "visible" and float(laid.box.style["opacity"]) > 0
 
 
-def contrast_problems(document: Any) -> list[str]:
-    """One sentence per element whose painted text is below the WCAG AA contrast."""
+@dataclass(frozen=True)
+class ColourRule:
+    """A rule of the brand's stylesheet that sets a colour, a background or an opacity."""
+
+    line: int
+    selector: str
+    matchers: tuple[Any, ...]  # cssselect2 compiled selectors
+
+
+_COLOUR_PROPERTIES = {"color", "background", "background-color", "background-image", "opacity"}
+
+
+def colour_rules(css: str) -> list[ColourRule]:
+    """The rules of ``css`` that can change how text contrasts, with their line."""
+    import cssselect2
+    import tinycss2
+
+    rules: list[ColourRule] = []
+    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
+        if rule.type != "qualified-rule":
+            continue
+        names = {d.lower_name for d in tinycss2.parse_blocks_contents(rule.content)
+                 if d.type == "declaration"}
+        if not names & _COLOUR_PROPERTIES:
+            continue
+        try:
+            matchers = tuple(cssselect2.compile_selector_list(rule.prelude))
+        except cssselect2.SelectorError:
+            continue
+        selector = " ".join(tinycss2.serialize(rule.prelude).split())
+        rules.append(ColourRule(rule.source_line, selector, matchers))
+    return rules
+
+
+def _responsible(laid: Laid, rules: list[ColourRule], wrappers: dict[int, Any]) -> str:
+    """`` (brand.css line N: selector)`` for the rule nearest the text that sets a colour."""
+    for box in (laid.box, *reversed(laid.ancestors)):
+        element = getattr(box, "element", None)
+        wrapper = wrappers.get(id(element)) if element is not None else None
+        if wrapper is None:
+            continue
+        matching = [r for r in rules
+                    if any(m.pseudo_element is None and m.test(wrapper) for m in r.matchers)]
+        if matching:
+            rule = matching[-1]  # the last one in the file wins, for equal specificity
+            return f" Set by brand.css line {rule.line}: {rule.selector}"
+    return ""
+
+
+def _wrappers(document: Any) -> dict[int, Any]:
+    """cssselect2 wrappers of the document's elements, by ``id`` of the element."""
+    import cssselect2
+    from weasyprint.formatting_structure import boxes
+
+    page = document.pages[0]._page_box
+    root = next((c for c in page.children if not isinstance(c, boxes.MarginBox)), None)
+    element = getattr(root, "element", None)
+    if element is None:
+        return {}
+    return {id(w.etree_element): w
+            for w in cssselect2.ElementWrapper.from_html_root(element).iter_subtree()}
+
+
+def contrast_problems(document: Any, rules: list[ColourRule] | None = None) -> list[str]:
+    """One sentence per element whose painted text is below the WCAG AA contrast.
+
+    With the brand stylesheet's ``rules`` (:func:`colour_rules`), each names the rule that
+    most likely set the colour.
+    """
     from weasyprint.formatting_structure import boxes
 
     found: dict[str, str] = {}
     memo: dict[int, Any] = {}
+    wrappers: dict[int, Any] | None = None
     for laid in laid_out_boxes(document):
         if not isinstance(laid.box, boxes.TextBox) or not laid.box.text.strip():
             continue
@@ -234,10 +302,15 @@ def contrast_problems(document: Any) -> list[str]:
         ratio = contrast(text, background)
         if ratio < needed - 1e-9:
             where = describe(laid)
-            found.setdefault(
-                where,
+            if where in found:
+                continue
+            if rules and wrappers is None:
+                wrappers = _wrappers(document)
+            rule = _responsible(laid, rules, wrappers) if rules and wrappers else ""
+            found[where] = (
                 f"Text in {where} is painted {_hex(text)} on {_hex(background)}: contrast "
-                f"{ratio:.2f}:1, below {needed:g}:1 (WCAG AA{', large text' if large else ''}).",
+                f"{ratio:.2f}:1, below {needed:g}:1 (WCAG AA{', large text' if large else ''})."
+                + (f"{rule}." if rule else "")
             )
     return list(found.values())
 

@@ -41,7 +41,7 @@ from .brand_files import IMAGE_FIX, IMAGE_SUFFIXES, brand_css, check_logo, image
 from .errors import InvalidBrand, Problem, RenderRefused
 from .loader import LoadedBrand
 from .options import RenderOptions, format_size
-from .painted import SafetyMarks
+from .painted import SafetyMarks, colour_rules
 from .paths import FONTS_DIR, STYLES_DIR
 
 BASE_STYLESHEET = STYLES_DIR / "leaflet.css"
@@ -214,6 +214,8 @@ class Renderer:
         if own_css is not None:
             sources.append({"string": own_css, "base_url": str(brand.dir / "brand.css")})
         sources += [{"filename": str(path)} for path in (*variants, SAFETY_STYLESHEET)]
+        #: The brand stylesheet's colour rules, named in contrast problems.
+        self.colour_rules = colour_rules(own_css) if own_css is not None else []
         #: Where problems of what the brand paints are reported: its stylesheet, if any.
         self.brand_source = str(brand.dir / ("brand.css" if own_css is not None else "brand.yaml"))
         with strict_weasyprint_logs() as logs:
@@ -382,7 +384,7 @@ class Renderer:
                     "Give that element a darker text colour or a lighter background in "
                     "brand.css (4.5:1 for body text, 3:1 from 18 pt or 14 pt bold), and no "
                     "opacity below 1.")
-            for message in contrast_problems(document)
+            for message in contrast_problems(document, self.colour_rules)
         ]
         if problems:
             raise InvalidBrand(problems)

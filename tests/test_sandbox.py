@@ -323,6 +323,15 @@ def test_low_contrast_brand_css_is_refused(brand_copy, write_topic, css, element
     assert info.value.problems[0].file == str(brand_copy / "brand.css")
 
 
+def test_contrast_problem_names_the_brand_css_rule(brand_copy, write_topic):
+    css = "/* brand */\nh1 { color: #1d4f7a; }\n\n.masthead .clinic-name,\n.category {\n  color: #eeeeee;\n}\n"
+    with pytest.raises(InvalidBrand) as info:
+        render_css(brand_copy, css, write_topic(MINIMAL_TOPIC), watermark=None)
+    [problem] = info.value.problems
+    assert '<p class="category">' in problem.message
+    assert "brand.css line 4: .masthead .clinic-name, .category" in problem.message
+
+
 def test_large_text_needs_three_to_one(brand_copy, write_topic):
     # #767676 is 4.54:1 on white; #949494 is 3.03:1: enough for the 26 pt title only
     render_css(brand_copy, "h1 { color: #949494; }", write_topic(MINIMAL_TOPIC), watermark=None)
