@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from .confined import confined_file
 from .errors import UserError
 from .model import Closed, Line
 
@@ -95,7 +96,14 @@ class Library:
         """The jargon terms by language, read on first use (only ``check`` needs them)."""
         files = [STARTER_JARGON] if self.settings.starter_jargon else []
         if self.source is not None:
-            files += [self.source.parent / name for name in self.settings.jargon_files]
+            files += [
+                confined_file(  # inside the library folder, a regular file: never blocks
+                    self.source.parent, name, what="The jargon list", error=InvalidLibrary,
+                    shown=str(self.source), field=f"jargon_files.{number}",
+                    fix="Name a YAML file in this folder (or a sub-folder), e.g. local-jargon.yaml.",
+                )
+                for number, name in enumerate(self.settings.jargon_files, start=1)
+            ]
         jargon: dict[str, list[JargonTerm]] = {}
         for file in files:
             found = _load_jargon(file, _stamp(file))

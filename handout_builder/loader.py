@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from . import messages
+from .confined import confined_file
 from .errors import InvalidBrand, InvalidTopic, Problem, UserError
 from .model import ID_PATTERN, Brand, Topic
 
@@ -150,12 +151,9 @@ def load_brand(directory: Path | str) -> LoadedBrand:
                     "Name a folder under styles/, e.g. --brand styles/default.")
         )
     brand = load_brand_file(directory / "brand.yaml")
-    logo = (directory / brand.logo).resolve()
-    if not logo.is_file() or logo.parent != directory:
-        raise InvalidBrand(
-            Problem(str(directory / "brand.yaml"), f"The logo file '{brand.logo}' is not in the "
-                    "brand folder.", "Put the logo (SVG or PNG) beside brand.yaml.", field="logo")
-        )
+    confined_file(directory, brand.logo, what="The logo file", error=InvalidBrand,
+                  shown=str(directory / "brand.yaml"), field="logo",
+                  fix="Put the logo (SVG or PNG) beside brand.yaml, as a plain file.")
     return LoadedBrand(dir=directory, brand=brand)
 
 

@@ -8,6 +8,10 @@ once), so a batch stays fast and its memory flat. Rendering is strict and sandbo
   before WeasyPrint loads, so the machine's installed fonts are never consulted);
 * the URL fetcher reads only files inside the project's ``styles/`` folder and the brand
   folder: no network, nothing else on disk; any other request stops the render;
+* what a brand supplies is checked before WeasyPrint reads it (:mod:`.brand_files`: the
+  logo, ``brand.css`` and the images it names), and what it paints is checked after layout
+  (:mod:`.painted`: contrast of all text, the safety marks on every page), with
+  ``styles/safety.css`` always the last stylesheet;
 * any warning or error that WeasyPrint logs fails the render instead of leaving a silently
   broken leaflet.
 
@@ -33,13 +37,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .errors import Problem, RenderRefused
+from .brand_files import IMAGE_FIX, IMAGE_SUFFIXES, brand_css, check_logo, image_problem
+from .errors import InvalidBrand, Problem, RenderRefused
 from .loader import LoadedBrand
 from .options import RenderOptions, format_size
+from .painted import SafetyMarks, colour_rules
 from .paths import FONTS_DIR, STYLES_DIR
 
 BASE_STYLESHEET = STYLES_DIR / "leaflet.css"
 LARGE_PRINT_STYLESHEET = STYLES_DIR / "large-print.css"
+#: Applied after every other stylesheet: the safety marks (watermark, review notice).
+SAFETY_STYLESHEET = STYLES_DIR / "safety.css"
 PAPER_SIZES = {"letter": "letter", "a4": "A4"}
 PDF_VARIANT = "pdf/ua-1"
 #: Large print: no piece of text may be smaller than this (a brand.css could make it so).
@@ -110,6 +118,7 @@ def _fetcher_class() -> type:
             super().__init__(fail_on_errors=True)
             self.roots = tuple(root.resolve() for root in roots)
             self.refused: list[str] = []
+            self.unsafe: dict[str, str] = {}  # images refused by brand_files.image_problem
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             parts = urlsplit(url)
@@ -120,6 +129,11 @@ def _fetcher_class() -> type:
             if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
                 self.refused.append(url)
                 raise _Refused(url)
+            if path.suffix.lower() in IMAGE_SUFFIXES:  # whoever asks (a template part, say)
+                reason = image_problem(path)
+                if reason is not None:
+                    self.unsafe[url] = reason
+                    raise _Refused(url)
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return urls.URLFetcherResponse(
                 path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
@@ -212,27 +226,36 @@ def _selector(box: Any, inside: str) -> str:
     return f"{inside} {tag}".strip()
 
 
+def _reason(message: str) -> str:
+    """A WeasyPrint log line, completed when it ends without its reason (``...: ``)."""
+    if message.rstrip().endswith(":"):
+        return (message.rstrip() + " it could not be read (too large, damaged or not the "
+                "format its name says).")
+    return message
+
+
 def _text_smaller_than(document: Any, points: float) -> list[str]:
     """Where text (margin boxes included) is laid out under ``points``: the element, as a CSS
     selector, and its size; never the text itself, which may be a patient's details."""
     from weasyprint.formatting_structure import boxes
 
+    from .painted import laid_out_boxes
+
     limit = points * 4 / 3 - 0.01  # CSS pixels
     found: list[str] = []
-    # the laid-out box tree, each box with the selector of its nearest element with a class
-    stack: list[tuple[Any, str]] = [(page._page_box, "") for page in document.pages]
-    while stack:
-        box, inside = stack.pop()
-        if isinstance(box, boxes.TextBox):
-            if box.style["font_size"] < limit and box.text.strip():
-                size = box.style["font_size"] * 3 / 4
-                found.append(f"{_selector(box, inside) or 'the page'} ({size:.1f} pt)")
-        elif isinstance(box, boxes.ParentBox):
-            element, tag = box.element, str(box.element_tag or "")
-            classed = element is not None and element.get("class")
-            # keep the nearest ancestor that has a class (or the page margin box)
-            here = _selector(box, inside) if classed or tag.startswith("@") else inside
-            stack.extend((child, here) for child in reversed(box.children))
+    for laid in laid_out_boxes(document):
+        box = laid.box
+        if isinstance(box, boxes.TextBox) and box.style["font_size"] < limit and box.text.strip():
+            # the selector of the nearest element with a class (or the page margin box)
+            inside = ""
+            for ancestor in laid.ancestors:
+                tag = str(getattr(ancestor, "element_tag", "") or "")
+                element = getattr(ancestor, "element", None)
+                if (element is not None and hasattr(element, "get") and element.get("class")) \
+                        or tag.startswith("@"):
+                    inside = _selector(ancestor, inside)
+            size = box.style["font_size"] * 3 / 4
+            found.append(f"{_selector(box, inside) or 'the page'} ({size:.1f} pt)")
     return found
 
 
@@ -281,29 +304,52 @@ class Renderer:
             variants = (*variants, LARGE_PRINT_STYLESHEET)
         self.font_config = FontConfiguration()
         self.image_cache: dict[str, dict] = {}  # the logo is read and parsed once per step
-        self.fetcher = _fetcher_class()((STYLES_DIR, brand.dir))
+        roots = (STYLES_DIR, brand.dir)
+        self.fetcher = _fetcher_class()(roots)
+        # what the brand supplies is checked before WeasyPrint reads it (located errors)
+        check_logo(brand.dir, brand.brand.logo)
+        own_css = brand_css(brand.dir, roots)
         sources: list[dict[str, Any]] = [
             {"filename": str(BASE_STYLESHEET)},
             {"string": brand_stylesheet(brand), "base_url": str(STYLES_DIR) + "/"},
         ]
-        own_css = brand.dir / "brand.css"
-        if own_css.is_file():
-            sources.append({"filename": str(own_css)})
-        sources += [{"filename": str(path)} for path in variants]
+        if own_css is not None:
+            sources.append({"string": own_css, "base_url": str(brand.dir / "brand.css")})
+        sources += [{"filename": str(path)} for path in (*variants, SAFETY_STYLESHEET)]
+        #: The brand stylesheet's colour rules, named in contrast problems.
+        self.colour_rules = colour_rules(own_css) if own_css is not None else []
+        #: Where problems of what the brand paints are reported: its stylesheet, if any.
+        self.brand_source = str(brand.dir / ("brand.css" if own_css is not None else "brand.yaml"))
         with strict_weasyprint_logs() as logs:
-            self.stylesheets = [
-                wp.CSS(**source, font_config=self.font_config, url_fetcher=self.fetcher)
-                for source in sources
-            ]
+            try:
+                self.stylesheets = [
+                    wp.CSS(**source, font_config=self.font_config, url_fetcher=self.fetcher)
+                    for source in sources
+                ]
+            except wp.urls.FatalURLFetchingError:  # a BaseException: never let it escape
+                raise InvalidBrand([
+                    Problem(str(brand.dir / "brand.css"), f"The stylesheets asked for {url}, "
+                            "which make_handout does not read.",
+                            "Use only images and fonts in the brand folder or styles/.")
+                    for url in dict.fromkeys(self.fetcher.refused) or ["a file"]
+                ]) from None
         if logs.messages:
             raise RenderRefused(
                 [Problem(str(brand.dir), f"Stylesheet problem: {m}") for m in logs.messages]
             )
 
-    def render(self, html: str, source_name: str, source: SourceFile | None = None) -> RenderedPdf:
+    def render(
+        self,
+        html: str,
+        source_name: str,
+        source: SourceFile | None = None,
+        marks: SafetyMarks = SafetyMarks(),
+    ) -> RenderedPdf:
         """Lay out ``html`` and return the PDF, within the size budget.
 
-        ``source_name`` is used in error messages; ``source`` is embedded in archival copies.
+        ``source_name`` is used in error messages; ``source`` is embedded in archival copies;
+        ``marks`` must be visible on the pages as painted (else the brand is refused), and all
+        text must reach the WCAG AA contrast.
         While the PDF is over budget, it is rendered again with images reduced
         (:data:`IMAGE_REDUCTIONS`); when even the last step is too large, the render is
         refused with the sizes and what to do.
@@ -316,7 +362,7 @@ class Renderer:
             f"(JPEG quality {last['jpeg_quality']})"
         )
         for images in IMAGE_REDUCTIONS:
-            pdf = self._render_once(html, source_name, source, images)
+            pdf = self._render_once(html, source_name, source, images, marks)
             if len(pdf.data) <= budget:
                 return pdf
             if sizes and len(pdf.data) == sizes[-1]:
@@ -334,12 +380,18 @@ class Renderer:
         )
 
     def _render_once(
-        self, html: str, source_name: str, source: SourceFile | None, images: dict[str, Any]
+        self,
+        html: str,
+        source_name: str,
+        source: SourceFile | None,
+        images: dict[str, Any],
+        marks: SafetyMarks = SafetyMarks(),
     ) -> RenderedPdf:
         wp = _weasyprint()
         from .pdf_finish import add_pdfua_identification, finish
 
         self.fetcher.refused.clear()
+        self.fetcher.unsafe.clear()
         archival = self.options.archival
         options: dict[str, Any] = {
             "pdf_variant": ARCHIVAL_VARIANT if archival else PDF_VARIANT,
@@ -374,21 +426,32 @@ class Renderer:
                     )
             except wp.urls.FatalURLFetchingError:
                 data = None
+        templates = self.brand.dir / "templates"
+        if self.fetcher.unsafe:
+            raise InvalidBrand([
+                Problem(str(templates) if templates.is_dir() else source_name,
+                        f"The image {url} {reason}.", IMAGE_FIX)
+                for url, reason in self.fetcher.unsafe.items()
+            ])
         if self.fetcher.refused:
-            raise RenderRefused(
+            # brand.css was checked before: what asks now is a template part of the brand
+            raise InvalidBrand(
                 [
                     Problem(
-                        source_name,
+                        str(templates) if templates.is_dir() else source_name,
                         f"The leaflet asked for {url}, which is outside the project's style, "
                         "font and logo folders; make_handout reads nothing else.",
-                        "Remove the reference (images and files are not part of the topic "
-                        "format).",
+                        "Remove the reference from the brand's template parts (they may use "
+                        "only images in the brand folder and styles/).",
                     )
                     for url in dict.fromkeys(self.fetcher.refused)
                 ]
             )
         if logs.messages or data is None:
-            raise RenderRefused(_layout_problems(source_name, logs.messages))
+            raise RenderRefused(
+                _layout_problems(source_name, [_reason(m) for m in logs.messages])
+            )
+        self._check_painted(document, marks)
         if self.options.large_print:
             small = _text_smaller_than(document, LARGE_PRINT_MIN_PT)
             if small:
@@ -402,3 +465,22 @@ class Renderer:
                     )
                 )
         return RenderedPdf(data=data, pages=len(document.pages))
+
+    def _check_painted(self, document: Any, marks: SafetyMarks) -> None:
+        """Refuse the brand when a safety mark is not visible, or text is below WCAG AA."""
+        from .painted import contrast_problems, safety_mark_problems
+
+        problems = [
+            Problem(self.brand_source, message,
+                    "Remove the rules in brand.css (or the brand's template parts) that hide, "
+                    "restyle, move or cover the watermark, the page footer or the review notice.")
+            for message in safety_mark_problems(document, marks)
+        ] + [
+            Problem(self.brand_source, message,
+                    "Give that element a darker text colour or a lighter background in "
+                    "brand.css (4.5:1 for body text, 3:1 from 18 pt or 14 pt bold), and no "
+                    "opacity below 1.")
+            for message in contrast_problems(document, self.colour_rules)
+        ]
+        if problems:
+            raise InvalidBrand(problems)

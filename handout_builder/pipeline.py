@@ -13,6 +13,7 @@ from .html_render import render_html
 from .library import library_for
 from .loader import LoadedTopic, load_topic
 from .messages import messages_for
+from .painted import SafetyMarks
 from .pdf import RenderedPdf, Renderer, SourceFile
 from .personal import PersonalCopy
 from .errors import Problem, RenderRefused
@@ -66,10 +67,14 @@ def render_topic(
     topic = loaded.topic
     reviewed = topic.review.reviewed if topic.review is not None and topic.is_reviewed else None
     source = SourceFile(name=loaded.path.name, data=loaded.source, reviewed=reviewed)
+    marks = SafetyMarks(  # must be visible as painted, whatever the brand's CSS
+        watermark=watermark,
+        notice=None if topic.is_reviewed else messages_for(topic.language).not_reviewed_banner,
+    )
     if personal is None:
-        return renderer.render(html, source_name=str(loaded.path), source=source)
+        return renderer.render(html, source_name=str(loaded.path), source=source, marks=marks)
     try:
-        return renderer.render(html, source_name=str(loaded.path), source=source)
+        return renderer.render(html, source_name=str(loaded.path), source=source, marks=marks)
     except RenderRefused as error:
         problems = [_withheld(problem, personal) for problem in error.problems]
     raise RenderRefused(problems)  # outside the except block: no chained error to print

@@ -11,7 +11,7 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from handout_builder.errors import RenderRefused
+from handout_builder.errors import InvalidBrand
 from handout_builder.loader import load_brand, load_topic
 from handout_builder.paths import STYLES_DIR
 from handout_builder.text_rules import MAX_WORD_CHARACTERS
@@ -211,7 +211,7 @@ def test_a_template_asking_for_outside_files_is_refused(tmp_path, brand_copy, wr
         f'<img src="{secret.as_uri()}" alt="x"><img src="http://127.0.0.1:9/p.png" alt="y">'
     )
     brand = load_brand(brand_copy)
-    with pytest.raises(RenderRefused) as info:
+    with pytest.raises(InvalidBrand) as info:
         render_topic(load_topic(write_topic(MINIMAL_TOPIC)), Renderer(brand))
     text = str(info.value)
     assert urllib.parse.quote(str(secret)) in text or str(secret) in text
