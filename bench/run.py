@@ -105,11 +105,11 @@ def timed(command: list[str]) -> float:
 
 def overhead_child(paths: list[str], rounds: int) -> None:
     """Pipeline (load, validate, HTML, PDF, write) against bare WeasyPrint, interleaved."""
-    from handout_builder.html_render import render_html
-    from handout_builder.loader import load_brand, load_topic
+    from handout_builder.render.html import render_html
+    from handout_builder.sources.loader import load_brand, load_topic
     from handout_builder.paths import DEFAULT_BRAND_DIR
-    from handout_builder.pdf import PDF_VARIANT, Renderer, _weasyprint
-    from handout_builder.pipeline import render_file
+    from handout_builder.render.pdf import PDF_VARIANT, Renderer, _weasyprint
+    from handout_builder.service import render_file
 
     wp = _weasyprint()
     brand = load_brand(DEFAULT_BRAND_DIR)
@@ -141,7 +141,7 @@ def rss_kib() -> tuple[int, int]:
 
 def render_and_record(job):
     """Runs in a build worker: render as usual, then note this worker's resident size."""
-    from handout_builder import batch
+    from handout_builder.build import batch
 
     outcome = batch.render_job(job)
     with open(os.environ["BENCH_RSS_LOG"], "a", encoding="utf-8") as log:
@@ -154,7 +154,7 @@ def memory_child(paths: list[str], renders: int, brand_dir: str) -> None:
 
     Prints, per worker process: documents rendered, RSS after its 100th and its last.
     """
-    from handout_builder import batch
+    from handout_builder.build import batch
 
     out = Path(tempfile.mkdtemp())
     jobs = []
@@ -174,10 +174,10 @@ def memory_child(paths: list[str], renders: int, brand_dir: str) -> None:
 
 def bare_memory_child(paths: list[str], renders: int) -> None:
     """Bare WeasyPrint, same HTML, reused font configuration: RSS after render 100 and last."""
-    from handout_builder.html_render import render_html
-    from handout_builder.loader import load_brand, load_topic
+    from handout_builder.render.html import render_html
+    from handout_builder.sources.loader import load_brand, load_topic
     from handout_builder.paths import DEFAULT_BRAND_DIR
-    from handout_builder.pdf import PDF_VARIANT, Renderer, _weasyprint
+    from handout_builder.render.pdf import PDF_VARIANT, Renderer, _weasyprint
 
     wp = _weasyprint()
     brand = load_brand(DEFAULT_BRAND_DIR)
@@ -279,7 +279,7 @@ def main() -> int:
     row("pipeline per document", f"{pipeline_s * 1000:.0f} ms vs bare WeasyPrint "
         f"{bare_s * 1000:.0f} ms: {100 * over:+.1f}%", "(target <= 10%)", over <= 0.10)
 
-    from handout_builder.batch import WORKER_DOCUMENTS
+    from handout_builder.build.batch import WORKER_DOCUMENTS
 
     log = work / "rss.log"
     out = subprocess.run(
@@ -305,9 +305,9 @@ def main() -> int:
         f"{(b_end - b100) / (bare_n - 100):+.1f} KiB/document (renders 100 to {bare_n})")
 
     # one topic, as a whole process, against a bare weasyprint script on the same HTML
-    from handout_builder.html_render import render_html
-    from handout_builder.loader import load_brand, load_topic
-    from handout_builder.pdf import brand_stylesheet
+    from handout_builder.render.html import render_html
+    from handout_builder.sources.loader import load_brand, load_topic
+    from handout_builder.render.pdf import brand_stylesheet
 
     brand = load_brand(DEFAULT_BRAND_DIR)
     html_file = work / "one.html"

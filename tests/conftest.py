@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from handout_builder.loader import load_brand
+from handout_builder.sources.loader import load_brand
 from handout_builder.paths import HANDOUTS_DIR, STYLES_DIR
 
 SAMPLE = HANDOUTS_DIR / "calcification.yaml"
@@ -57,9 +57,9 @@ def no_weasyprint_warnings():
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):
     """Commands that default to today's date see TEST_TODAY instead."""
-    import handout_builder.review
+    import handout_builder.domain.review
 
-    monkeypatch.setattr(handout_builder.review, "today", lambda: TEST_TODAY)
+    monkeypatch.setattr(handout_builder.domain.review, "today", lambda: TEST_TODAY)
     return TEST_TODAY
 
 
@@ -86,14 +86,14 @@ def default_brand():
 
 @pytest.fixture(scope="session")
 def renderer(default_brand):
-    from handout_builder.pdf import Renderer
+    from handout_builder.render.pdf import Renderer
 
     return Renderer(default_brand)
 
 
 @pytest.fixture(scope="session")
 def sample_pdf(tmp_path_factory, renderer) -> Path:
-    from handout_builder.pipeline import render_file
+    from handout_builder.service import render_file
 
     out = tmp_path_factory.mktemp("sample")
     # a session fixture is set up before fixed_today applies: give the date explicitly
@@ -112,8 +112,8 @@ def brand_copy(tmp_path: Path):
 def sample_variant(tmp_path_factory, default_brand):
     """The sample rendered with given RenderOptions, once per session for each (on TEST_TODAY:
     session fixtures are set up before fixed_today applies)."""
-    from handout_builder.pdf import Renderer
-    from handout_builder.pipeline import render_file
+    from handout_builder.render.pdf import Renderer
+    from handout_builder.service import render_file
 
     rendered: dict = {}
 
@@ -129,13 +129,13 @@ def sample_variant(tmp_path_factory, default_brand):
 
 @pytest.fixture(scope="session")
 def large_print_pdf(sample_variant) -> Path:
-    from handout_builder.options import RenderOptions
+    from handout_builder.domain.options import RenderOptions
 
     return sample_variant(RenderOptions(large_print=True))
 
 
 @pytest.fixture(scope="session")
 def archival_pdf(sample_variant) -> Path:
-    from handout_builder.options import RenderOptions
+    from handout_builder.domain.options import RenderOptions
 
     return sample_variant(RenderOptions(archival=True))

@@ -25,7 +25,7 @@ import pikepdf
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 
-from .structure import read_tree
+from tests.structure import read_tree
 
 #: The roles a screen reader navigates by, counted in every reader.
 ROLES = ("H1", "H2", "L", "LI", "Link", "Figure")

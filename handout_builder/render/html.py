@@ -1,0 +1,276 @@
+"""HTML rendering: a loaded topic and brand become one HTML document (Jinja2 templates).
+
+Templates are found by name on a search path: the brand's own ``templates/`` folder first,
+then the project's ``templates/``, so a clinic can override one part without copying the
+rest. The Jinja environment and the Markdown parser are built once and cached.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    BaseLoader,
+    Environment,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    select_autoescape,
+)
+from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markupsafe import Markup, escape
+
+from handout_builder.sources.confined import confined_file, read_confined
+from handout_builder.domain.problems import InvalidBrand, Problem, UserError
+from handout_builder.sources.loader import LoadedBrand, LoadedTopic
+from handout_builder.domain.wording import messages_for
+from handout_builder.paths import TEMPLATES_DIR
+
+#: Link schemes that may become clickable. Anything else stays plain text.
+LINK_SCHEMES = ("https://", "http://", "mailto:", "tel:")
+#: Markdown headings inside a section body sit under the section's <h2>.
+HEADING_SHIFT = 2
+
+
+# --------------------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------------------
+
+
+def _link_allowed(url: str) -> bool:
+    return url.strip().lower().startswith(LINK_SCHEMES)
+
+
+def _render_image(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
+    """Images are not part of topic format 1: print the alt text, fetch nothing."""
+    alt = renderer.renderInlineAsText(tokens[idx].children or [], options, env)
+    return str(escape(alt))
+
+
+def _render_heading(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
+    token = tokens[idx]
+    level = min(int(token.tag[1]) + HEADING_SHIFT, 6)
+    return f"<h{level}>" if token.nesting == 1 else f"</h{level}>\n"
+
+
+def _mark_links(state) -> None:
+    """Decide how each link prints.
+
+    A link whose scheme is not allowed (``javascript:``, ``file:``, relative paths...) loses
+    its link and prints as plain text. A link whose text is not its address gets the class
+    ``show-url``, so the printed page shows the address too.
+    """
+    for block in state.tokens:
+        children = block.children or []
+        for i, token in enumerate(children):
+            if token.type != "link_open":
+                continue
+            href = str(token.attrGet("href") or "")
+            end = next(
+                j for j in range(i + 1, len(children))
+                if children[j].type == "link_close" and children[j].level == token.level
+            )
+            if not _link_allowed(href):
+                token.meta["plain"] = children[end].meta["plain"] = True
+                continue
+            text = "".join(
+                t.content for t in children[i + 1 : end] if t.type in ("text", "code_inline")
+            ).strip()
+            bare = href.split("://", 1)[-1].removeprefix("mailto:").removeprefix("tel:")
+            if text.rstrip("/") not in (href.rstrip("/"), bare.rstrip("/")):
+                token.attrSet("class", "show-url")
+
+
+def _render_link(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
+    if tokens[idx].meta.get("plain"):
+        return ""
+    return renderer.renderToken(tokens, idx, options, env)
+
+
+@cache
+def markdown_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True})
+    md.enable(["replacements", "smartquotes"])
+    md.validateLink = lambda url: True  # every URL parses; _mark_links decides what prints
+    md.add_render_rule("image", _render_image)
+    md.add_render_rule("heading_open", _render_heading)
+    md.add_render_rule("heading_close", _render_heading)
+    md.add_render_rule("link_open", _render_link)
+    md.add_render_rule("link_close", _render_link)
+    md.core.ruler.push("show_url", _mark_links)
+    return md
+
+
+def markdown(text: str) -> Markup:
+    """Markdown block text to safe HTML (raw HTML is escaped, never interpreted)."""
+    return Markup(markdown_parser().render(text))
+
+
+def markdown_inline(text: str) -> Markup:
+    """Markdown inline text (emphasis, links) to safe HTML, without a paragraph."""
+    return Markup(markdown_parser().renderInline(text))
+
+
+# --------------------------------------------------------------------------------------
+# Templates
+# --------------------------------------------------------------------------------------
+
+
+#: Largest template file read (a template is a few kilobytes of HTML).
+MAX_TEMPLATE_BYTES = 200_000
+#: The only templates a brand may override: the parts. ``leaflet.html.j2`` carries the
+#: document head (PDF metadata) and the safety marks (draft watermark, "not reviewed" notice).
+BRAND_OVERRIDABLE = "parts/"
+
+
+class ConfinedLoader(BaseLoader):
+    """Finds templates by name on a search path, reading only regular files inside it.
+
+    Each folder is ``(folder, brand)``: a template found there must be a regular file whose
+    real path (symlinks resolved) stays inside that folder, or the render stops with a
+    located :class:`InvalidBrand` error instead of reading it. A brand folder is consulted
+    only for the parts (:data:`BRAND_OVERRIDABLE`).
+    """
+
+    def __init__(self, search_path: Sequence[tuple[Path, bool]]):
+        self.search_path = tuple(search_path)
+
+    def get_source(self, environment: Environment, template: str):
+        pieces = split_template_path(template)  # refuses '..'
+        for folder, brand in self.search_path:
+            candidate = folder.joinpath(*pieces)
+            if not os.path.lexists(candidate):
+                continue
+            if brand and not template.startswith(BRAND_OVERRIDABLE):
+                raise InvalidBrand(Problem(
+                    str(candidate), f"A brand cannot override {template}: it holds the "
+                    "document's metadata and the safety marks (draft watermark, "
+                    "\"not reviewed\" notice).",
+                    "Delete it and override the parts in templates/parts/ instead.",
+                ))
+            real = confined_file(folder, Path(*pieces), what="The template", error=InvalidBrand,
+                                 shown=str(candidate))
+            source = read_confined(real, MAX_TEMPLATE_BYTES, error=InvalidBrand,
+                                   shown=str(candidate))
+            try:
+                text = source.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidBrand(Problem(str(candidate), "The template is not UTF-8 text.",
+                                           "Save it as UTF-8.")) from None
+            stamp = os.stat(real).st_mtime_ns
+
+            def uptodate(real: Path = real, stamp: int = stamp) -> bool:
+                try:
+                    return os.stat(real).st_mtime_ns == stamp
+                except OSError:
+                    return False
+
+            return text, str(candidate), uptodate
+        raise TemplateNotFound(template)
+
+
+class LeafletSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, with ``*`` and ``**`` bounded (no gigabyte strings)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+    MAX_SIZE = 100_000
+
+    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        sized = (str, bytes, list, tuple)
+        if operator == "*" and (isinstance(left, sized) or isinstance(right, sized)):
+            times, seq = (right, left) if isinstance(left, sized) else (left, right)
+            if isinstance(times, int) and len(seq) * times > self.MAX_SIZE:
+                raise SecurityError("the result of '*' is too large")
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise SecurityError("the exponent of '**' is too large")
+        return super().call_binop(context, operator, left, right)
+
+
+@cache
+def template_environment(search_path: tuple[Path, ...]) -> Environment:
+    """The sandboxed, autoescaping, strict Jinja environment for one search path.
+
+    The last folder is the project's own; every folder before it is a brand's, so it is
+    limited to the parts. Every folder confines what it serves. The sandbox refuses attribute tricks (``cycler.__init__.__globals__``...)
+    in any template, ours included.
+    """
+    env = LeafletSandbox(
+        loader=ConfinedLoader([(p, i < len(search_path) - 1) for i, p in enumerate(search_path)]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["markdown"] = markdown
+    env.filters["markdown_inline"] = markdown_inline
+    return env
+
+
+def template_search_path(brand: LoadedBrand) -> tuple[Path, ...]:
+    own = brand.dir / "templates"
+    return (own, TEMPLATES_DIR) if own.is_dir() else (TEMPLATES_DIR,)
+
+
+def _template_problem(error: Exception, search_path: tuple[Path, ...]) -> Problem | None:
+    """A located problem when ``error`` arose in a brand's template (else None: our bug)."""
+    brand_folders = search_path[:-1]
+    where: tuple[str, int | None] | None = None
+    if isinstance(error, TemplateSyntaxError) and error.filename:
+        where = (error.filename, error.lineno)
+    else:
+        tb = error.__traceback__
+        while tb is not None:  # Jinja maps template frames to the template file and line
+            name = tb.tb_frame.f_code.co_filename
+            if name.endswith(".j2"):
+                where = (name, tb.tb_lineno)
+            tb = tb.tb_next
+    if where is None or not any(Path(where[0]).is_relative_to(f) for f in brand_folders):
+        return None
+    if isinstance(error, SecurityError):
+        what = ("The template uses something the sandbox forbids (internal attributes or "
+                "functions).")
+        fix = "Use only the values and filters the leaflet templates use (see docs/brands.md)."
+    else:
+        what = f"The template cannot be used: {error}."
+        fix = "Compare it with the project's own version of the same part in templates/parts/."
+    return Problem(where[0], what, fix, line=where[1])
+
+
+def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
+    """Everything the templates see: plain data, no I/O."""
+    topic = loaded.topic
+    return {
+        "topic": topic,
+        "handout_id": loaded.id,
+        "brand": brand.brand,
+        "logo_src": brand.brand.logo,  # relative to the brand folder (the document's base URL)
+        "t": messages_for(topic.language),
+        "personal": None,  # a PersonalCopy for one patient's copy (render_html(..., personal=))
+        "watermark": None,  # the review-state watermark, when a proof is printed anyway
+    }
+
+
+def render_html(loaded: LoadedTopic, brand: LoadedBrand, **extra: Any) -> str:
+    """The leaflet as one HTML document string."""
+    search_path = template_search_path(brand)
+    env = template_environment(search_path)
+    context = leaflet_context(loaded, brand) | extra
+    try:
+        return env.get_template("leaflet.html.j2").render(context)
+    except UserError:
+        raise
+    except Exception as error:  # located in a brand's template: the brand's fault
+        problem = _template_problem(error, search_path)
+        if problem is None:
+            raise
+        raise InvalidBrand(problem) from None

@@ -1,0 +1,177 @@
+"""Library-wide settings: ``library.yaml`` beside the topics, and the jargon lists.
+
+A topic folder (``handouts/``) may hold a ``library.yaml`` with settings that apply to every
+topic in it: the default review interval, the reading-level target, the jargon lists. Without
+the file, the defaults below apply. ``library.yaml`` is not a topic: :func:`topic_files` lists
+the topic files of a folder without it (the one discovery rule of ``check`` and ``build``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+
+from pydantic import Field
+
+from handout_builder.sources.confined import confined_file
+from handout_builder.domain.problems import UserError
+from handout_builder.domain.models import Closed, Line
+
+SETTINGS_FILE_NAME = "library.yaml"
+DATA_DIR = Path(__file__).resolve().parent.parent / "assets" / "data"
+STARTER_JARGON = DATA_DIR / "jargon.yaml"
+
+
+class InvalidLibrary(UserError):
+    """``library.yaml`` or a jargon list does not follow its format."""
+
+
+class LibrarySettings(Closed):
+    """Settings for every topic of a library folder: ``<folder>/library.yaml``."""
+
+    review_interval_months: int = Field(
+        default=12, ge=1, le=60,
+        description="Months between medical reviews, unless a topic sets review.interval_months.",
+    )
+    due_soon_days: int = Field(
+        default=90, ge=0, le=365,
+        description="A review due within this many days is reported as 'due soon'.",
+    )
+    reading_grade_target: float = Field(
+        default=8, ge=1, le=18,
+        description="Highest acceptable US school grade (Flesch-Kincaid, SMOG) for English text.",
+    )
+    spanish_reading_ease_target: float = Field(
+        default=60, ge=0, le=100,
+        description=(
+            "Lowest acceptable Fernandez-Huerta reading ease (0-100, higher is easier) for "
+            "Spanish text; 60-70 reads like grades 7-8."
+        ),
+    )
+    long_sentence_words: int = Field(
+        default=25, ge=8, le=100,
+        description="A sentence with more words than this is reported as very long.",
+    )
+    passive_share: float = Field(
+        default=0.3, gt=0, le=1,
+        description="A section where more than this share of sentences is passive is reported.",
+    )
+    starter_jargon: bool = Field(
+        default=True, description="Use the jargon list shipped with make_handout."
+    )
+    jargon_files: list[str] = Field(
+        default_factory=list,
+        description="Further jargon lists (YAML, same format as the starter list), relative to "
+        "library.yaml.",
+        examples=[["local-jargon.yaml"]],
+    )
+
+
+class JargonTerm(Closed):
+    """One medical term and the plain words to use instead."""
+
+    term: Line = Field(description="The term, as written in text.", examples=["hypertension"])
+    plain: Line = Field(
+        description="Plain-language words for it.", examples=["high blood pressure"]
+    )
+
+
+class JargonList(Closed):
+    """A list of medical terms with plain-language suggestions."""
+
+    language: str = Field(default="en", description="Language of the terms (primary subtag).")
+    terms: list[JargonTerm] = Field(description="The terms.")
+
+
+@dataclass(frozen=True)
+class Library:
+    """Settings plus the jargon terms they select, by language."""
+
+    settings: LibrarySettings
+    source: Path | None
+
+    @cached_property
+    def jargon(self) -> dict[str, tuple[JargonTerm, ...]]:
+        """The jargon terms by language, read on first use (only ``check`` needs them)."""
+        files = [STARTER_JARGON] if self.settings.starter_jargon else []
+        if self.source is not None:
+            files += [
+                confined_file(  # inside the library folder, a regular file: never blocks
+                    self.source.parent, name, what="The jargon list", error=InvalidLibrary,
+                    shown=str(self.source), field=f"jargon_files.{number}",
+                    fix="Name a YAML file in this folder (or a sub-folder), e.g. local-jargon.yaml.",
+                )
+                for number, name in enumerate(self.settings.jargon_files, start=1)
+            ]
+        jargon: dict[str, list[JargonTerm]] = {}
+        for file in files:
+            found = _load_jargon(file, _stamp(file))
+            jargon.setdefault(found.language.split("-")[0].lower(), []).extend(found.terms)
+        return {k: tuple(v) for k, v in jargon.items()}
+
+
+#: The file name endings of topic files.
+TOPIC_SUFFIXES = (".yaml", ".yml")
+
+
+def topic_files(folder: Path) -> list[Path]:
+    """The topic files of a folder: the one rule for ``check`` and ``build``.
+
+    Every ``*.yaml`` and ``*.yml`` regular file under ``folder``, sub-folders included,
+    except ``library.yaml`` files and anything hidden (a name starting with a dot, such as
+    ``.git`` or an editor's back-up, at any depth below ``folder``); in a stable order (by
+    the path relative to ``folder``).
+    """
+    found = []
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.suffix in TOPIC_SUFFIXES and path.name != SETTINGS_FILE_NAME and path.is_file():
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def settings_path_for(topic_path: Path) -> Path:
+    return Path(topic_path).resolve().parent / SETTINGS_FILE_NAME
+
+
+def library_for(topic_path: Path) -> Library:
+    """The library settings that apply to a topic file (its folder's ``library.yaml``)."""
+    return load_library(settings_path_for(topic_path))
+
+
+def load_library(path: Path) -> Library:
+    """Load ``library.yaml`` (defaults when it does not exist) and its jargon lists.
+
+    Results are cached while the file is unchanged (same size and modification time).
+    """
+    return _load_library(path, _stamp(path))
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size)
+
+
+@cache
+def _load_library(path: Path, stamp: tuple[int, int] | None) -> Library:
+    from handout_builder.sources import loader
+
+    if stamp is not None:
+        settings = loader.load_model(LibrarySettings, path, InvalidLibrary)
+        source: Path | None = path
+    else:
+        settings, source = LibrarySettings(), None
+    return Library(settings, source)
+
+
+@cache
+def _load_jargon(path: Path, stamp: tuple[int, int] | None) -> JargonList:
+    from handout_builder.sources import loader
+
+    return loader.load_model(JargonList, path, InvalidLibrary)

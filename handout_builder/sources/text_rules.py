@@ -1,0 +1,211 @@
+"""What a topic will print, checked before layout, each problem located at its field.
+
+Three rules on the text as it will be printed (Markdown already turned into characters, so
+``&#x202E;`` or ``&#0;`` count as what they stand for):
+
+* no control characters (``&#0;`` and other impossible character references become U+FFFD,
+  a replacement box, and are refused the same way);
+* every character is in the bundled font (otherwise it prints as an empty box); reported
+  once per file, listing the characters;
+* no word longer than :data:`MAX_WORD_CHARACTERS`: a line cannot be broken inside a word,
+  and laying out one very long word takes time that grows with the square of its length (a
+  64,000-character word took 52 s, although ``overflow-wrap: anywhere`` lets it break).
+  Reference addresses (``references[].url``, at most 2,000 characters) and the addresses of
+  Markdown links (printed after the link text, at most 2,000 characters) are exempt: the
+  stylesheet breaks them anywhere, and at that length their layout stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from handout_builder.domain.problems import Problem
+from handout_builder.domain.models import Topic
+from handout_builder.paths import FONTS_DIR
+
+MAX_WORD_CHARACTERS = 100
+#: The font files every piece of topic text may be printed in (regular, bold, italics).
+FONT_FILES = ("AtkinsonHyperlegible_400Regular.ttf", "AtkinsonHyperlegible_400Regular_Italic.ttf",
+              "AtkinsonHyperlegible_700Bold.ttf", "AtkinsonHyperlegible_700Bold_Italic.ttf")
+FONT_NAME = "Atkinson Hyperlegible"
+#: Topic fields written in Markdown: block text, and inline text (one line, no paragraphs).
+BLOCK_FIELDS = {"summary", "body"}
+INLINE_FIELDS = {"key_points"}
+#: Fields printed as addresses, broken anywhere by the stylesheet: no word limit.
+ADDRESS_FIELDS = {"url"}
+#: Characters that print nothing by design (line breaks, spaces the layout handles).
+_LAYOUT = {"\n", "\t", "\r"}
+_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+Path_ = tuple[str | int, ...]
+
+
+@cache
+def font_coverage() -> frozenset[int]:
+    """Code points every bundled face of the font has a glyph for."""
+    from fontTools.ttLib import TTFont
+
+    sets = []
+    for name in FONT_FILES:
+        with TTFont(FONTS_DIR / name, lazy=True) as font:
+            sets.append(set(font.getBestCmap()))
+    return frozenset(set.intersection(*sets))
+
+
+def _strings(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, path + (key,))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _strings(item, path + (index,))
+
+
+def _field_kind(path: Path_) -> str:
+    names = {p for p in path if isinstance(p, str)}
+    if names & BLOCK_FIELDS:
+        return "block"
+    if names & INLINE_FIELDS:
+        return "inline"
+    if names & ADDRESS_FIELDS:
+        return "address"
+    return "plain"
+
+
+def printed(text: str, kind: str) -> tuple[list[str], list[str]]:
+    """(runs of printed text, link addresses) of a field's value.
+
+    Markdown is parsed the way the leaflet renders it, so entities and typographic
+    replacements are already the characters that will print. Each run is the text of one
+    paragraph, heading, list item or code block: words never continue from one to the next.
+    """
+    if kind in ("plain", "address"):
+        return [text], []
+    from handout_builder.render.html import markdown_parser
+
+    md = markdown_parser()
+    tokens = md.parse(text) if kind == "block" else md.parseInline(text)
+    runs: list[str] = []
+    addresses: list[str] = []
+    for token in tokens:
+        if token.type in ("code_block", "fence"):
+            runs.append(token.content)
+        if token.type != "inline":
+            continue
+        parts = []
+        for child in token.children or []:
+            if child.type in ("text", "code_inline"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append("\n")
+            elif child.type == "link_open":
+                addresses.append(str(child.attrGet("href") or ""))
+            elif child.type == "image":
+                parts.append(child.content)
+        runs.append("".join(parts))
+    return runs, addresses
+
+
+def _describe(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" {name}" if name else "")
+
+
+def _locate(text: str, span: tuple[int, int] | None, needles: list[str]) -> tuple[int, int] | None:
+    """Line and column of the first needle found inside ``span`` of ``text``."""
+    if span is None:
+        return None
+    for needle in needles:
+        index = text.find(needle, span[0], span[1]) if needle else -1
+        if index >= 0:
+            return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+    return None
+
+
+def check_topic(
+    topic: Topic,
+    positions: dict[Path_, tuple[int, int]],
+    shown: str,
+    text: str = "",
+    spans: dict[Path_, tuple[int, int]] | None = None,
+) -> list[Problem]:
+    """Every problem of the three rules, located at the character when its value is written
+    in ``text`` (``spans``: where each value is), else at the field's key."""
+    from handout_builder.sources.loader import _field_name, _position_of
+
+    spans = spans or {}
+
+    def where(path: Path_, *needles: str) -> tuple[int | None, int | None]:
+        found = _locate(text, spans.get(path), list(needles)) or _position_of(path, positions)
+        return found if found else (None, None)
+
+    problems: list[Problem] = []
+    coverage = font_coverage()
+    missing: dict[str, Path_] = {}  # character -> first field it is in
+    for path, value in _strings(topic.model_dump(), ()):
+        kind = _field_kind(path)
+        runs, addresses = printed(value, kind)
+        line, column = where(path)
+        field = _field_name(path)
+        for run in runs:
+            bad = next((c for c in run if c not in _LAYOUT and (
+                unicodedata.category(c) == "Cc" or c in _BIDI)), None)
+            if bad is None and "\ufffd" in run and "\ufffd" not in value:
+                bad = "\ufffd"
+            if bad is not None:
+                what = (
+                    "a character reference that stands for no character (such as &#0;), "
+                    "which would print as a replacement box" if bad == "\ufffd" else
+                    f"the invisible control character {_describe(bad)}, which would print "
+                    "as garbage or reorder text"
+                )
+                line, column = where(path, bad, "&#")
+                problems.append(Problem(
+                    shown, f"This contains {what}.",
+                    "Delete it (look for &#...; or &...; in the text, or a character copied "
+                    "out of another program).", field=field, line=line, column=column))
+                continue
+            for char in run:
+                if (ord(char) not in coverage and char not in _LAYOUT
+                        and not char.isspace() and char not in missing):
+                    missing[char] = path
+            if kind != "address":
+                long_word = re.search(rf"\S{{{MAX_WORD_CHARACTERS + 1},}}", run)
+                if long_word:
+                    word = long_word.group()
+                    line, column = where(path, word, word[:20])
+                    problems.append(Problem(
+                        shown,
+                        f"This contains a word of {len(word):,} characters without a space "
+                        f"(starting '{word[:20]}...'); words may have at most "
+                        f"{MAX_WORD_CHARACTERS} characters, since a line cannot be broken "
+                        "inside one.",
+                        "Add spaces, or write a long web address as a link, e.g. "
+                        "[the guide](https://...), or put it in references with url:.",
+                        field=field, line=line, column=column))
+        for address in addresses:
+            if len(address) > 2000:
+                problems.append(Problem(
+                    shown, f"A link address here has {len(address):,} characters (at most "
+                    "2,000).", "Use a shorter address.", field=field, line=line, column=column))
+    if missing:
+        chars = list(missing)
+        first = missing[chars[0]]
+        line, column = where(first, chars[0])
+        listed = ", ".join(f"'{c}' ({_describe(c)})" for c in chars[:8])
+        more = f" and {len(chars) - 8} more" if len(chars) > 8 else ""
+        problems.append(Problem(
+            shown,
+            f"The bundled font ({FONT_NAME}) has no letter shape for {listed}{more}; they "
+            "would print as empty boxes. The first is here.",
+            "Replace them with letters the font has (Latin script, common punctuation), or "
+            "remove them.",
+            field=_field_name(first), line=line, column=column,
+        ))
+    return problems

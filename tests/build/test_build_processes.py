@@ -1,0 +1,170 @@
+"""``build`` and other processes: the output folder is locked while a build writes it, and a
+killed build leaves no worker running and no staging folder behind for long. (Linux: the
+tests read /proc.)"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from handout_builder.build import batch
+from handout_builder.build.batch import BuildConfig, output_lock
+from handout_builder.paths import PROJECT_ROOT, STYLES_DIR
+
+from tests.conftest import MINIMAL_TOPIC, TEST_TODAY
+
+
+def make_library(folder: Path, count: int) -> Path:
+    folder.mkdir(parents=True)
+    for i in range(count):
+        (folder / f"topic-{i}.yaml").write_text(
+            MINIMAL_TOPIC.replace("Test topic", f"Topic {i}"), encoding="utf-8")
+    return folder
+
+
+def build_command(library: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, str(PROJECT_ROOT / "make_handout.py"), "build", str(library),
+            "--out", str(out), "--as-of", TEST_TODAY.isoformat(), *extra]
+
+
+def manifest_matches_pdfs(out: Path) -> None:
+    data = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert data["handouts"]
+    for entry in data["handouts"]:
+        pdf = (out / entry["output"]).read_bytes()
+        assert hashlib.sha256(pdf).hexdigest() == entry["sha256"], entry["output"]
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, state) of every process."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        found[int(stat.parent.name)] = (int(fields[1]), fields[0])
+    return found
+
+
+def descendants(pid: int) -> set[int]:
+    procs = _processes()
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, _state) in procs.items():
+            if ppid == parent and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    procs = _processes()
+    return {pid for pid in pids if pid in procs and procs[pid][1] != "Z"}  # zombies are gone
+
+
+def wait_for(condition, seconds: float, step: float = 0.05):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    return condition()
+
+
+# --------------------------------------------------------------------------------------
+# The lock
+# --------------------------------------------------------------------------------------
+
+
+def test_a_second_build_waits_for_the_lock(tmp_path):
+    library = make_library(tmp_path / "lib", 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    waited = threading.Event()
+    done = threading.Event()
+
+    class Watch(batch.Reporter):
+        def waiting(self, out_dir):
+            waited.set()
+
+    config = BuildConfig(library=library, out_dir=out, brand_dir=STYLES_DIR / "default",
+                         jobs=1, as_of=TEST_TODAY)
+    with output_lock(out):  # another build holds the folder
+        worker = threading.Thread(target=lambda: (batch.build(config, Watch()), done.set()))
+        worker.start()
+        assert waited.wait(60)
+        time.sleep(0.5)
+        assert not done.is_set() and not (out / "manifest.json").exists()
+        assert not list(out.glob(".building-*"))
+    worker.join(120)
+    assert done.is_set()
+    manifest_matches_pdfs(out)
+
+
+def test_two_builds_at_once_give_a_manifest_that_matches(tmp_path):
+    library = make_library(tmp_path / "lib", 4)
+    out = tmp_path / "out"
+    runs = [subprocess.Popen(build_command(library, out, "--jobs", "1", "--force"),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    results = [proc.communicate(timeout=300) for proc in runs]
+    assert [proc.returncode for proc in runs] == [0, 0], results
+    manifest_matches_pdfs(out)
+    assert not list(out.glob(".building-*"))
+    # the folder holds the manifest, the catalogue and the PDFs, no lock file
+    assert sorted(p.name for p in out.iterdir()) == [
+        "index.html", "manifest.json", *(f"topic-{i}.pdf" for i in range(4))]
+
+
+# --------------------------------------------------------------------------------------
+# kill -9
+# --------------------------------------------------------------------------------------
+
+
+def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_path):
+    library = make_library(tmp_path / "lib", 12)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(build_command(library, out, "--jobs", "2"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # mid-build: the staging folder exists and both workers have started
+        assert wait_for(lambda: list(out.glob(".building-*")), 60)
+        assert wait_for(lambda: len(descendants(proc.pid)) >= 2, 60)
+        time.sleep(1.0)
+        children = descendants(proc.pid)
+        assert not (out / "manifest.json").exists()  # really mid-build
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert children
+    wait_for(lambda: not alive(children), 10)  # each worker checks every half second
+    survivors = alive(children)
+    for pid in survivors:  # never leave them running, even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == set()
+    left = list(out.glob(".building-*"))
+    assert left  # a killed build cannot clean up after itself...
+    result = batch.build(BuildConfig(library=library, out_dir=out,
+                                     brand_dir=STYLES_DIR / "default", jobs=1, as_of=TEST_TODAY))
+    assert not list(out.glob(".building-*"))  # ...the next build does
+    assert len(result.built) + len(result.unchanged) == 12
+    manifest_matches_pdfs(out)
+
+
+def test_a_worker_watchdog_ends_its_process_when_the_parent_is_gone():
+    # a child whose "parent" (a process id that is not its parent) is gone: it exits at once
+    code = ("import os, time; from handout_builder.build.batch import exit_with_parent;"
+            "exit_with_parent(os.getppid() + 10**7, every=0.05); time.sleep(600)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, timeout=60)
+    assert result.returncode == 1

@@ -1,0 +1,190 @@
+"""The command line as a user meets it: exit statuses, messages, files written or not."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from handout_builder.cli import main
+from handout_builder.paths import PROJECT_ROOT
+
+from tests.conftest import MINIMAL_TOPIC, SAMPLE
+
+
+def run(*args: str):
+    return main([str(a) for a in args])
+
+
+def test_render_sample(tmp_path, capsys):
+    assert run("render", SAMPLE, "--out", tmp_path) == 0
+    pdf = tmp_path / "calcification.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert f"wrote {pdf}" in capsys.readouterr().out
+    assert [p.name for p in tmp_path.iterdir()] == ["calcification.pdf"]  # no temp files left
+
+
+def test_pdf_gets_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        assert run("render", SAMPLE, "--out", tmp_path) == 0
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "calcification.pdf").stat().st_mode)
+    assert mode == 0o644
+
+
+def test_invalid_input_reported_and_valid_ones_still_written(tmp_path, write_topic, capsys):
+    good = write_topic(MINIMAL_TOPIC, "good.yaml")
+    bad = write_topic(MINIMAL_TOPIC.replace("title: Test topic", "titel: Test topic"), "bad.yaml")
+    out = tmp_path / "out"
+    assert run("render", bad, good, "--out", out) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:1:1: titel: This field is not part of the format." in err
+    assert f"{bad}:1:1: title: This required field is missing." in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["good.pdf"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"title: [unclosed\n",
+        b"",
+        b"title: caf\xe9\n",
+        MINIMAL_TOPIC.replace("Test topic", "Test\x07topic").encode(),
+        MINIMAL_TOPIC.replace("2024-01-02", "2024-02-30").encode(),
+        (MINIMAL_TOPIC + "title: twice\n").encode(),
+        ("id: ../../escape\n" + MINIMAL_TOPIC).encode(),
+        MINIMAL_TOPIC.replace("Test topic", "!!python/object/apply:os.system [touch pwned]").encode(),
+    ],
+    ids=["syntax", "empty", "not-utf8", "control", "date", "duplicate", "escape", "python-tag"],
+)
+def test_bad_input_writes_no_pdf(tmp_path, write_topic, capsys, content):
+    path = write_topic(content, "bad.yaml")
+    out = tmp_path / "out"
+    assert run("render", path, "--out", out) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}:")
+    assert "Fix:" in err and "Traceback" not in err
+    assert not out.exists() or list(out.iterdir()) == []
+    assert not (tmp_path.parent / "escape.pdf").exists()
+    assert not Path("pwned").exists()
+
+
+def test_brand_by_name(tmp_path):
+    assert run("render", SAMPLE, "--out", tmp_path, "--brand", "harbour") == 0
+
+
+def test_bad_brand_is_exit_1(tmp_path, capsys):
+    assert run("render", SAMPLE, "--out", tmp_path, "--brand", tmp_path / "nope") == 1
+    assert "brand folder does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["render", "build", "email"])
+def test_misspelt_brand_suggests_the_right_one(tmp_path, capsys, command):
+    args = {
+        "render": ["render", SAMPLE, "--out", tmp_path],
+        "build": ["build", SAMPLE.parent, "--out", tmp_path],
+        "email": ["email", SAMPLE, "--to", "a@example.org", "--eml", tmp_path / "x.eml"],
+    }[command]
+    assert run(*args, "--brand", "harbor") == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "error: command line: --brand: The brand folder does not exist: 'harbor' is neither a "
+        "folder nor the name of a brand under styles/. Fix: Did you mean 'harbour'? Give a "
+        "brand folder, or one of the brands under styles/: default, harbour.\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_brand_lists_the_brands(tmp_path, capsys):
+    assert run("render", SAMPLE, "--out", tmp_path, "--brand", "zzz") == 1
+    err = capsys.readouterr().err
+    assert "Did you mean" not in err
+    assert "one of the brands under styles/: default, harbour." in err
+
+
+def test_version(capsys):
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as info:
+        run("--version")
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"make-handout {metadata.version('make-handout')}\n"
+
+
+def test_version_without_installed_metadata(capsys, monkeypatch):
+    from importlib import metadata
+
+    import handout_builder
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    with pytest.raises(SystemExit) as info:
+        run("--version")
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"make-handout {handout_builder.__version__}\n"
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        run("render")
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        run("render", SAMPLE, "--colour", "red")
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        run()
+    assert info.value.code == 2
+
+
+def test_internal_error_is_exit_3(tmp_path, monkeypatch, capsys):
+    import handout_builder.service as pipeline
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(pipeline, "render_file", broken)
+    assert run("render", SAMPLE, "--out", tmp_path) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "internal error" in err
+
+
+def test_entry_point_help_is_fast_and_complete(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "make_handout.py"), "render", "--help"],
+        capture_output=True, text=True, check=True,
+    )
+    for word in ("--out", "--brand", "FILE"):
+        assert word in result.stdout
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "make_handout.py"), "--help"],
+        capture_output=True, text=True, check=True,
+    )
+    assert "exit status" in result.stdout
+    # --help must not pay for WeasyPrint
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from handout_builder.cli import build_parser; build_parser();"
+         "print('weasyprint' in sys.modules)"],
+        capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
+    )
+    assert probe.stdout.strip() == "False"
+
+
+def test_entry_point_renders(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "make_handout.py"), "render", str(SAMPLE), "--out", str(tmp_path),
+         "--as-of", "2026-11-25"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert (tmp_path / "calcification.pdf").exists()

@@ -1,0 +1,462 @@
+"""Brands, libraries and templates are sandboxed (issue 8, section 3).
+
+Every test here attacks with a hostile brand or library: template code that reaches for
+Python internals, files named through '..', absolute paths, symlinks and FIFOs, stylesheets
+that hide the safety marks or print unreadable text, stylesheets that ask for refused URLs,
+and images built to take minutes to draw. Each must end in a located user error, quickly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from handout_builder.quality.checks import check_file
+from handout_builder.cli import main
+from handout_builder.domain.problems import InvalidBrand, UserError
+from handout_builder.sources.loader import load_brand, load_topic
+from handout_builder.render.pdf import Renderer
+from handout_builder.service import render_topic
+
+from tests.conftest import MINIMAL_TOPIC, SAMPLE, TEST_TODAY
+from tests.render.test_pdf import text_of
+
+
+@contextmanager
+def deadline(seconds: int):
+    """Fail (instead of hanging) when the block takes longer than ``seconds``."""
+
+    def expired(*_):
+        raise AssertionError(f"took longer than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def secret(tmp_path) -> Path:
+    path = tmp_path / "secret.txt"
+    path.write_text("TOP-SECRET-LINE\n")
+    return path
+
+
+def part(brand_dir: Path, name: str, text: str) -> Path:
+    path = brand_dir / "templates" / "parts" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def render_with(brand_dir: Path, topic: Path, **kwargs):
+    return render_topic(load_topic(topic), Renderer(load_brand(brand_dir)), **kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# Templates
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("expression", [
+    "{{ cycler.__init__.__globals__.os.popen('echo PWNED').read() }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ lipsum.__globals__['os'].listdir('/') }}",
+    "{{ t.format.__func__.__globals__ }}",
+    "{{ 'x' * 1000000000 }}",
+])
+def test_brand_template_cannot_reach_python(brand_copy, write_topic, expression):
+    template = part(brand_copy, "masthead.html.j2", f"<header>{expression}</header>")
+    with pytest.raises(InvalidBrand) as info:
+        render_with(brand_copy, write_topic(MINIMAL_TOPIC))
+    [problem] = info.value.problems
+    assert problem.file == str(template) and problem.line == 1
+    assert "PWNED" not in str(info.value)
+
+
+def test_symlinked_template_is_refused(brand_copy, write_topic, secret):
+    parts = brand_copy / "templates" / "parts"
+    parts.mkdir(parents=True)
+    (parts / "masthead.html.j2").symlink_to(secret)
+    with pytest.raises(InvalidBrand) as info:
+        render_with(brand_copy, write_topic(MINIMAL_TOPIC))
+    assert "leads outside" in str(info.value) and "TOP-SECRET" not in str(info.value)
+    assert info.value.problems[0].file == str(parts / "masthead.html.j2")
+
+
+def test_template_folder_symlinked_elsewhere_is_refused(brand_copy, write_topic, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "parts").mkdir(parents=True)
+    (elsewhere / "parts" / "masthead.html.j2").write_text("<header>x</header>")
+    (brand_copy / "templates").mkdir()
+    (brand_copy / "templates" / "parts").symlink_to(elsewhere / "parts")
+    with pytest.raises(InvalidBrand, match="leads outside"):
+        render_with(brand_copy, write_topic(MINIMAL_TOPIC))
+
+
+@pytest.mark.parametrize("name", ["../../../secret.txt", "/etc/passwd"])
+def test_template_include_outside_is_refused(brand_copy, write_topic, secret, name):
+    template = part(brand_copy, "masthead.html.j2", f'<header>{{% include "{name}" %}}</header>')
+    with pytest.raises(InvalidBrand) as info:
+        render_with(brand_copy, write_topic(MINIMAL_TOPIC))
+    assert info.value.problems[0].file == str(template)
+    assert "TOP-SECRET" not in str(info.value)
+
+
+def test_fifo_template_is_refused_without_blocking(brand_copy, write_topic):
+    parts = brand_copy / "templates" / "parts"
+    parts.mkdir(parents=True)
+    os.mkfifo(parts / "masthead.html.j2")
+    with deadline(20), pytest.raises(InvalidBrand, match="named pipe"):
+        render_with(brand_copy, write_topic(MINIMAL_TOPIC))
+
+
+def test_brand_cannot_override_the_leaflet_template(brand_copy, write_topic):
+    own = brand_copy / "templates" / "leaflet.html.j2"
+    own.parent.mkdir()
+    own.write_text("<html><body>no watermark here</body></html>")
+    with pytest.raises(InvalidBrand, match="cannot override leaflet.html.j2"):
+        render_with(brand_copy, write_topic(MINIMAL_TOPIC))
+
+
+def test_sandbox_keeps_the_sample_intact(renderer, tmp_path):
+    """The project's own templates run in the sandbox: same output as before (checked by hash
+    in tests/test_archival.py); here, the text is all there."""
+    from handout_builder.service import render_file
+
+    written = render_file(SAMPLE, renderer, tmp_path, as_of=TEST_TODAY)
+    assert "Key points" in text_of(written.path)
+
+
+# --------------------------------------------------------------------------------------
+# Files named by a library or a brand stay in their folder
+# --------------------------------------------------------------------------------------
+
+
+GOOD_TOPIC = MINIMAL_TOPIC
+
+
+def _library_problems(write_topic, jargon_file: str) -> list:
+    write_topic(f"jargon_files: ['{jargon_file}']\n", "library.yaml")
+    path = write_topic(GOOD_TOPIC)
+    return [f for f in check_file(path, TEST_TODAY).findings if f.code == "library"]
+
+
+@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink", "fifo", "device"])
+def test_jargon_files_stay_in_the_library_folder(write_topic, tmp_path, kind, capsys):
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
+    outside.write_text("language: en\nterms:\n  - {term: TOP-SECRET-LINE, plain: x}\n")
+    names = {
+        "dotdot": f"../{outside.name}",
+        "absolute": str(outside),
+        "symlink": "linked.yaml",
+        "fifo": "pipe.yaml",
+        "device": "/dev/zero",
+    }
+    if kind == "symlink":
+        (tmp_path / "linked.yaml").symlink_to(outside)
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "pipe.yaml")
+    with deadline(20):
+        found = _library_problems(write_topic, names[kind])
+        status = main(["check", str(tmp_path / "topic.yaml")])
+    assert found and found[0].field == "jargon_files.1"
+    assert status == 1
+    out = capsys.readouterr()
+    assert "TOP-SECRET-LINE" not in out.out + out.err
+    assert "library.yaml" in out.out + out.err
+
+
+def test_jargon_file_in_a_sub_folder_is_fine(write_topic, tmp_path):
+    write_topic("language: en\nterms:\n  - {term: kidneys, plain: the organs that clean blood}\n",
+                "lists/local.yaml")
+    write_topic("jargon_files: [lists/local.yaml]\nstarter_jargon: false\n", "library.yaml")
+    path = write_topic(GOOD_TOPIC.replace("An answer.", "Your kidneys work."))
+    found = check_file(path, TEST_TODAY).findings
+    assert [f.value for f in found if f.code == "jargon"] == ["kidneys"]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_logo_stays_in_the_brand_folder(brand_copy, secret, kind):
+    (brand_copy / "logo.svg").unlink()
+    if kind == "symlink":
+        outside = secret.with_suffix(".svg")
+        outside.write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+        (brand_copy / "logo.svg").symlink_to(outside)
+    else:
+        os.mkfifo(brand_copy / "logo.svg")
+    with deadline(20), pytest.raises(InvalidBrand) as info:
+        load_brand(brand_copy)
+    assert info.value.problems[0].field == "logo"
+    assert ("leads outside" if kind == "symlink" else "named pipe") in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_brand_css_stays_in_the_brand_folder(brand_copy, secret, kind):
+    if kind == "symlink":
+        (brand_copy / "brand.css").symlink_to(secret)
+    else:
+        os.mkfifo(brand_copy / "brand.css")
+    with deadline(20), pytest.raises(InvalidBrand) as info:
+        Renderer(load_brand(brand_copy))
+    assert info.value.problems[0].file == str(brand_copy / "brand.css")
+    assert "TOP-SECRET" not in str(info.value)
+
+
+# --------------------------------------------------------------------------------------
+# brand.css asking for refused URLs: located, exit 1, for render and build
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("css, expected", [
+    (".masthead { background: url(http://127.0.0.1:9/x.png); }", "network"),
+    ("@font-face { font-family: X; src: url(https://example.org/x.ttf); }", "@font-face"),
+    ("@import url(/etc/passwd);", "@import"),
+    (".masthead { background-image: url(/etc/passwd); }", "outside the brand folder"),
+    (".masthead { background-image: url(../../secret.png); }", "outside the brand folder"),
+    (".masthead { background-image: url(brand.css); }", "not an image"),
+    (".masthead { background-image: url('data:image/png;base64,AAAA'); }", "network or data"),
+])
+def test_brand_css_asking_for_refused_urls_is_a_located_error(brand_copy, tmp_path, css,
+                                                              expected, capsys):
+    (brand_copy / "brand.css").write_text("/* brand */\n" + css + "\n")
+    out = tmp_path / "out"
+    assert main(["render", str(SAMPLE), "--brand", str(brand_copy), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{brand_copy / 'brand.css'}:2:" in err and expected in err
+    assert "Traceback" not in err
+    assert not out.exists() or not list(out.iterdir())
+
+
+def test_build_with_a_refused_brand_css_url_is_a_brand_error(brand_copy, tmp_path, capsys):
+    (brand_copy / "brand.css").write_text("@font-face { font-family: X; src: url(/etc/passwd); }")
+    library = tmp_path / "lib"
+    library.mkdir()
+    shutil.copy(SAMPLE, library)
+    status = main(["build", str(library), "--out", str(tmp_path / "out"), "--brand",
+                   str(brand_copy), "--jobs", "1"])
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert status == 1
+    assert str(brand_copy / "brand.css") in text
+    assert "Traceback" not in text and "crash" not in text.lower()
+
+
+# --------------------------------------------------------------------------------------
+# Safety marks and contrast, checked on what is painted
+# --------------------------------------------------------------------------------------
+
+DRAFT_TOPIC = MINIMAL_TOPIC.replace("status: approved", "status: draft")
+UNREVIEWED_TOPIC = DRAFT_TOPIC.split("review:")[0] + "copyright:" + DRAFT_TOPIC.split("copyright:")[1]
+
+
+def render_css(brand_dir: Path, css: str, topic: Path, watermark: str | None = "DRAFT"):
+    (brand_dir / "brand.css").write_text(css)
+    return render_with(brand_dir, topic, watermark=watermark)
+
+
+@pytest.mark.parametrize("css", [
+    "html body div.watermark.watermark { display: none !important; }",
+    "html body div.watermark.watermark { visibility: hidden !important; }",
+    "html body div.watermark.watermark { opacity: 0 !important; }",
+    "html body div.watermark.watermark { color: #ffffff !important; }",
+    "html body div.watermark.watermark { color: rgba(138, 28, 28, 0.02) !important; }",
+    "html body div.watermark.watermark { font-size: 1pt !important; }",
+    "html body div.watermark.watermark { top: 900mm !important; }",
+    "html body div.watermark.watermark { transform: scale(0.01) !important; }",
+    "html body div.watermark.watermark { letter-spacing: -40pt !important; }",
+    "body { transform: translateX(-400mm); }",
+    ".masthead { position: relative; z-index: 10; }",
+    "@page { @bottom-left { content: 'Clinic leaflet'; } }",
+])
+def test_brand_css_cannot_hide_the_watermark(brand_copy, write_topic, css):
+    with pytest.raises(InvalidBrand) as info:
+        render_css(brand_copy, css, write_topic(DRAFT_TOPIC))
+    assert info.value.problems[0].file == str(brand_copy / "brand.css")
+    assert "DRAFT" in str(info.value)
+
+
+def test_brand_css_cannot_hide_the_not_reviewed_notice(brand_copy, write_topic):
+    topic = write_topic(UNREVIEWED_TOPIC)
+    assert not load_topic(topic).topic.is_reviewed
+    css = "html body p.unreviewed-banner.unreviewed-banner { display: none !important; }"
+    with pytest.raises(InvalidBrand, match="not yet medically reviewed"):
+        render_css(brand_copy, css, topic, watermark="NOT REVIEWED")
+
+
+def test_ordinary_brand_css_keeps_the_watermark(brand_copy, write_topic, tmp_path):
+    """A plain rule aimed at the watermark loses to safety.css; the proof is printed."""
+    css = ".watermark { display: none; color: white; } .unreviewed-banner { color: #fff; }"
+    pdf = render_css(brand_copy, css, write_topic(UNREVIEWED_TOPIC), watermark="NOT REVIEWED")
+    out = tmp_path / "x.pdf"
+    out.write_bytes(pdf.data)
+    for page in range(1, pdf.pages + 1):  # poppler, page by page
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(out), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert "NOT REVIEWED" in text
+
+
+@pytest.mark.parametrize("css, element", [
+    ("body { color: #eeeeee; }", "<p"),  # the 1.16:1 of the report
+    (".category { color: #dddddd; }", '<p class="category">'),
+    (".masthead { background: #fafafa; }", "<p class=\"clinic-name\">"),
+    ("main { opacity: 0.25; }", "<h1>"),
+    ("@page { @bottom-right { color: #f0f0f0; } }", "footer"),
+    ("h1 { color: rgba(0, 0, 0, 0.2); }", "<h1>"),
+])
+def test_low_contrast_brand_css_is_refused(brand_copy, write_topic, css, element):
+    with pytest.raises(InvalidBrand) as info:
+        render_css(brand_copy, css, write_topic(MINIMAL_TOPIC), watermark=None)
+    text = str(info.value)
+    assert "contrast" in text and element in text and "4.5:1" in text
+    assert info.value.problems[0].file == str(brand_copy / "brand.css")
+
+
+def test_contrast_problem_names_the_brand_css_rule(brand_copy, write_topic):
+    css = "/* brand */\nh1 { color: #1d4f7a; }\n\n.masthead .clinic-name,\n.category {\n  color: #eeeeee;\n}\n"
+    with pytest.raises(InvalidBrand) as info:
+        render_css(brand_copy, css, write_topic(MINIMAL_TOPIC), watermark=None)
+    [problem] = info.value.problems
+    assert '<p class="category">' in problem.message
+    assert "brand.css line 4: .masthead .clinic-name, .category" in problem.message
+
+
+def test_large_text_needs_three_to_one(brand_copy, write_topic):
+    # #767676 is 4.54:1 on white; #949494 is 3.03:1: enough for the 26 pt title only
+    render_css(brand_copy, "h1 { color: #949494; }", write_topic(MINIMAL_TOPIC), watermark=None)
+    with pytest.raises(InvalidBrand, match=r"<p class=\"category\">.*3\.03:1"):
+        render_css(brand_copy, ".category { color: #949494; }", write_topic(MINIMAL_TOPIC),
+                   watermark=None)
+
+
+def test_shipped_brands_pass_every_painted_check(write_topic):
+    from handout_builder.paths import STYLES_DIR
+
+    for name in ("default", "harbour"):
+        brand = load_brand(STYLES_DIR / name)
+        render_topic(load_topic(write_topic(UNREVIEWED_TOPIC)), Renderer(brand),
+                     watermark="NOT REVIEWED")
+
+
+# --------------------------------------------------------------------------------------
+# Images: refused quickly, with a reason
+# --------------------------------------------------------------------------------------
+
+
+def svg_logo(brand_dir: Path, text: str) -> None:
+    (brand_dir / "logo.svg").write_text(text)
+
+
+def use_bomb(levels: int = 9, fan: int = 10) -> str:
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+             'width="120" height="120"><defs><circle id="l0" r="1"/>']
+    for level in range(1, levels + 1):
+        uses = "".join(f'<use href="#l{level - 1}"/>' for _ in range(fan))
+        parts.append(f'<g id="l{level}">{uses}</g>')
+    parts.append(f'</defs><use href="#l{levels}"/></svg>')
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("svg, reason", [
+    (use_bomb(), "expands through <use>"),
+    ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">]>'
+     '<svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>', "DOCTYPE"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>',
+     "outside itself"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><use href="other.svg#x"/></svg>', "outside itself"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "script"),
+    ('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "event handler"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><rect fill="url(http://x.example/p)"/></svg>',
+     "outside itself"),
+    ('<svg xmlns="http://www.w3.org/2000/svg"><g id="a"><use href="#a"/></g></svg>',
+     "refer back"),
+    ('<svg xmlns="http://www.w3.org/2000/svg">' + "<g>" * 60 + "</g>" * 60 + "</svg>", "deep"),
+    ("<svg", "not a well-formed"),
+])
+def test_unsafe_svg_logo_is_refused_quickly(brand_copy, svg, reason):
+    svg_logo(brand_copy, svg)
+    started = time.monotonic()
+    with deadline(20), pytest.raises(InvalidBrand) as info:
+        Renderer(load_brand(brand_copy))
+    problem = info.value.problems[0]
+    assert problem.file == str(brand_copy / "brand.yaml") and problem.field == "logo"
+    assert reason in problem.message
+    assert time.monotonic() - started < 20
+
+
+def test_svg_used_as_a_brand_css_background_is_checked_too(brand_copy):
+    (brand_copy / "pattern.svg").write_text(use_bomb())
+    (brand_copy / "brand.css").write_text(".masthead {\n  background: url(pattern.svg); }\n")
+    with deadline(20), pytest.raises(InvalidBrand, match=r"brand.css:2:.*expands through <use>"):
+        Renderer(load_brand(brand_copy))
+
+
+def test_a_modest_use_tree_is_fine(brand_copy, write_topic):
+    svg_logo(brand_copy, use_bomb(levels=2, fan=5))
+    render_with(brand_copy, write_topic(MINIMAL_TOPIC))
+
+
+def png_brand(brand_dir: Path, image: Image.Image) -> None:
+    image.save(brand_dir / "logo.png")
+    yaml_path = brand_dir / "brand.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("logo: logo.svg", "logo: logo.png"))
+
+
+@pytest.mark.parametrize("size, reason", [
+    ((20_000, 20_000), "megapixels"),
+    ((7_000, 8), "7000 x 8 pixels"),
+])
+def test_oversized_png_logo_is_refused_with_a_reason(brand_copy, size, reason):
+    png_brand(brand_copy, Image.new("1", size))
+    with deadline(20), pytest.raises(InvalidBrand) as info:
+        Renderer(load_brand(brand_copy))
+    message = info.value.problems[0].message
+    assert reason in message and not message.rstrip(".").endswith(":")
+
+
+def test_damaged_png_logo_is_refused_with_a_reason(brand_copy):
+    png_brand(brand_copy, Image.new("RGB", (10, 10)))
+    (brand_copy / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    with pytest.raises(InvalidBrand, match="not an image that can be read"):
+        Renderer(load_brand(brand_copy))
+
+
+def test_user_errors_only(brand_copy):
+    """Every refusal above is a UserError (exit 1), never a bug (exit 3)."""
+    assert issubclass(InvalidBrand, UserError)
+
+
+def test_brand_templates_folder_that_is_a_symlink_is_refused(brand_copy, write_topic, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "parts").mkdir(parents=True)
+    (elsewhere / "parts" / "masthead.html.j2").write_text("<header>x</header>")
+    (brand_copy / "templates").symlink_to(elsewhere)
+    with pytest.raises(InvalidBrand, match="leads outside"):
+        render_with(brand_copy, write_topic(MINIMAL_TOPIC))
+
+
+@pytest.mark.parametrize("name", ["../secret.svg", "/tmp/secret.svg", "sub/../../secret.svg"])
+def test_logo_named_outside_the_brand_folder_is_refused(brand_copy, name):
+    yaml_path = brand_copy / "brand.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("logo: logo.svg", f"logo: {name}"))
+    with pytest.raises(InvalidBrand) as info:
+        load_brand(brand_copy)
+    assert info.value.problems[0].field == "logo"
+
+
+def test_unsafe_svg_in_a_brand_template_is_refused(brand_copy, write_topic):
+    (brand_copy / "badge.svg").write_text(use_bomb())
+    part(brand_copy, "masthead.html.j2", '<header><img src="badge.svg" alt="badge"></header>')
+    with deadline(20), pytest.raises(InvalidBrand, match="expands through <use>"):
+        render_with(brand_copy, write_topic(MINIMAL_TOPIC))
