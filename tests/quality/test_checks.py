@@ -343,7 +343,8 @@ def test_json_output_shape(write_topic, capsys):
     assert set(first["reading"]["whole"]) == {
         "words", "sentences", "flesch_kincaid_grade", "smog", "fernandez_huerta"}
     assert set(first["findings"][0]) == {
-        "severity", "code", "file", "line", "column", "field", "value", "message", "fix"}
+        "severity", "code", "file", "line", "column", "end_line", "end_column", "field", "value",
+        "message", "fix"}
     assert second["review"]["state"] == "overdue"
     assert third["id"] is None and third["findings"][0]["code"] == "schema"
     assert third["findings"][0]["line"] == 2
