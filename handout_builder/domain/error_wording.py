@@ -71,11 +71,11 @@ def _problem(err: Any, model: type[BaseModel], shown: str,
         kind = "string_too_long"
     entry = table.get(kind) or table["default"]
     name = str(loc[-1]) if loc else ""
-    values: dict[str, Any] = {"name": name, **(err.get("ctx") or {})}
+    values: dict[str, Any] = {k: _plain(v) for k, v in (err.get("ctx") or {}).items()}
+    values["name"] = name
     fix = entry.get("fix", "")
     if audience == "file":
         values["detail"] = str(err["msg"]).removeprefix("Value error, ")
-        values["rule"] = str(err["msg"]).lower()
         if kind == "extra_forbidden":
             fix = _unknown_field_fix(entry, model, loc, name)
         fix = entry.get("fix_for", {}).get(name, fix)
@@ -95,6 +95,11 @@ def _problem(err: Any, model: type[BaseModel], shown: str,
     end_line, end_column = end_of(position)
     return Problem(file=shown, message=message, fix=fix.strip(), field=field, line=line,
                    column=column, value=value, end_line=end_line, end_column=end_column)
+
+
+def _plain(value: Any) -> Any:
+    """A limit as a person writes it: ``18``, not ``18.0``."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _fill(template: str, values: Mapping[str, Any]) -> str:
