@@ -8,7 +8,7 @@ error messages. Validation problems therefore name the option and the rule, neve
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from collections.abc import Collection
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationError
@@ -17,7 +17,6 @@ from pydantic_core import PydanticCustomError
 from handout_builder.domain.error_wording import problems_from
 from handout_builder.domain.problems import InvalidOption, Problem
 from handout_builder.domain.models import Closed, IsoDate, Line, no_control_characters, not_blank
-from handout_builder.paths import FONTS_DIR
 
 #: Where problems with command-line values are reported (there is no file to point at).
 COMMAND_LINE = "command line"
@@ -68,13 +67,13 @@ class PersonalCopy(Closed):
     def _texts(self) -> dict[str, str]:
         return {name: value for name, value in self if isinstance(value, str)}
 
-    def check_printable(self) -> None:
-        """Refuse, naming the option, any value with a letter no bundled font has.
+    def check_printable(self, covered: Collection[int]) -> None:
+        """Refuse, naming the option, any value with a letter not in ``covered`` (the code
+        points the bundled fonts have: :func:`handout_builder.sources.fonts.bundled_characters`).
 
         Without this WeasyPrint would report each missing letter, in order: the value spelt
         out in an error message. Spaces and invisible format characters need no glyph.
         """
-        covered = bundled_characters()
         problems = [
             Problem(
                 COMMAND_LINE,
@@ -103,18 +102,6 @@ class PersonalCopy(Closed):
                 if (not c.isascii() and c in text) or f"U+{ord(c):04X}" in text.upper():
                     return True
         return False
-
-
-@cache
-def bundled_characters() -> frozenset[int]:
-    """Every code point some bundled font (``styles/fonts/``) has a glyph for."""
-    from fontTools.ttLib import TTFont
-
-    found: set[int] = set()
-    for path in sorted(FONTS_DIR.glob("*.[ot]tf")):
-        with TTFont(path, lazy=True) as font:
-            found.update(font.getBestCmap() or {})
-    return frozenset(found)
 
 
 #: Command-line option of each field, for error messages.

@@ -20,20 +20,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
 
 from handout_builder.domain.models import Topic, is_control_character
 from handout_builder.domain.positions import Path_, field_name, position_of
 from handout_builder.domain.problems import Problem
-from handout_builder.paths import FONTS_DIR
+from handout_builder.sources.fonts import FONT_NAME, font_coverage
 from handout_builder.sources.markdown import markdown_parser
 
 MAX_WORD_CHARACTERS = 100
-#: The font files every piece of topic text may be printed in (regular, bold, italics).
-FONT_FILES = ("AtkinsonHyperlegible_400Regular.ttf", "AtkinsonHyperlegible_400Regular_Italic.ttf",
-              "AtkinsonHyperlegible_700Bold.ttf", "AtkinsonHyperlegible_700Bold_Italic.ttf")
-FONT_NAME = "Atkinson Hyperlegible"
 #: Topic fields written in Markdown: block text, and inline text (one line, no paragraphs).
 BLOCK_FIELDS = {"summary", "body"}
 INLINE_FIELDS = {"key_points"}
@@ -41,18 +36,6 @@ INLINE_FIELDS = {"key_points"}
 ADDRESS_FIELDS = {"url"}
 #: Characters that print nothing by design (line breaks, spaces the layout handles).
 _LAYOUT = {"\n", "\t", "\r"}
-
-
-@cache
-def font_coverage() -> frozenset[int]:
-    """Code points every bundled face of the font has a glyph for."""
-    from fontTools.ttLib import TTFont
-
-    sets = []
-    for name in FONT_FILES:
-        with TTFont(FONTS_DIR / name, lazy=True) as font:
-            sets.append(set(font.getBestCmap()))
-    return frozenset(set.intersection(*sets))
 
 
 def _strings(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
