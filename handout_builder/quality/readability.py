@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from handout_builder.domain.locale import primary_subtag
-from handout_builder.sources.markdown import markdown_parser
+from handout_builder.sources.markdown import inline_text, markdown_parser
 
 #: SMOG was defined on samples of 30 sentences.
 SMOG_MIN_SENTENCES = 30
@@ -47,15 +47,7 @@ def markdown_units(text: str) -> list[TextUnit]:
     for token in markdown_parser().parse(text):
         if token.type != "inline":
             continue
-        parts = []
-        for child in token.children or []:
-            if child.type in ("text", "code_inline"):
-                parts.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                parts.append(" ")
-            elif child.type == "image":
-                parts.append(child.content)
-        plain = " ".join("".join(parts).split())
+        plain = " ".join(inline_text(token, " ").split())
         if plain:
             units.append(TextUnit(plain, token.map[0] if token.map else 0))
     return units

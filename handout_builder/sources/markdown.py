@@ -14,6 +14,7 @@ from __future__ import annotations
 from functools import cache
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 
 def new_parser() -> MarkdownIt:
@@ -28,3 +29,21 @@ def new_parser() -> MarkdownIt:
 def markdown_parser() -> MarkdownIt:
     """The shared parser for reading topic text (tokens only; HTML comes from the render stage)."""
     return new_parser()
+
+
+def inline_text(token: Token, line_break: str = "\n") -> str:
+    """The text an ``inline`` token prints: its text and code, an image's alt text, and
+    ``line_break`` for each line break (link addresses are not part of it)."""
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline", "image"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(line_break)
+    return "".join(parts)
+
+
+def link_addresses(token: Token) -> list[str]:
+    """The address of every link in an ``inline`` token, in order."""
+    return [str(child.attrGet("href") or "") for child in token.children or []
+            if child.type == "link_open"]

@@ -26,7 +26,7 @@ from handout_builder.domain.models import Topic, is_control_character
 from handout_builder.domain.positions import Path_, field_name, position_of
 from handout_builder.domain.problems import Problem
 from handout_builder.sources.fonts import FONT_NAME, font_coverage
-from handout_builder.sources.markdown import markdown_parser
+from handout_builder.sources.markdown import inline_text, link_addresses, markdown_parser
 
 MAX_WORD_CHARACTERS = 100
 #: Topic fields written in Markdown: block text, and inline text (one line, no paragraphs).
@@ -78,17 +78,8 @@ def printed(text: str, kind: str) -> tuple[list[str], list[str]]:
             runs.append(token.content)
         if token.type != "inline":
             continue
-        parts = []
-        for child in token.children or []:
-            if child.type in ("text", "code_inline"):
-                parts.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                parts.append("\n")
-            elif child.type == "link_open":
-                addresses.append(str(child.attrGet("href") or ""))
-            elif child.type == "image":
-                parts.append(child.content)
-        runs.append("".join(parts))
+        runs.append(inline_text(token))
+        addresses += link_addresses(token)
     return runs, addresses
 
 
