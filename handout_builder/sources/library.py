@@ -15,6 +15,7 @@ from pathlib import Path
 from handout_builder.domain.library import InvalidLibrary, JargonList, JargonTerm, LibrarySettings
 from handout_builder.domain.locale import primary_subtag
 from handout_builder.sources.confined import confined_file
+from handout_builder.sources.loader import load_model
 
 SETTINGS_FILE_NAME = "library.yaml"
 DATA_DIR = Path(__file__).resolve().parent.parent / "assets" / "data"
@@ -97,10 +98,8 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 @cache
 def _load_library(path: Path, stamp: tuple[int, int] | None) -> Library:
-    from handout_builder.sources import loader
-
     if stamp is not None:
-        settings = loader.load_model(LibrarySettings, path, InvalidLibrary)
+        settings = load_model(LibrarySettings, path, InvalidLibrary)
         source: Path | None = path
     else:
         settings, source = LibrarySettings(), None
@@ -109,6 +108,4 @@ def _load_library(path: Path, stamp: tuple[int, int] | None) -> Library:
 
 @cache
 def _load_jargon(path: Path, stamp: tuple[int, int] | None) -> JargonList:
-    from handout_builder.sources import loader
-
-    return loader.load_model(JargonList, path, InvalidLibrary)
+    return load_model(JargonList, path, InvalidLibrary)
