@@ -2,8 +2,9 @@
 
 A topic folder (``handouts/``) may hold a ``library.yaml`` with settings that apply to every
 topic in it: the default review interval, the reading-level target, the jargon lists. Without
-the file, the defaults below apply. ``library.yaml`` is not a topic: :func:`topic_files` lists
-the topic files of a folder without it (the one discovery rule of ``check`` and ``build``).
+the file, the defaults of :class:`~handout_builder.domain.library.LibrarySettings` apply.
+``library.yaml`` is not a topic: :func:`topic_files` lists the topic files of a folder
+without it (the one discovery rule of ``check`` and ``build``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
+# The models live in the domain; named here too, where the files are read.
 from handout_builder.domain.library import InvalidLibrary, JargonList, JargonTerm, LibrarySettings
 from handout_builder.domain.locale import primary_subtag
 from handout_builder.sources.confined import confined_file

@@ -239,7 +239,8 @@ def test_own_jargon_list(write_topic):
 
 
 def test_starter_jargon_list_is_large_enough():
-    from handout_builder.sources.library import LibrarySettings, load_library
+    from handout_builder.domain.library import LibrarySettings
+    from handout_builder.sources.library import load_library
     from handout_builder.paths import HANDOUTS_DIR
 
     library = load_library(HANDOUTS_DIR / "library.yaml")
