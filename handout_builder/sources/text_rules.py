@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from handout_builder.domain.models import Topic, is_control_character
-from handout_builder.domain.positions import Path_, field_name, position_of
+from handout_builder.domain.positions import Path_, Position, end_of, field_name, position_of
 from handout_builder.domain.problems import Problem
 from handout_builder.sources.fonts import FONT_NAME, font_coverage
 from handout_builder.sources.markdown import inline_text, link_addresses, markdown_parser
@@ -88,15 +88,26 @@ def _describe(char: str) -> str:
     return f"U+{ord(char):04X}" + (f" {name}" if name else "")
 
 
-def _locate(text: str, span: tuple[int, int] | None, needles: list[str]) -> tuple[int, int] | None:
-    """Line and column of the first needle found inside ``span`` of ``text``."""
+def _locate(text: str, span: tuple[int, int] | None, needles: list[str]) -> Position | None:
+    """Where the first needle found inside ``span`` of ``text`` starts and ends."""
     if span is None:
         return None
     for needle in needles:
         index = text.find(needle, span[0], span[1]) if needle else -1
         if index >= 0:
-            return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+            return Position(*_line_column(text, index), *_line_column(text, index + len(needle)))
     return None
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
+def _range(found: tuple[int, int] | None) -> dict[str, int | None]:
+    """A position as the location fields of a :class:`Problem`."""
+    line, column = found if found else (None, None)
+    end_line, end_column = end_of(found)
+    return {"line": line, "column": column, "end_line": end_line, "end_column": end_column}
 
 
 def check_topic(
@@ -110,9 +121,8 @@ def check_topic(
     in ``text`` (``spans``: where each value is), else at the field's key."""
     spans = spans or {}
 
-    def where(path: Path_, *needles: str) -> tuple[int | None, int | None]:
-        found = _locate(text, spans.get(path), list(needles)) or position_of(path, positions)
-        return found if found else (None, None)
+    def where(path: Path_, *needles: str) -> tuple[int, int] | None:
+        return _locate(text, spans.get(path), list(needles)) or position_of(path, positions)
 
     problems: list[Problem] = []
     coverage = font_coverage()
@@ -120,7 +130,7 @@ def check_topic(
     for path, value in _strings(topic.model_dump(), ()):
         kind = _field_kind(path)
         runs, addresses = printed(value, kind)
-        line, column = where(path)
+        at_field = where(path)
         field = field_name(path)
         for run in runs:
             bad = next((c for c in run if c not in _LAYOUT and (
@@ -134,11 +144,10 @@ def check_topic(
                     f"the invisible control character {_describe(bad)}, which would print "
                     "as garbage or reorder text"
                 )
-                line, column = where(path, bad, "&#")
                 problems.append(Problem(
                     shown, f"This contains {what}.",
                     "Delete it (look for &#...; or &...; in the text, or a character copied "
-                    "out of another program).", field=field, line=line, column=column))
+                    "out of another program).", field=field, **_range(where(path, bad, "&#"))))
                 continue
             for char in run:
                 if (ord(char) not in coverage and char not in _LAYOUT
@@ -148,7 +157,6 @@ def check_topic(
                 long_word = re.search(rf"\S{{{MAX_WORD_CHARACTERS + 1},}}", run)
                 if long_word:
                     word = long_word.group()
-                    line, column = where(path, word, word[:20])
                     problems.append(Problem(
                         shown,
                         f"This contains a word of {len(word):,} characters without a space "
@@ -157,16 +165,15 @@ def check_topic(
                         "inside one.",
                         "Add spaces, or write a long web address as a link, e.g. "
                         "[the guide](https://...), or put it in references with url:.",
-                        field=field, line=line, column=column))
+                        field=field, **_range(where(path, word, word[:20]))))
         for address in addresses:
             if len(address) > 2000:
                 problems.append(Problem(
                     shown, f"A link address here has {len(address):,} characters (at most "
-                    "2,000).", "Use a shorter address.", field=field, line=line, column=column))
+                    "2,000).", "Use a shorter address.", field=field, **_range(at_field)))
     if missing:
         chars = list(missing)
         first = missing[chars[0]]
-        line, column = where(first, chars[0])
         listed = ", ".join(f"'{c}' ({_describe(c)})" for c in chars[:8])
         more = f" and {len(chars) - 8} more" if len(chars) > 8 else ""
         problems.append(Problem(
@@ -175,6 +182,6 @@ def check_topic(
             "would print as empty boxes. The first is here.",
             "Replace them with letters the font has (Latin script, common punctuation), or "
             "remove them.",
-            field=field_name(first), line=line, column=column,
+            field=field_name(first), **_range(where(first, chars[0])),
         ))
     return problems

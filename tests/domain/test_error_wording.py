@@ -108,3 +108,14 @@ def test_a_personal_date_out_of_range_is_explained_without_the_value(date):
     assert p.field == "--date"
     assert p.message == "This is a date outside the years 1900 to 2199."
     assert date not in str(p) and date[:4] not in str(p) and p.value is None
+
+
+def test_a_character_problem_spans_the_character(write_topic):
+    from handout_builder.sources.text_rules import MAX_WORD_CHARACTERS
+
+    word = "x" * (MAX_WORD_CHARACTERS + 5)
+    path = write_topic(MINIMAL_TOPIC.replace("body: An answer.", f"body: An {word} answer."))
+    with pytest.raises(InvalidTopic) as info:
+        load_topic(path)
+    [p] = info.value.problems
+    assert (p.line, p.column, p.end_line, p.end_column) == (5, 14, 5, 14 + len(word))
