@@ -85,21 +85,15 @@ class Locator:
         self.positions = loaded.positions
         self.lines = loaded.source.decode("utf-8-sig", errors="replace").splitlines()
 
-    def at(self, path: Path_) -> tuple[int | None, int | None]:
-        return self.range(path)[:2]
-
     def range(self, path: Path_) -> tuple[int | None, int | None, int | None, int | None]:
         """Line and column where the field starts, and where its value ends (when known)."""
         found = position_of(path, self.positions)
         return (*found, *end_of(found)) if found else (None, None, None, None)
 
-    def text(self, path: Path_, snippet: str) -> tuple[int | None, int | None]:
-        """Where ``snippet`` (its first words) starts, searching from the field's line on."""
-        return self.text_range(path, snippet)[:2]
-
     def text_range(self, path: Path_, snippet: str
                    ) -> tuple[int | None, int | None, int | None, int | None]:
-        """:meth:`text`, and where those first words end on their line."""
+        """Where ``snippet`` (its first words) starts and ends, searching from the field's
+        line on; the field's range when they are not found."""
         line, column, end_line, end_column = self.range(path)
         first = words(snippet)[:3]
         if line is None or not first:
