@@ -494,6 +494,8 @@ class _Walk:
                             field=field_name(child),
                             line=key_node.start_mark.line + 1,
                             column=key_node.start_mark.column + 1,
+                            end_line=value_node.end_mark.line + 1,
+                            end_column=value_node.end_mark.column + 1,
                         )
                     )
                     continue

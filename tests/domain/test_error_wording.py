@@ -119,3 +119,12 @@ def test_a_character_problem_spans_the_character(write_topic):
         load_topic(path)
     [p] = info.value.problems
     assert (p.line, p.column, p.end_line, p.end_column) == (5, 14, 5, 14 + len(word))
+
+
+def test_a_duplicate_key_spans_the_second_entry(write_topic):
+    path = write_topic(MINIMAL_TOPIC + "title: Again\n")
+    with pytest.raises(InvalidTopic) as info:
+        load_topic(path)
+    [p] = info.value.problems
+    assert "appears twice" in p.message
+    assert (p.line, p.column, p.end_line, p.end_column) == (14, 1, 14, 13)
