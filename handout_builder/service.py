@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from handout_builder.render.html import render_html
+from handout_builder.sources.fonts import bundled_characters
 from handout_builder.sources.library import library_for
 from handout_builder.sources.loader import LoadedTopic, load_topic
 from handout_builder.domain.wording import messages_for
@@ -62,7 +63,7 @@ def render_topic(
     and the PDF metadata come from the topic and the brand, never from it.
     """
     if personal is not None:
-        personal.check_printable()  # before layout: a font problem names the option only
+        personal.check_printable(bundled_characters())  # before layout: a font problem names the option only
     html = render_html(loaded, renderer.brand, watermark=watermark, personal=personal)
     topic = loaded.topic
     reviewed = topic.review.reviewed if topic.review is not None and topic.is_reviewed else None

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 FORMAT_VERSION = 1
 #: The running header holds at most this many characters (short_title's limit too).
@@ -23,17 +24,28 @@ LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
 COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 
 _ALLOWED_CONTROLS = {"\n", "\t"}
+#: Bidirectional embedding, override and isolate controls: invisible, and they reorder the
+#: text around them (the "Trojan Source" characters).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _no_control_characters(text: str) -> str:
+def is_control_character(char: str) -> bool:
+    """A C0/C1 control character or a bidirectional control: never allowed in any text
+    (callers decide about line breaks and tabs)."""
+    return unicodedata.category(char) == "Cc" or char in BIDI_CONTROLS
+
+
+def no_control_characters(text: str) -> str:
+    """Validator: refuse control characters other than line breaks and tabs."""
     for char in text:
         if char in _ALLOWED_CONTROLS:
             continue
-        category = unicodedata.category(char)
-        if category == "Cc" or char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
-            raise ValueError(
-                f"contains the invisible control character U+{ord(char):04X}, "
-                "which would print as garbage or reorder text"
+        if is_control_character(char):
+            raise PydanticCustomError(
+                "control_character",
+                "contains the invisible control character {character}, which would print as "
+                "garbage or reorder text",
+                {"character": f"U+{ord(char):04X}"},
             )
     return text
 
@@ -43,9 +55,9 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _not_blank(text: str) -> str:
+def not_blank(text: str) -> str:
     if not text.strip():
-        raise ValueError("is empty")
+        raise PydanticCustomError("blank", "is empty")
     return text
 
 
@@ -57,8 +69,9 @@ LAST_DATE = date(2199, 12, 31)
 
 def _date_in_range(value: date) -> date:
     if not FIRST_DATE <= value <= LAST_DATE:
-        raise ValueError(
-            f"is a date outside the years {FIRST_DATE.year} to {LAST_DATE.year}"
+        raise PydanticCustomError(
+            "date_range", "is a date outside the years {first} to {last}",
+            {"first": FIRST_DATE.year, "last": LAST_DATE.year},
         )
     return value
 
@@ -71,10 +84,11 @@ _INVISIBLE = {"\u00ad", "\u034f", "\u061c", "\u180e", "\u2060", "\u2061", "\u206
 def _no_invisible_characters(url: str) -> str:
     for char in url:
         if unicodedata.category(char) in ("Cf", "Cc", "Zs", "Zl", "Zp") or char in _INVISIBLE:
-            raise ValueError(
-                f"contains the invisible character U+{ord(char):04X} "
-                f"({unicodedata.name(char, 'unnamed')}), so the printed address would differ "
-                "from the link"
+            raise PydanticCustomError(
+                "invisible_character",
+                "contains the invisible character {character}, so the printed address would "
+                "differ from the link",
+                {"character": f"U+{ord(char):04X} ({unicodedata.name(char, 'unnamed')})"},
             )
     return url
 
@@ -88,9 +102,11 @@ WINDOWS_RESERVED = frozenset(
 
 def _portable_id(value: str | None) -> str | None:
     if value is not None and value.split(".")[0] in WINDOWS_RESERVED:
-        raise ValueError(
-            f"is a name Windows reserves for a device ({value.upper()}), so {value}.pdf could "
-            "not be saved there"
+        raise PydanticCustomError(
+            "reserved_name",
+            "is a name Windows reserves for a device ({device}), so {id}.pdf could not be "
+            "saved there",
+            {"device": value.upper(), "id": value},
         )
     return value
 
@@ -100,26 +116,26 @@ def _iso_date_text(value: object) -> object:
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        raise ValueError("is not a date written as YYYY-MM-DD")
+        raise PydanticCustomError("date_format", "is not a date written as YYYY-MM-DD")
     return value.strip()
 
 
 #: One line of plain text (a title, a name): white space folded, no control characters.
 Line = Annotated[
     str,
-    AfterValidator(_no_control_characters),
+    AfterValidator(no_control_characters),
     AfterValidator(_one_line),
-    AfterValidator(_not_blank),
+    AfterValidator(not_blank),
 ]
 #: Markdown text: paragraphs, lists, emphasis and links. Raw HTML is shown as text.
-Markdown = Annotated[str, AfterValidator(_no_control_characters), AfterValidator(_not_blank)]
+Markdown = Annotated[str, AfterValidator(no_control_characters), AfterValidator(not_blank)]
 #: A calendar date written ``YYYY-MM-DD``.
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text), AfterValidator(_date_in_range)]
 #: A web address that a reader can type or click.
 WebUrl = Annotated[
     str,
     Field(pattern=r"^https?://[^\s<>\"]+$", max_length=2000),
-    AfterValidator(_no_control_characters),
+    AfterValidator(no_control_characters),
     AfterValidator(_no_invisible_characters),
 ]
 

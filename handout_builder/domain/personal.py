@@ -8,14 +8,15 @@ error messages. Validation problems therefore name the option and the rule, neve
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from collections.abc import Collection
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
+from handout_builder.domain.error_wording import problems_from
 from handout_builder.domain.problems import InvalidOption, Problem
-from handout_builder.domain.models import Closed, IsoDate, Line, _no_control_characters, _not_blank
-from handout_builder.paths import FONTS_DIR
+from handout_builder.domain.models import Closed, IsoDate, Line, no_control_characters, not_blank
 
 #: Where problems with command-line values are reported (there is no file to point at).
 COMMAND_LINE = "command line"
@@ -27,15 +28,16 @@ MAX_NOTE_LINES = 8
 
 def _few_lines(text: str) -> str:
     if text.count("\n") >= MAX_NOTE_LINES:
-        raise ValueError(f"has more than {MAX_NOTE_LINES} lines")
+        raise PydanticCustomError("too_many_lines", "has more than {max_lines} lines",
+                                  {"max_lines": MAX_NOTE_LINES})
     return text
 
 
 #: A short note: several lines allowed, no control characters.
 Note = Annotated[
     str,
-    AfterValidator(_no_control_characters),
-    AfterValidator(_not_blank),
+    AfterValidator(no_control_characters),
+    AfterValidator(not_blank),
     AfterValidator(_few_lines),
 ]
 
@@ -65,13 +67,13 @@ class PersonalCopy(Closed):
     def _texts(self) -> dict[str, str]:
         return {name: value for name, value in self if isinstance(value, str)}
 
-    def check_printable(self) -> None:
-        """Refuse, naming the option, any value with a letter no bundled font has.
+    def check_printable(self, covered: Collection[int]) -> None:
+        """Refuse, naming the option, any value with a letter not in ``covered`` (the code
+        points the bundled fonts have: :func:`handout_builder.sources.fonts.bundled_characters`).
 
         Without this WeasyPrint would report each missing letter, in order: the value spelt
         out in an error message. Spaces and invisible format characters need no glyph.
         """
-        covered = bundled_characters()
         problems = [
             Problem(
                 COMMAND_LINE,
@@ -102,18 +104,6 @@ class PersonalCopy(Closed):
         return False
 
 
-@cache
-def bundled_characters() -> frozenset[int]:
-    """Every code point some bundled font (``styles/fonts/``) has a glyph for."""
-    from fontTools.ttLib import TTFont
-
-    found: set[int] = set()
-    for path in sorted(FONTS_DIR.glob("*.[ot]tf")):
-        with TTFont(path, lazy=True) as font:
-            found.update(font.getBestCmap() or {})
-    return frozenset(found)
-
-
 #: Command-line option of each field, for error messages.
 OPTIONS = {
     "patient_name": "--patient-name",
@@ -121,30 +111,6 @@ OPTIONS = {
     "date": "--date",
     "note": "--note",
 }
-
-
-def _message(err: dict) -> tuple[str, str]:
-    """A plain message and fix for one validation error, without the value."""
-    kind = err["type"]
-    text = str(err.get("msg", ""))
-    if kind in ("string_too_long", "too_long"):
-        limit = err.get("ctx", {}).get("max_length")
-        return f"This is too long (at most {limit} characters).", "Shorten it."
-    if kind.startswith("date") or "YYYY-MM-DD" in text:
-        return (
-            "This is not a real date written as YYYY-MM-DD.",
-            "Write the date as YYYY-MM-DD, e.g. 2024-03-01.",
-        )
-    if "control character" in text:
-        return (
-            "This contains an invisible control character.",
-            "Type the value again without it (it often comes from copied text).",
-        )
-    if "is empty" in text:
-        return "This is empty.", "Give a value, or leave the option out to print a blank line."
-    if "lines" in text:
-        return f"This has more than {MAX_NOTE_LINES} lines.", "Shorten the note."
-    return "This value cannot be used.", "Check it and try again."
 
 
 def personal_copy(
@@ -166,11 +132,7 @@ def personal_copy(
         return None
     try:
         return PersonalCopy.model_validate(given)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_input=False, include_context=True):
-            message, fix = _message(err)
-            problems.append(
-                Problem(COMMAND_LINE, message, fix, field=OPTIONS.get(str(err["loc"][0]), ""))
-            )
+    except ValidationError as exc:  # worded without the value (assets/errors.yaml)
+        problems = problems_from(exc, PersonalCopy, COMMAND_LINE, audience="command_line",
+                                 fields=OPTIONS)
     raise InvalidOption(problems)  # outside the except block: no chained exception to print

@@ -69,6 +69,14 @@ class Problem:
     line: int | None = None
     column: int | None = None
     value: str | None = None
+    #: Where the located text ends (1-based, just after its last character), when known:
+    #: ``line:column`` to ``end_line:end_column`` is the range an editor can underline.
+    end_line: int | None = None
+    end_column: int | None = None
+    #: For ``check``: ``error``, ``warning`` or ``info``, and the stable name of the check
+    #: (docs/checks.md). Problems that stop a command are errors.
+    severity: str = "error"
+    code: str = ""
 
     @property
     def location(self) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from handout_builder.domain.problems import Problem, RenderRefused
-from handout_builder.sources.library import LibrarySettings
+from handout_builder.domain.library import LibrarySettings
 from handout_builder.domain.models import Topic
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from handout_builder.domain.library import LibrarySettings
 from handout_builder.domain.models import FORMAT_VERSION, Topic
 from handout_builder.paths import HANDOUTS_DIR
 
@@ -25,8 +26,6 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 def _model(which: str) -> Any:
     if which == "topic":
         return Topic
-    from handout_builder.sources.library import LibrarySettings
-
     return LibrarySettings
 
 

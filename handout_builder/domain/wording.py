@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from handout_builder.domain.locale import primary_subtag
+
 CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "assets" / "messages"
 REQUIRED_KEYS = frozenset(
     {
@@ -32,7 +34,7 @@ def available_languages() -> list[str]:
 
 def catalogue_key(language: str) -> str:
     """``en-US`` -> ``en``: the catalogue is chosen by the primary language subtag."""
-    return language.split("-", 1)[0].lower()
+    return primary_subtag(language)
 
 
 def supports(language: str) -> bool:

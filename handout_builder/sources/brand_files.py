@@ -20,11 +20,17 @@ import os
 import re
 import stat
 import warnings
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from handout_builder.sources.confined import confined_file, read_confined
+import tinycss2
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from PIL import Image, UnidentifiedImageError
+
 from handout_builder.domain.problems import InvalidBrand, Problem
+from handout_builder.sources.confined import confined_file, read_confined
 
 MAX_CSS_BYTES = 200_000
 MAX_SVG_BYTES = 1_000_000
@@ -56,11 +62,6 @@ def image_problem(path: Path) -> str | None:
 
 
 def _svg_problem(path: Path) -> str | None:
-    import xml.etree.ElementTree as ET
-
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
-
     if path.stat().st_size > MAX_SVG_BYTES:
         return f"is larger than {MAX_SVG_BYTES // 1000} KB"
     data = read_confined(path, MAX_SVG_BYTES, error=InvalidBrand, shown=str(path))
@@ -150,8 +151,6 @@ def _outside_url(text: str) -> str | None:
 
 
 def _raster_problem(path: Path) -> str | None:
-    from PIL import Image, UnidentifiedImageError
-
     if path.stat().st_size > MAX_RASTER_BYTES:
         return f"is larger than {MAX_RASTER_BYTES // 1_000_000} MB"
     try:
@@ -195,8 +194,6 @@ def brand_css(brand_dir: Path, roots: tuple[Path, ...]) -> str | None:
     ``@import``; a URL that is not a file inside ``roots`` (the network, any other file);
     a file that is not an image (the stylesheet itself, say); an unsafe image.
     """
-    import tinycss2
-
     path = brand_dir / "brand.css"
     if not os.path.lexists(path):
         return None

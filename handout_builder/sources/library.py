@@ -2,8 +2,9 @@
 
 A topic folder (``handouts/``) may hold a ``library.yaml`` with settings that apply to every
 topic in it: the default review interval, the reading-level target, the jargon lists. Without
-the file, the defaults below apply. ``library.yaml`` is not a topic: :func:`topic_files` lists
-the topic files of a folder without it (the one discovery rule of ``check`` and ``build``).
+the file, the defaults of :class:`~handout_builder.domain.library.LibrarySettings` apply.
+``library.yaml`` is not a topic: :func:`topic_files` lists the topic files of a folder
+without it (the one discovery rule of ``check`` and ``build``).
 """
 
 from __future__ import annotations
@@ -12,76 +13,15 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
-from pydantic import Field
-
+# The models live in the domain; named here too, where the files are read.
+from handout_builder.domain.library import InvalidLibrary, JargonList, JargonTerm, LibrarySettings
+from handout_builder.domain.locale import primary_subtag
 from handout_builder.sources.confined import confined_file
-from handout_builder.domain.problems import UserError
-from handout_builder.domain.models import Closed, Line
+from handout_builder.sources.loader import load_model
 
 SETTINGS_FILE_NAME = "library.yaml"
 DATA_DIR = Path(__file__).resolve().parent.parent / "assets" / "data"
 STARTER_JARGON = DATA_DIR / "jargon.yaml"
-
-
-class InvalidLibrary(UserError):
-    """``library.yaml`` or a jargon list does not follow its format."""
-
-
-class LibrarySettings(Closed):
-    """Settings for every topic of a library folder: ``<folder>/library.yaml``."""
-
-    review_interval_months: int = Field(
-        default=12, ge=1, le=60,
-        description="Months between medical reviews, unless a topic sets review.interval_months.",
-    )
-    due_soon_days: int = Field(
-        default=90, ge=0, le=365,
-        description="A review due within this many days is reported as 'due soon'.",
-    )
-    reading_grade_target: float = Field(
-        default=8, ge=1, le=18,
-        description="Highest acceptable US school grade (Flesch-Kincaid, SMOG) for English text.",
-    )
-    spanish_reading_ease_target: float = Field(
-        default=60, ge=0, le=100,
-        description=(
-            "Lowest acceptable Fernandez-Huerta reading ease (0-100, higher is easier) for "
-            "Spanish text; 60-70 reads like grades 7-8."
-        ),
-    )
-    long_sentence_words: int = Field(
-        default=25, ge=8, le=100,
-        description="A sentence with more words than this is reported as very long.",
-    )
-    passive_share: float = Field(
-        default=0.3, gt=0, le=1,
-        description="A section where more than this share of sentences is passive is reported.",
-    )
-    starter_jargon: bool = Field(
-        default=True, description="Use the jargon list shipped with make_handout."
-    )
-    jargon_files: list[str] = Field(
-        default_factory=list,
-        description="Further jargon lists (YAML, same format as the starter list), relative to "
-        "library.yaml.",
-        examples=[["local-jargon.yaml"]],
-    )
-
-
-class JargonTerm(Closed):
-    """One medical term and the plain words to use instead."""
-
-    term: Line = Field(description="The term, as written in text.", examples=["hypertension"])
-    plain: Line = Field(
-        description="Plain-language words for it.", examples=["high blood pressure"]
-    )
-
-
-class JargonList(Closed):
-    """A list of medical terms with plain-language suggestions."""
-
-    language: str = Field(default="en", description="Language of the terms (primary subtag).")
-    terms: list[JargonTerm] = Field(description="The terms.")
 
 
 @dataclass(frozen=True)
@@ -107,7 +47,7 @@ class Library:
         jargon: dict[str, list[JargonTerm]] = {}
         for file in files:
             found = _load_jargon(file, _stamp(file))
-            jargon.setdefault(found.language.split("-")[0].lower(), []).extend(found.terms)
+            jargon.setdefault(primary_subtag(found.language), []).extend(found.terms)
         return {k: tuple(v) for k, v in jargon.items()}
 
 
@@ -160,10 +100,8 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 @cache
 def _load_library(path: Path, stamp: tuple[int, int] | None) -> Library:
-    from handout_builder.sources import loader
-
     if stamp is not None:
-        settings = loader.load_model(LibrarySettings, path, InvalidLibrary)
+        settings = load_model(LibrarySettings, path, InvalidLibrary)
         source: Path | None = path
     else:
         settings, source = LibrarySettings(), None
@@ -172,6 +110,4 @@ def _load_library(path: Path, stamp: tuple[int, int] | None) -> Library:
 
 @cache
 def _load_jargon(path: Path, stamp: tuple[int, int] | None) -> JargonList:
-    from handout_builder.sources import loader
-
-    return loader.load_model(JargonList, path, InvalidLibrary)
+    return load_model(JargonList, path, InvalidLibrary)

@@ -8,14 +8,10 @@ plain words. All problems of one file are collected and raised together as one
 
 from __future__ import annotations
 
-import difflib
 import errno
 import os
 import re
 import stat
-import types
-import typing
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +20,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from handout_builder.domain import wording as messages
-from handout_builder.sources.confined import confined_file
+from handout_builder.domain.error_wording import problems_from
+from handout_builder.domain.models import ID_PATTERN, Brand, Topic, is_control_character
+from handout_builder.domain.positions import Path_, Position, field_name
 from handout_builder.domain.problems import InvalidBrand, InvalidTopic, Problem, UserError
-from handout_builder.domain.models import ID_PATTERN, Brand, Topic
+from handout_builder.sources.confined import confined_file
+from handout_builder.sources.text_rules import check_topic  # what will print: characters, font, word lengths
 
 MAX_FILE_BYTES = 1_000_000
 MAX_PROBLEMS_PER_KIND = 20
@@ -40,8 +39,6 @@ MAX_DEPTH = 40
 #: formats are years, months and grades; a 5,000-digit number once raised deep inside).
 MAX_NUMBER_CHARACTERS = 30
 
-Path_ = tuple[str | int, ...]
-Position = tuple[int, int]  # 1-based line and column
 
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "map", "seq")
@@ -114,8 +111,6 @@ def load_topic(path: Path | str) -> LoadedTopic:
             )
         )
     topic = _validate(Topic, data, positions, shown, problems, InvalidTopic)
-    from handout_builder.sources.text_rules import check_topic  # what will print: characters, font, word lengths
-
     printing = check_topic(topic, positions, shown, source.decode("utf-8-sig"), spans)
     if printing:
         raise InvalidTopic(printing)
@@ -267,7 +262,7 @@ def _decode(source: bytes, shown: str, error: type[UserError]) -> str:
     problems = []
     for line_no, line in enumerate(text.splitlines(), start=1):
         for col, char in enumerate(line, start=1):
-            if char == "\t" or not _is_control(char):
+            if char == "\t" or not is_control_character(char):
                 continue
             problems.append(
                 Problem(
@@ -281,12 +276,6 @@ def _decode(source: bytes, shown: str, error: type[UserError]) -> str:
     if problems:
         raise error(problems[:MAX_PROBLEMS_PER_KIND])
     return text
-
-
-def _is_control(char: str) -> bool:
-    return unicodedata.category(char) == "Cc" or char in (
-        "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-    )
 
 
 def _parse(
@@ -322,7 +311,7 @@ def _parse(
                     line=1,
                 )
             )
-        positions: dict[Path_, Position] = {(): _pos(node.start_mark)}
+        positions: dict[Path_, Position] = {(): _pos(node.start_mark, node.end_mark)}
         problems: list[Problem] = []
         walk = _Walk(shown, positions, problems, spans)
         walk.visit(node, (), ())
@@ -379,7 +368,7 @@ def _parse(
     return data, positions, problems
 
 
-def _indentation_tab(text: str, mark: yaml.Mark | None) -> Position | None:
+def _indentation_tab(text: str, mark: yaml.Mark | None) -> tuple[int, int] | None:
     """Where a tab sits in the indentation (spaces and ``-`` markers) of the line a YAML
     syntax error points at, or None: PyYAML's own words for it never say "tab"."""
     if mark is None:
@@ -393,8 +382,11 @@ def _indentation_tab(text: str, mark: yaml.Mark | None) -> Position | None:
     return (mark.line + 1, indentation.index("\t") + 1)
 
 
-def _pos(mark: yaml.Mark) -> Position:
-    return (mark.line + 1, mark.column + 1)
+def _pos(mark: yaml.Mark, end: yaml.Mark | None = None) -> Position:
+    """The 1-based position of ``mark``; with ``end``, where the value ends too."""
+    if end is None:
+        return Position(mark.line + 1, mark.column + 1)
+    return Position(mark.line + 1, mark.column + 1, end.line + 1, end.column + 1)
 
 
 class _AliasLimit(Exception):
@@ -420,7 +412,7 @@ class _Walk:
     def refuse(self, path: Path_, mark: yaml.Mark, message: str, fix: str, field: str = "") -> None:
         self.fatal = True
         self.problems.append(
-            Problem(self.shown, message, fix, field=field or _field_name(path),
+            Problem(self.shown, message, fix, field=field or field_name(path),
                     line=mark.line + 1, column=mark.column + 1)
         )
 
@@ -461,7 +453,7 @@ class _Walk:
                 f"The YAML tag {node.tag} is not allowed: topic files hold only text, numbers, "
                 "lists and `key: value` fields.",
                 "Remove the tag (the word starting with ! before the value).",
-                field="(tag) " + _field_name(path) if path else "(tag)",
+                field="(tag) " + field_name(path) if path else "(tag)",
             )
             return
         if isinstance(node, yaml.ScalarNode):
@@ -499,21 +491,23 @@ class _Walk:
                             self.shown,
                             f"The field `{name}` appears twice here (first on line {seen_keys[name]}).",
                             "Keep one of them: merge the two or delete the duplicate.",
-                            field=_field_name(child),
+                            field=field_name(child),
                             line=key_node.start_mark.line + 1,
                             column=key_node.start_mark.column + 1,
+                            end_line=value_node.end_mark.line + 1,
+                            end_column=value_node.end_mark.column + 1,
                         )
                     )
                     continue
                 seen_keys[name] = key_node.start_mark.line + 1
                 if not aliased:
-                    self.positions[child] = _pos(key_node.start_mark)
+                    self.positions[child] = _pos(key_node.start_mark, value_node.end_mark)
                 self._visit(value_node, child, inside, key_node.start_mark, alias_at)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 child = path + (index,)
                 if not aliased:
-                    self.positions[child] = _pos(item.start_mark)
+                    self.positions[child] = _pos(item.start_mark, item.end_mark)
                 self._visit(item, child, inside, node.start_mark if id(item) in self.seen
                             else item.start_mark, alias_at)
 
@@ -531,12 +525,6 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 # --------------------------------------------------------------------------------------
 
 
-def _field_name(path: Path_) -> str:
-    """``('sections', 2, 'heading')`` -> ``sections.3.heading`` (list items counted from 1)."""
-    parts = [str(p + 1) if isinstance(p, int) else str(p) for p in path]
-    return ".".join(parts)
-
-
 def _validate(
     model: type[BaseModel],
     data: dict,
@@ -549,148 +537,10 @@ def _validate(
     try:
         result = model.model_validate(data)
     except ValidationError as exc:
-        problems = problems + [_problem(model, err, positions, shown) for err in exc.errors()]
+        problems = problems + problems_from(exc, model, shown, positions)
     if problems:
         problems = sorted(_dedupe(problems), key=lambda p: (p.line or 0, p.column or 0))
         raise error(problems)
     return result
 
 
-def _position_of(loc: Path_, positions: dict[Path_, Position]) -> Position | None:
-    path = tuple(loc)
-    while path and path not in positions:
-        path = path[:-1]
-    return positions.get(path)
-
-
-def _model_at(model: type[BaseModel], loc: Path_) -> type[BaseModel] | None:
-    """The model class that holds the last key of ``loc`` (to list allowed fields)."""
-    current: Any = model
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        field = current.model_fields.get(part)
-        if field is None:
-            return None
-        current = _unwrap(field.annotation)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return current
-    return None
-
-
-def _unwrap(annotation: Any) -> Any:
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = args[0] if args else annotation
-        elif origin in (list, tuple, typing.Annotated):
-            annotation = typing.get_args(annotation)[0]
-        else:
-            return annotation
-
-
-def _short(value: Any) -> str | None:
-    if isinstance(value, (dict, list)):
-        return None
-    text = repr(value) if not isinstance(value, str) else f"'{value}'"
-    return text if len(text) <= 60 else text[:57] + "...'"
-
-
-_PATTERN_FIXES = {
-    "id": "Use only lowercase letters, digits and single hyphens, e.g. `heart-health`.",
-    "language": "Use a language tag such as en, en-US or es.",
-    "url": "Write the full web address, starting with https:// (or http://).",
-    "logo": "Name an .svg or .png file inside the brand folder, e.g. logo.svg.",
-}
-
-
-def _problem(model: type[BaseModel], err: dict, positions: dict[Path_, Position], shown: str) -> Problem:
-    loc: Path_ = tuple(err["loc"])
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    name = str(loc[-1]) if loc else ""
-    field = _field_name(loc)
-    value = _short(err.get("input")) if kind not in ("missing",) else None
-    position = _position_of(loc, positions)
-    fix = ""
-    if kind == "missing":
-        message = "This required field is missing."
-        fix = f"Add `{name}:` with a value here."
-    elif kind == "extra_forbidden":
-        holder = _model_at(model, loc)
-        allowed = sorted(holder.model_fields) if holder else []
-        message = "This field is not part of the format."
-        close = difflib.get_close_matches(name, allowed, n=1)
-        fix = f"Did you mean `{close[0]}`? " if close else "Remove it, or check its spelling. "
-        if allowed:
-            fix += "Fields allowed here: " + ", ".join(allowed) + "."
-        value = None
-    elif kind in ("string_type", "str_type"):
-        message = "This should be text."
-        fix = "Write text here; put it in quotes if it looks like a number, a date or yes/no."
-    elif kind in ("list_type", "tuple_type"):
-        message = "This should be a list."
-        fix = "Write each item on its own line, starting with '- '."
-    elif kind in ("model_type", "dict_type", "model_attributes_type"):
-        message = "This should be a group of `key: value` fields."
-        fix = "Indent the fields under this key; docs/topic-format.md shows the layout."
-        value = None
-    elif kind == "string_pattern_mismatch":
-        message = "This value does not have the required form."
-        fix = _PATTERN_FIXES.get(name, f"It must match {ctx.get('pattern')}.")
-        if str(loc[0]) == "colours":
-            fix = "Write the colour as #rrggbb, e.g. #1d4f7a."
-    elif kind == "string_too_long" or (kind == "too_long" and isinstance(err.get("input"), str)):
-        message = f"This is too long (at most {ctx.get('max_length')} characters)."
-        fix = "Shorten it."
-    elif kind == "too_short":
-        message = f"This needs at least {ctx.get('min_length')} item(s)."
-        fix = "Add the missing item(s)."
-        value = None
-    elif kind == "too_long":
-        message = f"This has too many items (at most {ctx.get('max_length')})."
-        fix = "Keep the most important ones."
-        value = None
-    elif kind.startswith("date") or (kind == "value_error" and "YYYY-MM-DD" in err["msg"]):
-        if kind == "value_error":
-            message = "This is not a date written as YYYY-MM-DD."
-        else:
-            message = "This is not a real calendar date."
-        fix = "Write an existing date as YYYY-MM-DD, e.g. 2024-03-01."
-    elif kind in ("int_type", "int_parsing", "int_from_float"):
-        message = "This should be a whole number."
-        fix = "Write digits only, e.g. 2024."
-    elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        message = f"This number is out of range ({err['msg'].lower()})."
-        fix = "Correct the number."
-    elif kind == "literal_error":
-        message = f"This must be one of: {ctx.get('expected')}."
-        fix = "Use one of the listed values."
-    elif kind == "value_error":
-        message = "This " + str(err["msg"]).removeprefix("Value error, ") + "."
-        fix = "Correct the value." if "control character" not in message else (
-            "Delete the character (it often comes from copying text out of another program)."
-        )
-        if "outside the years" in message:
-            fix = "Check the year (written as YYYY-MM-DD)."
-        elif "Windows reserves" in message:
-            fix = "Choose another id, e.g. add a word: `con` -> `con-dosing`."
-        elif "invisible character" in message:
-            fix = ("Delete the character: retype the address, or copy it again from the "
-                   "browser's address bar.")
-        if "is empty" in message:
-            message, fix = "This field is empty.", "Write a value, or delete the field if it is optional."
-    else:
-        message = str(err["msg"]) + "."
-    return Problem(
-        file=shown,
-        message=message,
-        fix=fix,
-        field=field,
-        line=position[0] if position else None,
-        column=position[1] if position else None,
-        value=value,
-    )

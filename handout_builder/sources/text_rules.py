@@ -20,18 +20,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
 
+from handout_builder.domain.models import Topic, is_control_character
+from handout_builder.domain.positions import Path_, Position, end_of, field_name, position_of
 from handout_builder.domain.problems import Problem
-from handout_builder.domain.models import Topic
-from handout_builder.paths import FONTS_DIR
+from handout_builder.sources.fonts import FONT_NAME, font_coverage
+from handout_builder.sources.markdown import inline_text, link_addresses, markdown_parser
 
 MAX_WORD_CHARACTERS = 100
-#: The font files every piece of topic text may be printed in (regular, bold, italics).
-FONT_FILES = ("AtkinsonHyperlegible_400Regular.ttf", "AtkinsonHyperlegible_400Regular_Italic.ttf",
-              "AtkinsonHyperlegible_700Bold.ttf", "AtkinsonHyperlegible_700Bold_Italic.ttf")
-FONT_NAME = "Atkinson Hyperlegible"
 #: Topic fields written in Markdown: block text, and inline text (one line, no paragraphs).
 BLOCK_FIELDS = {"summary", "body"}
 INLINE_FIELDS = {"key_points"}
@@ -39,21 +36,6 @@ INLINE_FIELDS = {"key_points"}
 ADDRESS_FIELDS = {"url"}
 #: Characters that print nothing by design (line breaks, spaces the layout handles).
 _LAYOUT = {"\n", "\t", "\r"}
-_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-Path_ = tuple[str | int, ...]
-
-
-@cache
-def font_coverage() -> frozenset[int]:
-    """Code points every bundled face of the font has a glyph for."""
-    from fontTools.ttLib import TTFont
-
-    sets = []
-    for name in FONT_FILES:
-        with TTFont(FONTS_DIR / name, lazy=True) as font:
-            sets.append(set(font.getBestCmap()))
-    return frozenset(set.intersection(*sets))
 
 
 def _strings(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
@@ -87,8 +69,6 @@ def printed(text: str, kind: str) -> tuple[list[str], list[str]]:
     """
     if kind in ("plain", "address"):
         return [text], []
-    from handout_builder.render.html import markdown_parser
-
     md = markdown_parser()
     tokens = md.parse(text) if kind == "block" else md.parseInline(text)
     runs: list[str] = []
@@ -98,17 +78,8 @@ def printed(text: str, kind: str) -> tuple[list[str], list[str]]:
             runs.append(token.content)
         if token.type != "inline":
             continue
-        parts = []
-        for child in token.children or []:
-            if child.type in ("text", "code_inline"):
-                parts.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                parts.append("\n")
-            elif child.type == "link_open":
-                addresses.append(str(child.attrGet("href") or ""))
-            elif child.type == "image":
-                parts.append(child.content)
-        runs.append("".join(parts))
+        runs.append(inline_text(token))
+        addresses += link_addresses(token)
     return runs, addresses
 
 
@@ -117,15 +88,26 @@ def _describe(char: str) -> str:
     return f"U+{ord(char):04X}" + (f" {name}" if name else "")
 
 
-def _locate(text: str, span: tuple[int, int] | None, needles: list[str]) -> tuple[int, int] | None:
-    """Line and column of the first needle found inside ``span`` of ``text``."""
+def _locate(text: str, span: tuple[int, int] | None, needles: list[str]) -> Position | None:
+    """Where the first needle found inside ``span`` of ``text`` starts and ends."""
     if span is None:
         return None
     for needle in needles:
         index = text.find(needle, span[0], span[1]) if needle else -1
         if index >= 0:
-            return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+            return Position(*_line_column(text, index), *_line_column(text, index + len(needle)))
     return None
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
+def _range(found: tuple[int, int] | None) -> dict[str, int | None]:
+    """A position as the location fields of a :class:`Problem`."""
+    line, column = found if found else (None, None)
+    end_line, end_column = end_of(found)
+    return {"line": line, "column": column, "end_line": end_line, "end_column": end_column}
 
 
 def check_topic(
@@ -137,13 +119,10 @@ def check_topic(
 ) -> list[Problem]:
     """Every problem of the three rules, located at the character when its value is written
     in ``text`` (``spans``: where each value is), else at the field's key."""
-    from handout_builder.sources.loader import _field_name, _position_of
-
     spans = spans or {}
 
-    def where(path: Path_, *needles: str) -> tuple[int | None, int | None]:
-        found = _locate(text, spans.get(path), list(needles)) or _position_of(path, positions)
-        return found if found else (None, None)
+    def where(path: Path_, *needles: str) -> tuple[int, int] | None:
+        return _locate(text, spans.get(path), list(needles)) or position_of(path, positions)
 
     problems: list[Problem] = []
     coverage = font_coverage()
@@ -151,11 +130,11 @@ def check_topic(
     for path, value in _strings(topic.model_dump(), ()):
         kind = _field_kind(path)
         runs, addresses = printed(value, kind)
-        line, column = where(path)
-        field = _field_name(path)
+        at_field = where(path)
+        field = field_name(path)
         for run in runs:
             bad = next((c for c in run if c not in _LAYOUT and (
-                unicodedata.category(c) == "Cc" or c in _BIDI)), None)
+                is_control_character(c))), None)
             if bad is None and "\ufffd" in run and "\ufffd" not in value:
                 bad = "\ufffd"
             if bad is not None:
@@ -165,11 +144,10 @@ def check_topic(
                     f"the invisible control character {_describe(bad)}, which would print "
                     "as garbage or reorder text"
                 )
-                line, column = where(path, bad, "&#")
                 problems.append(Problem(
                     shown, f"This contains {what}.",
                     "Delete it (look for &#...; or &...; in the text, or a character copied "
-                    "out of another program).", field=field, line=line, column=column))
+                    "out of another program).", field=field, **_range(where(path, bad, "&#"))))
                 continue
             for char in run:
                 if (ord(char) not in coverage and char not in _LAYOUT
@@ -179,7 +157,6 @@ def check_topic(
                 long_word = re.search(rf"\S{{{MAX_WORD_CHARACTERS + 1},}}", run)
                 if long_word:
                     word = long_word.group()
-                    line, column = where(path, word, word[:20])
                     problems.append(Problem(
                         shown,
                         f"This contains a word of {len(word):,} characters without a space "
@@ -188,16 +165,15 @@ def check_topic(
                         "inside one.",
                         "Add spaces, or write a long web address as a link, e.g. "
                         "[the guide](https://...), or put it in references with url:.",
-                        field=field, line=line, column=column))
+                        field=field, **_range(where(path, word, word[:20]))))
         for address in addresses:
             if len(address) > 2000:
                 problems.append(Problem(
                     shown, f"A link address here has {len(address):,} characters (at most "
-                    "2,000).", "Use a shorter address.", field=field, line=line, column=column))
+                    "2,000).", "Use a shorter address.", field=field, **_range(at_field)))
     if missing:
         chars = list(missing)
         first = missing[chars[0]]
-        line, column = where(first, chars[0])
         listed = ", ".join(f"'{c}' ({_describe(c)})" for c in chars[:8])
         more = f" and {len(chars) - 8} more" if len(chars) > 8 else ""
         problems.append(Problem(
@@ -206,6 +182,6 @@ def check_topic(
             "would print as empty boxes. The first is here.",
             "Replace them with letters the font has (Latin script, common punctuation), or "
             "remove them.",
-            field=_field_name(first), line=line, column=column,
+            field=field_name(first), **_range(where(first, chars[0])),
         ))
     return problems

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from handout_builder.domain.problems import RenderRefused
-from handout_builder.sources.library import LibrarySettings
+from handout_builder.domain.library import LibrarySettings
 from handout_builder.domain.models import Topic
 from handout_builder.domain.review import (
     ReviewState,

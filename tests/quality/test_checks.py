@@ -239,7 +239,8 @@ def test_own_jargon_list(write_topic):
 
 
 def test_starter_jargon_list_is_large_enough():
-    from handout_builder.sources.library import LibrarySettings, load_library
+    from handout_builder.domain.library import LibrarySettings
+    from handout_builder.sources.library import load_library
     from handout_builder.paths import HANDOUTS_DIR
 
     library = load_library(HANDOUTS_DIR / "library.yaml")
@@ -343,7 +344,8 @@ def test_json_output_shape(write_topic, capsys):
     assert set(first["reading"]["whole"]) == {
         "words", "sentences", "flesch_kincaid_grade", "smog", "fernandez_huerta"}
     assert set(first["findings"][0]) == {
-        "severity", "code", "file", "line", "column", "field", "value", "message", "fix"}
+        "severity", "code", "file", "line", "column", "end_line", "end_column", "field", "value",
+        "message", "fix"}
     assert second["review"]["state"] == "overdue"
     assert third["id"] is None and third["findings"][0]["code"] == "schema"
     assert third["findings"][0]["line"] == 2

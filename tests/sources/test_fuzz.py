@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handout_builder.domain.problems import UserError
-from handout_builder.sources.library import InvalidLibrary, LibrarySettings
+from handout_builder.domain.library import InvalidLibrary, LibrarySettings
 from handout_builder.sources.loader import load_model, load_topic
 from handout_builder.domain.review import review_state
 

@@ -1,0 +1,49 @@
+"""The Markdown dialect of topic text: one parser configuration for every stage.
+
+CommonMark with raw HTML off (shown as text, never interpreted), no auto-linking, and
+typographic replacements and smart quotes on, so that what the text rules and the reading
+level see are the characters the leaflet prints. Every URL parses here; the HTML stage
+(:mod:`handout_builder.render.html`) decides which links print and adds its own render rules
+to a parser made by :func:`new_parser`.
+
+Imports: markdown-it-py only.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+
+def new_parser() -> MarkdownIt:
+    """A fresh parser with the topic format's Markdown configuration."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True})
+    md.enable(["replacements", "smartquotes"])
+    md.validateLink = lambda url: True  # every URL parses; the HTML stage decides what prints
+    return md
+
+
+@cache
+def markdown_parser() -> MarkdownIt:
+    """The shared parser for reading topic text (tokens only; HTML comes from the render stage)."""
+    return new_parser()
+
+
+def inline_text(token: Token, line_break: str = "\n") -> str:
+    """The text an ``inline`` token prints: its text and code, an image's alt text, and
+    ``line_break`` for each line break (link addresses are not part of it)."""
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline", "image"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(line_break)
+    return "".join(parts)
+
+
+def link_addresses(token: Token) -> list[str]:
+    """The address of every link in an ``inline`` token, in order."""
+    return [str(child.attrGet("href") or "") for child in token.children or []
+            if child.type == "link_open"]
