@@ -104,7 +104,7 @@ class PersonalCopy(Closed):
 
 @cache
 def bundled_characters() -> frozenset[int]:
-    """Every code point some bundled font (``styles/fonts/``) has a glyph for."""
+    """Every code point some bundled font (``assets/styles/fonts/``) has a glyph for."""
     from fontTools.ttLib import TTFont
 
     found: set[int] = set()

@@ -17,9 +17,9 @@ from pydantic import Field
 from handout_builder.sources.confined import confined_file
 from handout_builder.domain.problems import UserError
 from handout_builder.domain.models import Closed, Line
+from handout_builder.paths import DATA_DIR
 
 SETTINGS_FILE_NAME = "library.yaml"
-DATA_DIR = Path(__file__).resolve().parent.parent / "assets" / "data"
 STARTER_JARGON = DATA_DIR / "jargon.yaml"
 
 

@@ -240,9 +240,9 @@ def test_own_jargon_list(write_topic):
 
 def test_starter_jargon_list_is_large_enough():
     from handout_builder.sources.library import LibrarySettings, load_library
-    from handout_builder.paths import HANDOUTS_DIR
+    from tests.conftest import HANDOUTS
 
-    library = load_library(HANDOUTS_DIR / "library.yaml")
+    library = load_library(HANDOUTS / "library.yaml")
     assert library.settings == LibrarySettings()  # the shipped file states the defaults
     terms = {t.term: t.plain for t in library.jargon["en"]}
     assert len(terms) >= 50
@@ -361,11 +361,11 @@ def test_every_finding_code_is_documented():
     import re
 
     from handout_builder.quality import checks
-    from handout_builder.paths import PROJECT_ROOT
+    from tests.conftest import REPO
 
-    source = (PROJECT_ROOT / "handout_builder" / "quality" / "checks.py").read_text(encoding="utf-8")
+    source = (REPO / "handout_builder" / "quality" / "checks.py").read_text(encoding="utf-8")
     found = set(re.findall(r'"((?:review|reference|reading|sentence|pemat)\.[a-z-]+|jargon)"', source))
-    doc = (PROJECT_ROOT / "docs" / "checks.md").read_text(encoding="utf-8")
+    doc = (REPO / "docs" / "checks.md").read_text(encoding="utf-8")
     assert len(found) >= 20
     for code in found | {"schema", "library", "no-topics"}:
         assert f"| `{code}` |" in doc, code
