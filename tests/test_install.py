@@ -1,5 +1,6 @@
 """A non-editable install works: a built wheel, and ``pip install .``, each installed into a
-fresh virtual environment, render the sample from another folder.
+fresh virtual environment, render the sample from another folder, byte for byte as the source
+tree does (no path of a font or stylesheet gets into the PDF).
 
 Everything make_handout needs of its own (templates, stylesheets, fonts, the built-in brand,
 message catalogues, data) must come from the installed package: the environment has no
@@ -69,7 +70,7 @@ def _pdf_text(path: Path) -> str:
                                    capture_output=True, text=True).stdout.split())
 
 
-def _check_installed_tool(env_dir: Path, tmp: Path) -> None:
+def _check_installed_tool(env_dir: Path, tmp: Path, expected: bytes) -> None:
     work = tmp / "work"  # a clinic's folder: its topics in handouts/, nothing else
     (work / "handouts").mkdir(parents=True)
     topic = work / "handouts" / SAMPLE.name
@@ -95,6 +96,8 @@ def _check_installed_tool(env_dir: Path, tmp: Path) -> None:
     text = _pdf_text(work / "out" / "calcification.pdf")
     assert "Calcification" in text and "Riverside Family Clinic" in text, text[:300]
     assert "Heart, Blood and Circulation" in text
+    # the same bytes as from the source tree: no path of a font or stylesheet leaks in
+    assert (work / "out" / "calcification.pdf").read_bytes() == expected
     # a clinic's own brand, given as a folder anywhere; large print needs its stylesheet
     _run([tool, "render", topic, "--as-of", "2026-11-25", "--brand", BRANDS["harbour"],
           "--large-print", "--out", work / "harbour"], cwd=work)
@@ -102,7 +105,7 @@ def _check_installed_tool(env_dir: Path, tmp: Path) -> None:
     assert "Calcification" in text and "Harbourside Health Centre" in text, text[:300]
 
 
-def test_wheel_installs_and_renders_from_any_folder(tmp_path):
+def test_wheel_installs_and_renders_from_any_folder(tmp_path, sample_pdf):
     source = _source_copy(tmp_path)
     _run([*PIP, "wheel", "--no-deps", "-w", tmp_path / "dist", source], cwd=tmp_path)
     (wheel,) = (tmp_path / "dist").glob("make_handout-*.whl")
@@ -123,10 +126,10 @@ def test_wheel_installs_and_renders_from_any_folder(tmp_path):
     env_dir = _fresh_environment(tmp_path)
     _run([*PIP, "--python", env_dir / "bin" / "python", "install", "--no-deps", "--no-index",
           wheel], cwd=tmp_path)
-    _check_installed_tool(env_dir, tmp_path)
+    _check_installed_tool(env_dir, tmp_path, sample_pdf.read_bytes())
 
 
-def test_pip_install_dot_installs_and_renders_from_any_folder(tmp_path):
+def test_pip_install_dot_installs_and_renders_from_any_folder(tmp_path, sample_pdf):
     source = _source_copy(tmp_path)
     env_dir = _fresh_environment(tmp_path)
     _run([*PIP, "--python", env_dir / "bin" / "python", "install", "--no-deps", "."],
@@ -134,4 +137,4 @@ def test_pip_install_dot_installs_and_renders_from_any_folder(tmp_path):
     site = next((env_dir / "lib").glob("python3*/site-packages"))
     assert (site / "handout_builder" / "assets" / "styles" / "leaflet.css").is_file()
     assert not list(site.glob("__editable__*"))
-    _check_installed_tool(env_dir, tmp_path)
+    _check_installed_tool(env_dir, tmp_path, sample_pdf.read_bytes())
