@@ -24,7 +24,7 @@ def _assets_dir() -> Path:
         raise ImportError(
             f"make_handout's assets are not files on disk ({assets!r}): WeasyPrint and "
             "Fontconfig read them by path, so make_handout cannot run from a zip archive. "
-            "Install it with pip (pip install make-handout, or pip install . from its folder)."
+            "Install it with pip instead (a wheel, or pip install . in its folder)."
         )
     return assets.resolve()
 
