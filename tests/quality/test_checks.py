@@ -122,10 +122,24 @@ def test_sample_passes_check(capsys):
     assert f"{SAMPLE} (example topic, review current, next review 2027-11-02)" in out
 
 
-def test_default_checks_the_handouts_folder(capsys):
+def test_default_checks_the_handouts_folder(capsys, monkeypatch, tmp_path):
+    from tests.conftest import REPO
+
+    monkeypatch.chdir(REPO)
     assert run("check", "--as-of", AS_OF, "--format", "json") == 0
     data = json.loads(capsys.readouterr().out)
     assert [f["id"] for f in data["files"]] == ["calcification"]  # library.yaml is not a topic
+    # ./handouts of the folder it runs in, wherever make_handout is installed
+    (tmp_path / "handouts").mkdir()
+    (tmp_path / "handouts" / "good.yaml").write_text(GOOD, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert run("check", "--as-of", AS_OF, "--format", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [f["file"] for f in data["files"]] == ["handouts/good.yaml"]
+    monkeypatch.chdir(tmp_path / "handouts")  # no handouts/ here: said so
+    assert run("check", "--as-of", AS_OF) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("handouts\n") and "The file does not exist." in out
 
 
 @pytest.mark.parametrize(
