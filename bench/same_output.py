@@ -33,7 +33,7 @@ def render(args: list[str], out: Path) -> list[Path]:
     out.mkdir(parents=True)
     subprocess.run([sys.executable, str(ROOT / "make_handout.py"), "render", str(SAMPLE),
                     "--out", str(out), "--as-of", "2026-11-25", *args],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, cwd=ROOT)  # --brand harbour: ./styles/
     return sorted(out.glob("*.pdf"))
 
 

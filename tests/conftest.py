@@ -11,9 +11,14 @@ from pathlib import Path
 import pytest
 
 from handout_builder.sources.loader import load_brand
-from handout_builder.paths import HANDOUTS_DIR, STYLES_DIR
+from handout_builder.paths import DEFAULT_BRAND_DIR
 
-SAMPLE = HANDOUTS_DIR / "calcification.yaml"
+#: The repository, and its content: the sample topics and the demo clinic's own brand folder
+#: (make_handout's own files, the built-in brand "default" included, are in the package).
+REPO = Path(__file__).resolve().parent.parent
+HANDOUTS = REPO / "handouts"
+BRANDS = {"default": DEFAULT_BRAND_DIR, "harbour": REPO / "styles" / "harbour"}
+SAMPLE = HANDOUTS / "calcification.yaml"
 #: "Today" for every test: review states never depend on the real date.
 TEST_TODAY = date(2026, 11, 25)
 
@@ -81,7 +86,7 @@ def write_topic(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def default_brand():
-    return load_brand(STYLES_DIR / "default")
+    return load_brand(DEFAULT_BRAND_DIR)
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +109,7 @@ def sample_pdf(tmp_path_factory, renderer) -> Path:
 def brand_copy(tmp_path: Path):
     """A writable copy of the default brand, to break on purpose."""
     target = tmp_path / "brand"
-    shutil.copytree(STYLES_DIR / "default", target)
+    shutil.copytree(DEFAULT_BRAND_DIR, target)
     return target
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from handout_builder.domain import wording as messages
 from handout_builder.sources.loader import load_topic
-from handout_builder.paths import PROJECT_ROOT
+from tests.conftest import REPO as PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 

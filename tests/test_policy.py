@@ -18,10 +18,9 @@ from handout_builder.quality.checks import check_file
 from handout_builder.cli import main
 from handout_builder.domain.problems import RenderRefused
 from handout_builder.sources.loader import load_topic
-from handout_builder.paths import HANDOUTS_DIR, STYLES_DIR
 from handout_builder.service import check_review
 
-from tests.conftest import MINIMAL_TOPIC, SAMPLE, TEST_TODAY
+from tests.conftest import BRANDS, HANDOUTS, MINIMAL_TOPIC, SAMPLE, TEST_TODAY
 
 TEN_YEARS_AHEAD = TEST_TODAY.replace(year=TEST_TODAY.year + 10)
 #: MINIMAL_TOPIC with a typo'd review date (2062 for 2026): line 8 of the file.
@@ -40,7 +39,7 @@ def page_texts(path: Path) -> list[str]:
 
 def build_on(library: Path, out: Path, as_of: date, allow_draft: bool = False):
     return batch.build(BuildConfig(
-        library=library, out_dir=out, brand_dir=STYLES_DIR / "default", jobs=1,
+        library=library, out_dir=out, brand_dir=BRANDS["default"], jobs=1,
         as_of=as_of, allow_draft=allow_draft,
     ))
 
@@ -176,13 +175,13 @@ def test_quick_start_renders_the_sample_on_any_date(monkeypatch, tmp_path, capsy
 def test_readme_build_works_ten_years_ahead(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(review, "today", lambda: TEN_YEARS_AHEAD)
     out = tmp_path / "out"
-    assert run("build", HANDOUTS_DIR, "--out", out, "--brand", "harbour", "--jobs", "1") == 0
+    assert run("build", HANDOUTS, "--out", out, "--brand", BRANDS["harbour"], "--jobs", "1") == 0
     [entry] = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["handouts"]
     assert (entry["review_state"], entry["watermark"], entry["example"]) == (
         "overdue", None, True)
     assert "EXAMPLE, not medical advice" in (out / "index.html").read_text(encoding="utf-8")
     # built again, unchanged: judged again by the same rule, still printed, not re-rendered
-    assert run("build", HANDOUTS_DIR, "--out", out, "--brand", "harbour", "--jobs", "1") == 0
+    assert run("build", HANDOUTS, "--out", out, "--brand", BRANDS["harbour"], "--jobs", "1") == 0
     assert "built 0, unchanged 1" in capsys.readouterr().out
 
 

@@ -4,7 +4,7 @@ The build, as a numbered list of plain functions:
 
 1. :func:`discover` finds every topic YAML under the library folder.
 2. :func:`shared_fingerprint` hashes everything that shapes every PDF (code, templates,
-   styles, fonts, the brand, package versions, options), once per build;
+   styles, fonts, message catalogues, the brand, package versions, options), once per build;
    :func:`input_hash` adds one topic's path and bytes.
 3. :func:`plan` compares those hashes with ``OUT/manifest.json``: build, skip (unchanged and
    the PDF intact) or remove (the source is gone).
@@ -51,7 +51,7 @@ from handout_builder.sources.library import library_for, settings_path_for, topi
 from handout_builder.sources.loader import read_regular_file
 from handout_builder.domain.models import ID_PATTERN
 from handout_builder.domain.options import RenderOptions
-from handout_builder.paths import STYLES_DIR, TEMPLATES_DIR
+from handout_builder.paths import ASSETS_DIR, BUILTIN_BRANDS_DIR, TEMPLATES_DIR
 from handout_builder.output.store import make_folder, output_error, output_path, write_atomic
 
 MANIFEST_NAME = "manifest.json"
@@ -60,6 +60,12 @@ STAGING_PREFIX = ".building-"  # a build's temporary folder inside OUT
 PARENT_CHECK_SECONDS = 0.5
 CATALOGUE_NAME = "index.html"
 CATALOGUE_TEMPLATE = "catalogue.html.j2"  # shapes index.html only, so not part of input hashes
+#: The assets that shape no PDF, relative to the assets folder: the catalogue's template and
+#: the built-in brands (the brand in use is hashed as the brand, wherever it is).
+NOT_IN_FINGERPRINT = (
+    TEMPLATES_DIR.relative_to(ASSETS_DIR) / CATALOGUE_TEMPLATE,
+    BUILTIN_BRANDS_DIR.relative_to(ASSETS_DIR),
+)
 MANIFEST_FORMAT = 2  # 2: review status, next review date and watermark per handout
 #: Python packages whose version can change a PDF's bytes; part of every input hash.
 OUTPUT_PACKAGES = (
@@ -254,26 +260,20 @@ def package_versions() -> list[str]:
 def shared_fingerprint(brand_dir: Path, options: Iterable[tuple[str, str]] = ()) -> str:
     """SHA-256 of everything, except the topic, that shapes a PDF; computed once per build.
 
-    The tool's version and code (including the message catalogues), the templates, the
-    stylesheets and fonts in ``styles/`` (other brands' folders excepted), the brand folder,
-    the versions of the packages that lay out and write the PDF, and the render options.
-    System libraries (Pango, HarfBuzz) are not covered: use ``--force`` after upgrading them.
+    The tool's version and code, its assets (templates, stylesheets, fonts, message
+    catalogues, data; the catalogue's template and the built-in brands excepted), the brand
+    folder, the versions of the packages that lay out and write the PDF, and the render
+    options. System libraries (Pango, HarfBuzz) are not covered: use ``--force`` after
+    upgrading them.
     """
     brand_dir = brand_dir.resolve()
 
-    def other_brand(path: Path) -> bool:
-        return any(
-            (parent / "brand.yaml").is_file() and parent != brand_dir
-            for parent in path.parents
-            if parent.is_relative_to(STYLES_DIR) and parent != STYLES_DIR
-        )
-
     parts = [f"make_handout {__version__}", *package_versions()]
     parts += [f"option {key}={value}" for key, value in sorted(options)]
-    parts += ["[code]", *_file_digests(PACKAGE_DIR)]
-    parts += ["[templates]", *_file_digests(
-        TEMPLATES_DIR, skip=lambda path: path == TEMPLATES_DIR / CATALOGUE_TEMPLATE)]
-    parts += ["[styles]", *_file_digests(STYLES_DIR, skip=other_brand)]
+    parts += ["[code]", *_file_digests(PACKAGE_DIR, skip=lambda path: path.is_relative_to(
+        ASSETS_DIR))]
+    parts += ["[assets]", *_file_digests(ASSETS_DIR, skip=lambda path: any(
+        path.relative_to(ASSETS_DIR).is_relative_to(rel) for rel in NOT_IN_FINGERPRINT))]
     parts += ["[brand]", *_file_digests(brand_dir)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from handout_builder.domain.problems import (
     EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, InvalidOption, Problem, UserError, printable,
 )
-from handout_builder.paths import DEFAULT_BRAND_DIR, DEFAULT_OUT_DIR, STYLES_DIR
+from handout_builder.paths import (
+    BUILTIN_BRANDS_DIR, DEFAULT_BRAND_DIR, DEFAULT_OUT_DIR, brand_folder, brand_names,
+)
 
 DESCRIPTION = """\
 Turn reviewed patient-education topics (YAML) into branded, print-ready PDF leaflets.
@@ -53,21 +55,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def resolve_brand_dir(value: str) -> Path:
-    """``--brand`` takes a folder, or the name of a folder under ``styles/``."""
-    path = Path(value)
-    if not path.exists() and (STYLES_DIR / value).is_dir():
-        return STYLES_DIR / value
-    return path
-
-
-def available_brands() -> list[str]:
-    """The brand names under ``styles/`` (folders holding a ``brand.yaml``)."""
-    if not STYLES_DIR.is_dir():
-        return []
-    return sorted(p.name for p in STYLES_DIR.iterdir() if (p / "brand.yaml").is_file())
-
-
 def check_brand_dir(path: Path) -> None:
     """A ``--brand`` that names no folder: say so with the closest brand name and the list of
     brands (exit 1, like any other input that names something missing)."""
@@ -77,17 +64,20 @@ def check_brand_dir(path: Path) -> None:
 
     from handout_builder.domain.personal import COMMAND_LINE
 
-    brands = available_brands()
+    brands = brand_names()
     close = difflib.get_close_matches(path.name.lower(), brands, n=1, cutoff=0.6)
     shown = f"'{path}'" if str(path).isprintable() else "it"
+    listed = ", ".join(
+        f"{name} ({'built in' if folder.is_relative_to(BUILTIN_BRANDS_DIR) else folder})"
+        for name, folder in sorted(brands.items())
+    )
     raise InvalidOption(
         Problem(
             COMMAND_LINE,
             f"The brand folder does not exist: {shown} is neither a folder nor the name of a "
-            "brand under styles/.",
+            "brand in styles/ (in the current folder) or a built-in brand.",
             (f"Did you mean '{close[0]}'? " if close else "")
-            + "Give a brand folder, or one of the brands under styles/: "
-            + ", ".join(brands) + ".",
+            + f"Give a brand folder, or one of these brands: {listed}.",
             field="--brand",
         )
     )
@@ -246,8 +236,9 @@ def _size(text: str) -> int:
 
 def add_brand_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--brand", type=resolve_brand_dir, default=DEFAULT_BRAND_DIR, metavar="DIR",
-        help="brand folder, or the name of one under styles/ (default: styles/default)",
+        "--brand", type=brand_folder, default=DEFAULT_BRAND_DIR, metavar="DIR",
+        help="brand folder, or the name of a brand in styles/ or a built-in one (default: the "
+        "built-in brand 'default')",
     )
 
 
@@ -476,10 +467,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from handout_builder.domain.review import today
 
     as_of = args.as_of or today()
-    default = HANDOUTS_DIR
-    if default.is_relative_to(Path.cwd()):
-        default = default.relative_to(Path.cwd())
-    reports = check_paths(args.paths or [default], as_of)
+    reports = check_paths(args.paths or [HANDOUTS_DIR], as_of)  # ./handouts
     status = exit_status(reports, strict=args.strict)
     if args.format == "json":
         print(format_json(reports, as_of, strict=args.strict, exit_status=status))

@@ -393,7 +393,8 @@ class Brand(Closed):
     paper: Literal["letter", "a4"] = Field(default="letter", description="Paper size.")
     font_family: Literal["Atkinson Hyperlegible"] = Field(
         default="Atkinson Hyperlegible",
-        description="Type face, one of the families bundled in styles/fonts/.",
+        description="Type face, one of the families bundled with make_handout "
+        "(assets/styles/fonts/).",
     )
     notice: Line | None = Field(
         default=None,

@@ -18,7 +18,7 @@ _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1_000_000, "mb": 1_000_000}
 class RenderOptions:
     """How a leaflet is rendered. The default is the standard, accessible (PDF/UA-1) leaflet."""
 
-    #: Re-flow with ``styles/large-print.css``: every piece of text 18 pt or larger.
+    #: Re-flow with ``assets/styles/large-print.css``: every piece of text 18 pt or larger.
     large_print: bool = False
     #: Write PDF/A-3u (still tagged, PDF/UA-1) with the topic's YAML embedded as its source.
     archival: bool = False

@@ -13,7 +13,6 @@ from typing import Any
 
 from handout_builder.domain.library import LibrarySettings
 from handout_builder.domain.models import FORMAT_VERSION, Topic
-from handout_builder.paths import HANDOUTS_DIR
 
 SCHEMAS = {
     "topic": ("topic.schema.json", "make_handout topic", "One patient-education topic (one leaflet)."),
@@ -48,7 +47,3 @@ def schema(which: str = "topic") -> dict[str, Any]:
 def schema_text(which: str = "topic") -> str:
     """The schema as the committed file holds it (stable key order, final newline)."""
     return json.dumps(schema(which), indent=2, ensure_ascii=False) + "\n"
-
-
-def committed_path(which: str = "topic"):
-    return HANDOUTS_DIR / SCHEMAS[which][0]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cache
-from pathlib import Path
 
 import yaml
 
 from handout_builder.domain.locale import primary_subtag
+from handout_builder.paths import MESSAGES_DIR
 
-CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "assets" / "messages"
+CATALOGUE_DIR = MESSAGES_DIR
 REQUIRED_KEYS = frozenset(
     {
         "language_name", "page", "page_of", "handout", "key_points", "filed_under",

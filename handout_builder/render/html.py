@@ -1,8 +1,9 @@
 """HTML rendering: a loaded topic and brand become one HTML document (Jinja2 templates).
 
 Templates are found by name on a search path: the brand's own ``templates/`` folder first,
-then the project's ``templates/``, so a clinic can override one part without copying the
-rest. The Jinja environment and the Markdown parser are built once and cached.
+then make_handout's own (``handout_builder/assets/templates/``), so a clinic can override
+one part without copying the rest. The Jinja environment and the Markdown parser are built
+once and cached.
 """
 
 from __future__ import annotations
@@ -244,7 +245,8 @@ def _template_problem(error: Exception, search_path: tuple[Path, ...]) -> Proble
         fix = "Use only the values and filters the leaflet templates use (see docs/brands.md)."
     else:
         what = f"The template cannot be used: {error}."
-        fix = "Compare it with the project's own version of the same part in templates/parts/."
+        fix = ("Compare it with make_handout's own version of the same part (in the "
+               "package: handout_builder/assets/templates/parts/).")
     return Problem(where[0], what, fix, line=where[1])
 
 

@@ -4,19 +4,20 @@ A :class:`Renderer` is built once per brand and reused for every document (one
 ``FontConfiguration`` shared by every stylesheet and by ``write_pdf``, stylesheets parsed
 once), so a batch stays fast and its memory flat. Rendering is strict and sandboxed:
 
-* fonts come only from ``styles/fonts/`` (Fontconfig is pointed at our own ``fonts.conf``
-  before WeasyPrint loads, so the machine's installed fonts are never consulted);
-* the URL fetcher reads only files inside the project's ``styles/`` folder and the brand
-  folder: no network, nothing else on disk; any other request stops the render;
+* fonts come only from the bundled ``assets/styles/fonts/`` (Fontconfig is pointed at our
+  own ``fonts.conf`` before WeasyPrint loads, so the machine's installed fonts are never
+  consulted);
+* the URL fetcher reads only files inside the package's assets (:mod:`handout_builder.paths`)
+  and the brand folder: no network, nothing else on disk; any other request stops the render;
 * what a brand supplies is checked before WeasyPrint reads it (:mod:`.brand_files`: the
   logo, ``brand.css`` and the images it names), and what it paints is checked after layout
   (:mod:`.painted`: contrast of all text, the safety marks on every page), with
-  ``styles/safety.css`` always the last stylesheet;
+  ``assets/styles/safety.css`` always the last stylesheet;
 * any warning or error that WeasyPrint logs fails the render instead of leaving a silently
   broken leaflet.
 
 :class:`~handout_builder.domain.options.RenderOptions` choose the variant: large print (one more
-stylesheet, ``styles/large-print.css``), archival (PDF/A-3u, still tagged, with the topic's
+stylesheet, ``assets/styles/large-print.css``), archival (PDF/A-3u, still tagged, with the topic's
 YAML embedded as its source) and the size budget (images are reduced step by step before the
 render gives up). :mod:`handout_builder.render.finish` completes the tagging WeasyPrint leaves
 unfinished (running header and footer as artifacts, printable links, PDF/A details).
@@ -42,7 +43,7 @@ from handout_builder.domain.problems import InvalidBrand, Problem, RenderRefused
 from handout_builder.sources.loader import LoadedBrand
 from handout_builder.domain.options import RenderOptions, format_size
 from handout_builder.render.painted import SafetyMarks, colour_rules
-from handout_builder.paths import FONTS_DIR, STYLES_DIR
+from handout_builder.paths import ASSETS_DIR, FONTS_DIR, STYLES_DIR
 
 BASE_STYLESHEET = STYLES_DIR / "leaflet.css"
 LARGE_PRINT_STYLESHEET = STYLES_DIR / "large-print.css"
@@ -304,7 +305,7 @@ class Renderer:
             variants = (*variants, LARGE_PRINT_STYLESHEET)
         self.font_config = FontConfiguration()
         self.image_cache: dict[str, dict] = {}  # the logo is read and parsed once per step
-        roots = (STYLES_DIR, brand.dir)
+        roots = (ASSETS_DIR, brand.dir)
         self.fetcher = _fetcher_class()(roots)
         # what the brand supplies is checked before WeasyPrint reads it (located errors)
         check_logo(brand.dir, brand.brand.logo)
@@ -330,7 +331,7 @@ class Renderer:
                 raise InvalidBrand([
                     Problem(str(brand.dir / "brand.css"), f"The stylesheets asked for {url}, "
                             "which make_handout does not read.",
-                            "Use only images and fonts in the brand folder or styles/.")
+                            "Use only images in the brand folder (the fonts are the bundled ones).")
                     for url in dict.fromkeys(self.fetcher.refused) or ["a file"]
                 ]) from None
         if logs.messages:
@@ -442,7 +443,7 @@ class Renderer:
                         f"The leaflet asked for {url}, which is outside the project's style, "
                         "font and logo folders; make_handout reads nothing else.",
                         "Remove the reference from the brand's template parts (they may use "
-                        "only images in the brand folder and styles/).",
+                        "only images in the brand folder).",
                     )
                     for url in dict.fromkeys(self.fetcher.refused)
                 ]

@@ -1,7 +1,7 @@
 """Checks on the files a brand supplies, before WeasyPrint ever sees them.
 
-A brand can be hostile. Its ``brand.css`` may only ask for images and fonts inside the
-project's ``styles/`` folder or the brand folder (checked here, with the line and column of
+A brand can be hostile. Its ``brand.css`` may only ask for images inside the brand folder
+or make_handout's own assets (checked here, with the line and column of
 each ``url()``, rather than failing deep inside WeasyPrint); ``@import`` and ``@font-face``
 are refused. Every
 image it uses, the logo first, is checked cheaply before layout:
@@ -208,7 +208,7 @@ def brand_css(brand_dir: Path, roots: tuple[Path, ...]) -> str | None:
     problems: list[Problem] = []
     base = path.as_uri()
     allowed = tuple(root.resolve() for root in roots)
-    fix = ("Use only images (SVG, PNG, JPEG, GIF, WebP) in the brand folder or in styles/, "
+    fix = ("Use only images (SVG, PNG, JPEG, GIF, WebP) in the brand folder, "
            "by a relative path, e.g. url(pattern.svg).")
     for url, token in _css_urls(tinycss2.parse_component_value_list(text, skip_comments=True)):
         where = dict(line=token.source_line, column=token.source_column)
@@ -252,7 +252,7 @@ def _css_url_problem(url: str, roots: tuple[Path, ...]) -> str | None:
     path = Path(unquote(parts.path))
     real = path.resolve()
     if not any(real.is_relative_to(root) for root in roots):
-        return "it is outside the brand folder and styles/"
+        return "it is outside the brand folder"
     try:
         mode = os.stat(real).st_mode
     except OSError:

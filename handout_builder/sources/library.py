@@ -18,9 +18,9 @@ from handout_builder.domain.library import InvalidLibrary, JargonList, JargonTer
 from handout_builder.domain.locale import primary_subtag
 from handout_builder.sources.confined import confined_file
 from handout_builder.sources.loader import load_model
+from handout_builder.paths import DATA_DIR
 
 SETTINGS_FILE_NAME = "library.yaml"
-DATA_DIR = Path(__file__).resolve().parent.parent / "assets" / "data"
 STARTER_JARGON = DATA_DIR / "jargon.yaml"
 
 

@@ -143,7 +143,7 @@ def load_brand(directory: Path | str) -> LoadedBrand:
     if not directory.is_dir():
         raise InvalidBrand(
             Problem(str(directory), "The brand folder does not exist.",
-                    "Name a folder under styles/, e.g. --brand styles/default.")
+                    "Name a brand folder (one holding brand.yaml), e.g. --brand styles/my-clinic.")
         )
     brand = load_brand_file(directory / "brand.yaml")
     confined_file(directory, brand.logo, what="The logo file", error=InvalidBrand,

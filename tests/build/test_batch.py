@@ -16,7 +16,7 @@ from handout_builder.build import batch
 from handout_builder.build.batch import BuildConfig, Job, Outcome, Source
 from handout_builder.cli import main
 from handout_builder.domain.problems import Problem
-from handout_builder.paths import STYLES_DIR, TEMPLATES_DIR
+from handout_builder.paths import ASSETS_DIR, DEFAULT_BRAND_DIR, TEMPLATES_DIR
 from handout_builder.cli.progress import BarReporter, LineReporter, reporter_for
 
 from tests.conftest import MINIMAL_TOPIC
@@ -41,7 +41,7 @@ def library(tmp_path: Path) -> Path:
     return lib
 
 
-def build(library: Path, out: Path, brand: Path = STYLES_DIR / "default", jobs: int = 1,
+def build(library: Path, out: Path, brand: Path = DEFAULT_BRAND_DIR, jobs: int = 1,
           force: bool = False) -> batch.BuildResult:
     return batch.build(BuildConfig(library=library, out_dir=out, brand_dir=brand, jobs=jobs,
                                    force=force))
@@ -102,7 +102,7 @@ def test_progress_bar_on_a_terminal(library, tmp_path):
     reporter = reporter_for(terminal, log)
     assert isinstance(reporter, BarReporter)
     assert isinstance(reporter_for(io.StringIO(), log), LineReporter)
-    batch.build(BuildConfig(library, tmp_path / "out", STYLES_DIR / "default", 1), reporter)
+    batch.build(BuildConfig(library, tmp_path / "out", DEFAULT_BRAND_DIR, 1), reporter)
     assert "3/3" in terminal.getvalue() and "\r" in terminal.getvalue()
     assert log.getvalue() == ""
 
@@ -148,13 +148,13 @@ def crash_on_boom(job: Job) -> Outcome:
 def test_a_crashed_worker_fails_its_topic_only(library, tmp_path):
     (library / "boom.yaml").write_text(topic("Boom"), encoding="utf-8")
     paths = batch.discover(library)
-    shared = batch.shared_fingerprint(STYLES_DIR / "default")
+    shared = batch.shared_fingerprint(DEFAULT_BRAND_DIR)
     jobs = [
         Job(Source(p, p.relative_to(library).as_posix(), "h"), tmp_path / "stage" / str(i))
         for i, p in enumerate(paths)
     ]
     outcomes: list[Outcome] = []
-    batch.run_jobs(jobs, 2, STYLES_DIR / "default", shared, outcomes.append, work=crash_on_boom)
+    batch.run_jobs(jobs, 2, DEFAULT_BRAND_DIR, shared, outcomes.append, work=crash_on_boom)
     by_source = {o.source.rel: o for o in outcomes}
     assert sorted(by_source) == ["alpha.yaml", "beta.yaml", "boom.yaml", "heart/gamma.yaml"]
     assert len(outcomes) == 4
@@ -195,7 +195,7 @@ def test_manifest_describes_each_pdf(library, tmp_path):
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    batch.build(BuildConfig(library=library, out_dir=out, brand_dir=STYLES_DIR / "default",
+    batch.build(BuildConfig(library=library, out_dir=out, brand_dir=DEFAULT_BRAND_DIR,
                             jobs=1, allow_draft=True))
     data = manifest(out)
     assert data["format"] == 2 and data["brand"] == "Riverside Family Clinic"
@@ -334,25 +334,33 @@ def test_duplicate_ids_first_source_keeps_the_file(library, tmp_path):
                                                                 "heart/gamma.yaml"]
 
 
-def test_shared_fingerprint_covers_styles_templates_and_brand_only(tmp_path, monkeypatch):
-    styles, templates = tmp_path / "styles", tmp_path / "templates"
-    shutil.copytree(STYLES_DIR, styles)
-    shutil.copytree(TEMPLATES_DIR, templates)
-    monkeypatch.setattr(batch, "STYLES_DIR", styles)
-    monkeypatch.setattr(batch, "TEMPLATES_DIR", templates)
-    brand = styles / "default"
+def test_shared_fingerprint_covers_the_assets_and_the_brand_only(tmp_path, monkeypatch):
+    assets = tmp_path / "assets"
+    shutil.copytree(ASSETS_DIR, assets)
+    monkeypatch.setattr(batch, "ASSETS_DIR", assets)
+    brand = tmp_path / "styles" / "clinic"
+    shutil.copytree(ASSETS_DIR / "brands" / "default", brand)
     base = batch.shared_fingerprint(brand)
-    (styles / "harbour" / "brand.css").write_text("/* another brand */")
-    (templates / "catalogue.html.j2").write_text("{# shapes index.html, not the PDFs #}")
+    (assets / "brands" / "other").mkdir()
+    (assets / "brands" / "other" / "brand.css").write_text("/* another brand */")
+    (assets / "brands" / "default" / "brand.css").write_text("/* a brand not in use */")
+    (assets / "templates" / "catalogue.html.j2").write_text("{# shapes index.html only #}")
     assert batch.shared_fingerprint(brand) == base
-    for changed in (styles / "leaflet.css", templates / "parts" / "section.html.j2",
-                    styles / "fonts" / "fonts.conf", brand / "logo.svg"):
+    for changed in (assets / "styles" / "leaflet.css",
+                    assets / "templates" / "parts" / "section.html.j2",
+                    assets / "styles" / "fonts" / "fonts.conf",
+                    assets / "styles" / "fonts" / "AtkinsonHyperlegible_400Regular.ttf",
+                    assets / "messages" / "en.yaml", brand / "logo.svg"):
         original = changed.read_bytes()
         changed.write_bytes(original + b"\n")
         assert batch.shared_fingerprint(brand) != base, changed
         changed.write_bytes(original)
     assert batch.shared_fingerprint(brand) == base
     assert batch.shared_fingerprint(brand, [("allow_draft", "yes")]) != base
+    # the built-in brand in use is hashed as the brand, like any other
+    default = batch.shared_fingerprint(assets / "brands" / "default")
+    (assets / "brands" / "default" / "brand.css").write_text("/* now in use */")
+    assert batch.shared_fingerprint(assets / "brands" / "default") != default
 
 
 # --------------------------------------------------------------------------------------
@@ -394,7 +402,7 @@ def test_workers_are_recycled(library, tmp_path, monkeypatch):
     path = library / "alpha.yaml"
     jobs = [Job(Source(path, f"{i}.yaml", "h"), tmp_path / str(i)) for i in range(5)]
     outcomes: list[Outcome] = []
-    batch.run_jobs(jobs, 1, STYLES_DIR / "default", "x", outcomes.append, work=which_worker)
+    batch.run_jobs(jobs, 1, DEFAULT_BRAND_DIR, "x", outcomes.append, work=which_worker)
     pids = [o.problems[0].file for o in outcomes]
     assert len(pids) == 5 and len(set(pids)) == 3
     assert pids[0] == pids[1] and pids[2] == pids[3] and pids[1] != pids[2] != pids[4]
@@ -424,7 +432,7 @@ def build_on(library, out, as_of, allow_draft=False, **render):
     from handout_builder.domain.options import RenderOptions
 
     return batch.build(BuildConfig(
-        library=library, out_dir=out, brand_dir=STYLES_DIR / "default", jobs=1,
+        library=library, out_dir=out, brand_dir=DEFAULT_BRAND_DIR, jobs=1,
         as_of=date.fromisoformat(as_of), allow_draft=allow_draft,
         render=RenderOptions(**render),
     ))
@@ -524,7 +532,7 @@ def test_a_topic_over_the_time_limit_fails_alone(library, tmp_path):
     path = library / "alpha.yaml"
     jobs = [Job(Source(path, name, "h"), tmp_path / str(i)) for i, name in enumerate(names)]
     outcomes: list[Outcome] = []
-    batch.run_jobs(jobs, 2, STYLES_DIR / "default", "x", outcomes.append, work=hang_on_slow,
+    batch.run_jobs(jobs, 2, DEFAULT_BRAND_DIR, "x", outcomes.append, work=hang_on_slow,
                    timeout=2)
     by_source = {o.source.rel: o for o in outcomes}
     assert sorted(by_source) == sorted(names) and len(outcomes) == len(names)

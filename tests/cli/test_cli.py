@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -11,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from handout_builder.cli import main
-from handout_builder.paths import PROJECT_ROOT
-
-from tests.conftest import MINIMAL_TOPIC, SAMPLE
+from handout_builder.paths import DEFAULT_BRAND_DIR, brand_folder
+from tests.conftest import MINIMAL_TOPIC, REPO as PROJECT_ROOT, SAMPLE
 
 
 def run(*args: str):
@@ -86,7 +86,8 @@ def test_bad_brand_is_exit_1(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("command", ["render", "build", "email"])
-def test_misspelt_brand_suggests_the_right_one(tmp_path, capsys, command):
+def test_misspelt_brand_suggests_the_right_one(tmp_path, capsys, monkeypatch, command):
+    monkeypatch.chdir(PROJECT_ROOT)  # the demo clinic's brands are in ./styles/
     args = {
         "render": ["render", SAMPLE, "--out", tmp_path],
         "build": ["build", SAMPLE.parent, "--out", tmp_path],
@@ -96,17 +97,42 @@ def test_misspelt_brand_suggests_the_right_one(tmp_path, capsys, command):
     err = capsys.readouterr().err
     assert err == (
         "error: command line: --brand: The brand folder does not exist: 'harbor' is neither a "
-        "folder nor the name of a brand under styles/. Fix: Did you mean 'harbour'? Give a "
-        "brand folder, or one of the brands under styles/: default, harbour.\n"
+        "folder nor the name of a brand in styles/ (in the current folder) or a built-in brand. "
+        "Fix: Did you mean 'harbour'? Give a brand folder, or one of these brands: "
+        "default (built in), harbour (styles/harbour).\n"
     )
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unknown_brand_lists_the_brands(tmp_path, capsys):
+def test_unknown_brand_lists_the_brands(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(PROJECT_ROOT)
     assert run("render", SAMPLE, "--out", tmp_path, "--brand", "zzz") == 1
     err = capsys.readouterr().err
     assert "Did you mean" not in err
-    assert "one of the brands under styles/: default, harbour." in err
+    assert "one of these brands: default (built in), harbour (styles/harbour)." in err
+
+
+def test_brand_names_are_found_in_styles_here_then_built_in(tmp_path, capsys, monkeypatch):
+    """A clinic's brands are in ./styles/ of the folder make-handout runs in; a clinic brand
+    hides a built-in one of the same name; a folder path works from anywhere."""
+    clinic = tmp_path / "clinic"
+    shutil.copytree(PROJECT_ROOT / "styles" / "harbour", clinic / "styles" / "coast")
+    shutil.copytree(PROJECT_ROOT / "styles" / "harbour", clinic / "styles" / "default")
+    (clinic / "styles" / "notes").mkdir()  # not a brand: no brand.yaml
+    monkeypatch.chdir(clinic)
+    assert brand_folder("coast") == Path("styles/coast")
+    assert brand_folder("default") == Path("styles/default")
+    harbour = PROJECT_ROOT / "styles" / "harbour"
+    assert brand_folder(str(harbour)) == harbour
+    assert run("render", SAMPLE, "--out", tmp_path / "out", "--brand", "coastt") == 1
+    assert ("Did you mean 'coast'? Give a brand folder, or one of these brands: "
+            "coast (styles/coast), default (styles/default).") in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)  # no styles/ here: the built-in brands only
+    assert brand_folder("default") == DEFAULT_BRAND_DIR
+    assert brand_folder("coast") == Path("coast")
+    assert run("render", SAMPLE, "--out", tmp_path / "out", "--brand", "coast") == 1
+    assert "one of these brands: default (built in)." in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_version(capsys):

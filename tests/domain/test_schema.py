@@ -8,8 +8,12 @@ import sys
 
 import pytest
 
-from handout_builder.paths import HANDOUTS_DIR, PROJECT_ROOT
-from handout_builder.domain.schema import SCHEMAS, committed_path, schema, schema_text
+from handout_builder.domain.schema import SCHEMAS, schema, schema_text
+from tests.conftest import HANDOUTS as HANDOUTS_DIR, REPO as PROJECT_ROOT
+
+
+def committed_path(which: str):
+    return HANDOUTS_DIR / SCHEMAS[which][0]
 
 
 @pytest.mark.parametrize("which", sorted(SCHEMAS))

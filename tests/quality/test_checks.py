@@ -122,10 +122,24 @@ def test_sample_passes_check(capsys):
     assert f"{SAMPLE} (example topic, review current, next review 2027-11-02)" in out
 
 
-def test_default_checks_the_handouts_folder(capsys):
+def test_default_checks_the_handouts_folder(capsys, monkeypatch, tmp_path):
+    from tests.conftest import REPO
+
+    monkeypatch.chdir(REPO)
     assert run("check", "--as-of", AS_OF, "--format", "json") == 0
     data = json.loads(capsys.readouterr().out)
     assert [f["id"] for f in data["files"]] == ["calcification"]  # library.yaml is not a topic
+    # ./handouts of the folder it runs in, wherever make_handout is installed
+    (tmp_path / "handouts").mkdir()
+    (tmp_path / "handouts" / "good.yaml").write_text(GOOD, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert run("check", "--as-of", AS_OF, "--format", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [f["file"] for f in data["files"]] == ["handouts/good.yaml"]
+    monkeypatch.chdir(tmp_path / "handouts")  # no handouts/ here: said so
+    assert run("check", "--as-of", AS_OF) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("handouts\n") and "The file does not exist." in out
 
 
 @pytest.mark.parametrize(
@@ -241,9 +255,9 @@ def test_own_jargon_list(write_topic):
 def test_starter_jargon_list_is_large_enough():
     from handout_builder.domain.library import LibrarySettings
     from handout_builder.sources.library import load_library
-    from handout_builder.paths import HANDOUTS_DIR
+    from tests.conftest import HANDOUTS
 
-    library = load_library(HANDOUTS_DIR / "library.yaml")
+    library = load_library(HANDOUTS / "library.yaml")
     assert library.settings == LibrarySettings()  # the shipped file states the defaults
     terms = {t.term: t.plain for t in library.jargon["en"]}
     assert len(terms) >= 50
@@ -363,11 +377,11 @@ def test_every_finding_code_is_documented():
     import re
 
     from handout_builder.quality import checks
-    from handout_builder.paths import PROJECT_ROOT
+    from tests.conftest import REPO
 
-    source = (PROJECT_ROOT / "handout_builder" / "quality" / "checks.py").read_text(encoding="utf-8")
+    source = (REPO / "handout_builder" / "quality" / "checks.py").read_text(encoding="utf-8")
     found = set(re.findall(r'"((?:review|reference|reading|sentence|pemat)\.[a-z-]+|jargon)"', source))
-    doc = (PROJECT_ROOT / "docs" / "checks.md").read_text(encoding="utf-8")
+    doc = (REPO / "docs" / "checks.md").read_text(encoding="utf-8")
     assert len(found) >= 20
     for code in found | {"schema", "library", "no-topics"}:
         assert f"| `{code}` |" in doc, code

@@ -16,11 +16,10 @@ import pytest
 from handout_builder.cli import main
 from handout_builder.sources.loader import load_brand, load_topic
 from handout_builder.domain.options import RenderOptions
-from handout_builder.paths import STYLES_DIR
 from handout_builder.render.pdf import Renderer
 from handout_builder.service import render_file
 
-from tests.conftest import MINIMAL_TOPIC, SAMPLE
+from tests.conftest import BRANDS, MINIMAL_TOPIC, SAMPLE
 
 
 @pytest.fixture
@@ -114,14 +113,14 @@ def test_standard_leaflet_embeds_nothing(sample_pdf):
 
 
 def test_same_input_same_bytes(archival_pdf, tmp_path):
-    fresh = Renderer(load_brand(STYLES_DIR / "default"), options=RenderOptions(archival=True))
+    fresh = Renderer(load_brand(BRANDS["default"]), options=RenderOptions(archival=True))
     again = render_file(SAMPLE, fresh, tmp_path).path
     assert again.read_bytes() == archival_pdf.read_bytes()
 
 
 def test_unreviewed_topic_has_no_source_date(write_topic, tmp_path):
     text = MINIMAL_TOPIC.split("review:")[0] + "copyright:\n  holder: X\n"
-    renderer = Renderer(load_brand(STYLES_DIR / "default"), options=RenderOptions(archival=True))
+    renderer = Renderer(load_brand(BRANDS["default"]), options=RenderOptions(archival=True))
     written = render_file(write_topic(text), renderer, tmp_path / "out", allow_draft=True)
     with pikepdf.open(written.path) as pdf:
         params = pdf.Root.AF[0].EF.F.Params

@@ -12,11 +12,10 @@ from pypdf import PdfReader
 from handout_builder.sources.loader import load_brand, load_topic
 from handout_builder.domain.models import RUNNING_TITLE_MAX
 from handout_builder.domain.options import RenderOptions
-from handout_builder.paths import STYLES_DIR
 from handout_builder.render.pdf import Renderer
 from handout_builder.service import render_file
 
-from tests.conftest import SAMPLE
+from tests.conftest import BRANDS, SAMPLE
 from tests.structure import read_tree
 from tests.render.test_pdf import chars_outside_page, text_of
 
@@ -94,7 +93,7 @@ def test_long_title_is_cut_in_the_running_header(write_topic, tmp_path):
     text = SAMPLE.read_text(encoding="utf-8")
     text = re.sub(r"(?m)^title: .*$", f"title: {title}", text)
     text = re.sub(r"(?m)^short_title: .*\n", "", text)
-    renderer = Renderer(load_brand(STYLES_DIR / "harbour"), options=RenderOptions(large_print=True))
+    renderer = Renderer(load_brand(BRANDS["harbour"]), options=RenderOptions(large_print=True))
     written = render_file(write_topic(text, "long.yaml"), renderer, tmp_path)
     topic = load_topic(write_topic(text, "long.yaml")).topic
     assert len(topic.running_title) <= RUNNING_TITLE_MAX

@@ -13,12 +13,12 @@ from pypdf import PdfReader
 
 from handout_builder.domain.problems import InvalidBrand
 from handout_builder.sources.loader import load_brand, load_topic
-from handout_builder.paths import STYLES_DIR
+from handout_builder.paths import ASSETS_DIR, STYLES_DIR
 from handout_builder.sources.text_rules import MAX_WORD_CHARACTERS
 from handout_builder.render.pdf import Renderer, _fetcher_class
 from handout_builder.service import render_file, render_topic
 
-from tests.conftest import MINIMAL_TOPIC, SAMPLE
+from tests.conftest import BRANDS, MINIMAL_TOPIC, REPO, SAMPLE
 
 
 def text_of(path) -> str:
@@ -111,7 +111,7 @@ def test_sample_on_letter(sample_pdf):
 
 
 def test_second_brand_on_a4(tmp_path):
-    brand = load_brand(STYLES_DIR / "harbour")
+    brand = load_brand(BRANDS["harbour"])
     written = render_file(SAMPLE, Renderer(brand), tmp_path)
     reader = PdfReader(written.path)
     box = reader.pages[0].mediabox
@@ -129,7 +129,7 @@ def test_unreviewed_leaflet_says_so(write_topic, renderer, tmp_path):
 
 def test_same_input_same_bytes(renderer, tmp_path):
     first = render_file(SAMPLE, renderer, tmp_path / "a").path.read_bytes()
-    fresh = Renderer(load_brand(STYLES_DIR / "default"))
+    fresh = Renderer(load_brand(BRANDS["default"]))
     second = render_file(SAMPLE, fresh, tmp_path / "b").path.read_bytes()
     assert first == second
 
@@ -186,14 +186,17 @@ def test_headings_never_end_a_page(write_topic, renderer, tmp_path):
             assert not re.fullmatch(r"Heading \d+", body_lines[-1]), body_lines[-3:]
 
 
-def test_fetcher_reads_only_project_style_folders(default_brand):
-    fetcher = _fetcher_class()((STYLES_DIR, default_brand.dir))
+def test_fetcher_reads_only_the_package_assets_and_the_brand(renderer):
+    fetcher = renderer.fetcher  # the default brand's renderer: what a render really uses
+    assert fetcher.roots == (ASSETS_DIR, renderer.brand.dir)
     ok = fetcher.fetch((STYLES_DIR / "leaflet.css").as_uri())
     assert b"@font-face" in ok.read()
+    assert fetcher.fetch((renderer.brand.dir / "logo.svg").as_uri()).read().startswith(b"<svg")
     for url in [
         "file:///etc/passwd",
-        (STYLES_DIR.parent / "pyproject.toml").as_uri(),
-        (STYLES_DIR / ".." / "README.md").as_uri(),
+        (REPO / "pyproject.toml").as_uri(),
+        (STYLES_DIR / ".." / ".." / "paths.py").as_uri(),  # the package's code, beside assets/
+        (BRANDS["harbour"] / "logo.svg").as_uri(),  # a brand folder not in use
         "http://127.0.0.1:9/x.png",
         "https://example.org/logo.png",
         "data:text/plain,hello",

@@ -19,12 +19,11 @@ import pytest
 
 from handout_builder.sources.loader import load_brand, load_topic
 from handout_builder.domain.options import RenderOptions
-from handout_builder.paths import STYLES_DIR
 from handout_builder.render.pdf import Renderer
 from handout_builder.domain.personal import personal_copy
 from handout_builder.service import check_review, render_topic
 
-from tests.conftest import SAMPLE, TEST_TODAY
+from tests.conftest import BRANDS, SAMPLE, TEST_TODAY
 from tests.readers import (
     ROLES,
     pdfium_text,
@@ -60,7 +59,7 @@ def rendered_variants(tmp_path_factory) -> dict[str, Path]:
     paths = {}
     for name, (brand, options, kind) in VARIANTS.items():
         if (brand, options) not in renderers:
-            renderers[brand, options] = Renderer(load_brand(STYLES_DIR / brand), options=options)
+            renderers[brand, options] = Renderer(load_brand(BRANDS[brand]), options=options)
         renderer = renderers[brand, options]
         loaded = load_topic(draft_source if kind == "draft" else SAMPLE)
         _, watermark = check_review(loaded, TEST_TODAY, allow_draft=kind == "draft")
@@ -170,7 +169,7 @@ def test_every_compressed_object_is_where_the_xref_stream_says(leaflet):
 
 def test_same_input_same_bytes_in_every_variant(rendered_variants, tmp_path):
     """The fix keeps output deterministic: the standard leaflet again, byte for byte."""
-    renderer = Renderer(load_brand(STYLES_DIR / "default"))
+    renderer = Renderer(load_brand(BRANDS["default"]))
     loaded = load_topic(SAMPLE)
     again = render_topic(loaded, renderer).data
     assert again == rendered_variants["standard"].read_bytes()

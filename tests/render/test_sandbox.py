@@ -341,10 +341,10 @@ def test_large_text_needs_three_to_one(brand_copy, write_topic):
 
 
 def test_shipped_brands_pass_every_painted_check(write_topic):
-    from handout_builder.paths import STYLES_DIR
+    from tests.conftest import BRANDS
 
     for name in ("default", "harbour"):
-        brand = load_brand(STYLES_DIR / name)
+        brand = load_brand(BRANDS[name])
         render_topic(load_topic(write_topic(UNREVIEWED_TOPIC)), Renderer(brand),
                      watermark="NOT REVIEWED")
 
