@@ -155,6 +155,7 @@ def memory_child(paths: list[str], renders: int, brand_dir: str) -> None:
     Prints, per worker process: documents rendered, RSS after its 100th and its last.
     """
     from handout_builder.build import batch
+    from handout_builder.service import render_in_folder
 
     out = Path(tempfile.mkdtemp())
     jobs = []
@@ -162,7 +163,8 @@ def memory_child(paths: list[str], renders: int, brand_dir: str) -> None:
         path = Path(paths[n % len(paths)])
         jobs.append(batch.Job(batch.Source(path, path.name, "x"), out / str(n)))
     outcomes = []
-    batch.run_jobs(jobs, 1, Path(brand_dir), "bench", outcomes.append, work=render_and_record)
+    batch.run_jobs(jobs, 1, Path(brand_dir), "bench", outcomes.append, work=render_and_record,
+                   render_topic=render_in_folder)
     assert len(outcomes) == renders and all(o.ok for o in outcomes)
     by_worker: dict[str, list[int]] = {}
     for line in Path(os.environ["BENCH_RSS_LOG"]).read_text().splitlines():

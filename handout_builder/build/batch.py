@@ -30,29 +30,45 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
+import queue as queues
 import re
 import shutil
+import signal
 import tempfile
 import threading
 import time
 import traceback
 from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import quote
 
 from handout_builder import __version__
-from handout_builder.domain.problems import InvalidTopic, Problem, UserError
-from handout_builder.sources.library import library_for, settings_path_for, topic_files
-from handout_builder.sources.loader import read_regular_file
 from handout_builder.domain.models import ID_PATTERN
 from handout_builder.domain.options import RenderOptions
-from handout_builder.paths import STYLES_DIR, TEMPLATES_DIR
+from handout_builder.domain.problems import InvalidBrand, InvalidTopic, Problem, UserError
+from handout_builder.domain import review
+from handout_builder.domain.review import ReviewStatus, classify, policy, render_permission, review_state
 from handout_builder.output.store import make_folder, output_error, output_path, write_atomic
+from handout_builder.paths import STYLES_DIR, TEMPLATES_DIR
+from handout_builder.render.html import template_environment
+from handout_builder.render.pdf import Renderer
+from handout_builder.sources.library import LibrarySettings, library_for, settings_path_for, topic_files
+from handout_builder.sources.loader import LoadedTopic, load_brand, load_topic_bytes, read_regular_file
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX: no output lock
+    fcntl = None  # type: ignore[assignment]
 
 MANIFEST_NAME = "manifest.json"
 STAGING_PREFIX = ".building-"  # a build's temporary folder inside OUT
@@ -81,6 +97,27 @@ DEFAULT_TIMEOUT = 120.0
 # --------------------------------------------------------------------------------------
 # Plain data
 # --------------------------------------------------------------------------------------
+
+
+class Rendered(Protocol):
+    """What the render function returns (the service's ``RenderResult``)."""
+
+    topic: LoadedTopic | None
+    pdf: Any  # RenderedPdf, or None when there are problems
+    review: ReviewStatus | None
+    watermark_key: str | None
+    path: Path | None
+    problems: tuple[Problem, ...]
+    refused: bool
+
+
+class RenderInFolder(Protocol):
+    """Renders one topic file with a warm renderer into a folder: the service's
+    ``render_in_folder``, passed in by the caller (the build never imports the service).
+    Must be a module-level function: worker processes find it by name."""
+
+    def __call__(self, path: Path, renderer: Renderer, out_dir: Path, as_of: date | None,
+                 allow_draft: bool) -> Rendered: ...
 
 
 @dataclass(frozen=True)
@@ -240,8 +277,6 @@ def _file_digests(root: Path, skip: Callable[[Path], bool] = lambda p: False) ->
 
 
 def package_versions() -> list[str]:
-    from importlib import metadata
-
     versions = []
     for name in OUTPUT_PACKAGES:
         try:
@@ -362,16 +397,18 @@ def plan(sources: list[Source], previous: dict[str, Entry], out_dir: Path, force
 # --------------------------------------------------------------------------------------
 
 
-def recheck_unchanged(entry: Entry, source: Source, config: BuildConfig) -> Entry | str:
+def recheck_unchanged(
+    entry: Entry, source: Source, config: BuildConfig, settings: LibrarySettings | None = None
+) -> Entry | str:
     """Judge an unchanged handout's review state on ``config.as_of`` without rendering it.
 
     The state depends on the date, so a leaflet that was current when it was built may be
     overdue now. Returns the entry with its state brought up to date, or ``"rebuild"`` when
     its watermark must change, or ``"refuse"`` when the policy no longer lets it be printed.
+    ``settings``: the library settings that apply to it (None: its folder's library.yaml).
     """
-    from handout_builder.domain.review import classify, policy
-
-    settings = library_for(source.path).settings
+    if settings is None:
+        settings = library_for(source.path).settings
     due = date.fromisoformat(entry.next_review) if entry.next_review else None
     reviewed = date.fromisoformat(entry.reviewed) if entry.reviewed else None
     state = classify(entry.status, reviewed, due, config.as_of, settings.due_soon_days)
@@ -383,13 +420,14 @@ def recheck_unchanged(entry: Entry, source: Source, config: BuildConfig) -> Entr
     return replace(entry, review_state=state.value)
 
 
-def refusal(source: Source, config: BuildConfig) -> Outcome:
-    """The policy's own message for a topic it refuses (loaded again for the line numbers)."""
-    from handout_builder.sources.loader import load_topic
-    from handout_builder.service import check_review
-
+def refusal(source: Source, data: bytes, config: BuildConfig, settings: LibrarySettings) -> Outcome:
+    """The policy's own message for a topic it refuses, located in the file: from the bytes
+    read for its input hash (nothing is read from disk again), by the one review decision."""
+    loaded = load_topic_bytes(data, source.path)
+    assert config.as_of is not None
+    status = review_state(loaded.topic, config.as_of, settings)
     try:
-        check_review(load_topic(source.path), config.as_of, allow_draft=False)
+        render_permission(status, str(source.path), False, loaded.positions)
     except UserError as error:
         return Outcome(source, problems=tuple(error.problems), refused=True)
     raise AssertionError(f"{source.rel}: the review policy was expected to refuse it")
@@ -398,11 +436,10 @@ def refusal(source: Source, config: BuildConfig) -> Outcome:
 _worker: dict[str, Any] = {}
 
 
-def init_worker(brand_dir: str, render: RenderOptions = RenderOptions()) -> None:
+def init_worker(brand_dir: str, render: RenderOptions = RenderOptions(),
+                render_topic: RenderInFolder | None = None) -> None:
     """Pool initializer: build this worker's renderer once, for its whole life."""
-    from handout_builder.sources.loader import load_brand
-    from handout_builder.render.pdf import Renderer
-
+    _worker["render"] = render_topic
     try:
         _worker["renderer"] = Renderer(load_brand(brand_dir), options=render)
     except UserError as error:
@@ -410,28 +447,24 @@ def init_worker(brand_dir: str, render: RenderOptions = RenderOptions()) -> None
 
 
 def render_job(job: Job) -> Outcome:
-    """Render one topic in this worker (the same pipeline function as ``render``)."""
-    from handout_builder.service import render_file
-    from handout_builder.domain.review import ReviewRefused, watermark_key
-
+    """Render one topic in this worker with the render function the build was given (the
+    service's, the same code as ``make-handout render``)."""
     source = job.source
     if "error" in _worker:
         return Outcome(source, problems=tuple(_worker["error"].problems), brand_problem=True)
     try:
-        written = render_file(
-            source.path, _worker["renderer"], job.staging,
-            as_of=job.as_of, allow_draft=job.allow_draft,
+        written = _worker["render"](
+            source.path, _worker["renderer"], job.staging, job.as_of, job.allow_draft
         )
-    except ReviewRefused as error:
-        return Outcome(source, problems=tuple(error.problems), refused=True)
-    except UserError as error:
-        return Outcome(source, problems=tuple(error.problems))
     except Exception:
         return Outcome(source, bug=traceback.format_exc())
-    topic = written.loaded.topic
+    if written.problems:
+        return Outcome(source, problems=tuple(written.problems), refused=written.refused)
+    assert written.topic is not None and written.review is not None and written.path is not None
+    topic = written.topic.topic
     status = written.review
     entry = Entry(
-        id=written.loaded.id,
+        id=written.topic.id,
         source=source.rel,
         title=topic.title,
         category=topic.category,
@@ -442,13 +475,13 @@ def render_job(job: Job) -> Outcome:
         sha256=hashlib.sha256(written.pdf.data).hexdigest(),
         # the bytes actually rendered (the file may have changed since it was planned)
         input_hash=input_hash(
-            _worker["shared"], source.rel, written.loaded.source, _settings_bytes(source.path)
+            _worker["shared"], source.rel, written.topic.source, _settings_bytes(source.path)
         ),
         reviewed=status.reviewed.isoformat() if status.reviewed else None,
         review_state=status.state.value,
         status=topic.status,
         next_review=status.next_review.isoformat() if status.next_review else None,
-        watermark=watermark_key(status.state, job.allow_draft, status.example),
+        watermark=written.watermark_key,
         example=status.example,
     )
     return Outcome(source, entry=entry, staged=written.path)
@@ -478,6 +511,7 @@ def run_jobs(
     work: Callable[[Job], Outcome] = render_job,
     render: RenderOptions = RenderOptions(),
     timeout: float = DEFAULT_TIMEOUT,
+    render_topic: RenderInFolder | None = None,
 ) -> None:
     """Render ``jobs`` in ``workers`` processes, calling ``on_outcome`` as each one ends.
 
@@ -487,14 +521,9 @@ def run_jobs(
     fresh one after about :data:`WORKER_DOCUMENTS` documents per worker. A job that runs
     longer than ``timeout`` seconds (counted from the moment a worker starts it) is reported
     as failed (:func:`_timed_out`): the pool's workers are stopped and the other jobs in
-    flight start again in a fresh pool. ``work`` must be a module-level function (workers
-    import it by name).
+    flight start again in a fresh pool. ``work`` and ``render_topic`` (what
+    :func:`render_job` calls) must be module-level functions (workers import them by name).
     """
-    import multiprocessing
-    import queue as queues
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
-
     context = multiprocessing.get_context("spawn")
     queue = deque(jobs)
     suspects: deque[Job] = deque()
@@ -507,7 +536,7 @@ def run_jobs(
             max_workers=max(1, min(limit, len(pending) or 1)),
             mp_context=context,
             initializer=_init_worker_with_shared,
-            initargs=(str(brand_dir), shared, render, starts, os.getpid()),
+            initargs=(str(brand_dir), shared, render, starts, os.getpid(), render_topic),
         )
         in_flight: dict[Any, Job] = {}
         started: dict[str, float] = {}
@@ -565,10 +594,8 @@ def _timed_job(work: Callable[[Job], Outcome], job: Job) -> Outcome:
 
 def _init_worker_with_shared(
     brand_dir: str, shared: str, render: RenderOptions = RenderOptions(),
-    starts: Any = None, parent: int | None = None,
+    starts: Any = None, parent: int | None = None, render_topic: RenderInFolder | None = None,
 ) -> None:
-    import signal
-
     # Ctrl-C is the main process's business: it stops handing out work, lets the workers
     # finish the document in hand, and writes the manifest of everything done so far.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -576,7 +603,7 @@ def _init_worker_with_shared(
         exit_with_parent(parent)
     _worker["shared"] = shared
     _worker["starts"] = starts
-    init_worker(brand_dir, render)
+    init_worker(brand_dir, render, render_topic)
 
 
 def exit_with_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
@@ -617,10 +644,6 @@ def manifest_bytes(entries: Iterable[Entry], brand_name: str | None) -> bytes:
 
 def catalogue_html(entries: Iterable[Entry], brand_name: str | None) -> str:
     """``index.html``: the library grouped by category, each title linking its PDF."""
-    from urllib.parse import quote
-
-    from handout_builder.render.html import template_environment
-
     groups: dict[str, list[dict[str, Any]]] = {}
     for entry in sorted(entries, key=lambda e: (e.category.casefold(), e.title.casefold(), e.id)):
         groups.setdefault(entry.category, []).append(asdict(entry) | {"href": quote(entry.output)})
@@ -650,9 +673,7 @@ def output_lock(out_dir: Path, on_wait: Callable[[], None] = lambda: None) -> It
     once) until the first has written its manifest. An advisory lock (``flock``) on the folder
     itself, so nothing is left in it; it ends with the process, even after ``kill -9``.
     Without ``fcntl`` (Windows) there is no lock."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on POSIX
+    if fcntl is None:  # pragma: no cover - not on POSIX
         yield
         return
     try:
@@ -690,24 +711,25 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
+def build(
+    config: BuildConfig, reporter: Reporter | None = None, *, render: RenderInFolder
+) -> BuildResult:
     """Build the library: render what changed, skip what did not, remove what was deleted.
 
     Raises a :class:`UserError` only for problems that stop the whole build (no library
     folder, no topics, an unusable brand or output folder); a bad topic is a failed
     :class:`Outcome`. The output folder is locked while the build writes it (a second build
     waits, see :func:`output_lock`); staging folders left by a killed build are removed.
+    ``render`` renders one topic in a worker (the service's ``render_in_folder``).
     """
-    from handout_builder.domain.review import today
-
     reporter = reporter or Reporter()
     started = time.perf_counter()
     if config.as_of is None:
-        config = replace(config, as_of=today())
+        config = replace(config, as_of=review.today())  # the module's: tests pin it
     library, out_dir = config.library, config.out_dir
     paths = discover(library)
     shared = shared_fingerprint(config.brand_dir, config.options)
-    sources = []
+    sources, contents = [], {}
     for path in paths:
         rel = path.relative_to(library).as_posix()
         try:
@@ -716,16 +738,18 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
             data = b""  # the loader reports why it cannot be read
         digest = input_hash(shared, rel, data, _settings_bytes(path))
         sources.append(Source(path=path, rel=rel, input_hash=digest))
+        contents[rel] = data
     make_folder(out_dir)  # an output problem (a file, read-only) stops the build here
     with output_lock(out_dir, on_wait=lambda: reporter.waiting(out_dir)):
         remove_stale_staging(out_dir)
-        result = _build_locked(config, reporter, sources, shared)
+        result = _build_locked(config, reporter, sources, shared, contents, render)
     result.seconds = time.perf_counter() - started
     return result
 
 
 def _build_locked(
-    config: BuildConfig, reporter: Reporter, sources: list[Source], shared: str
+    config: BuildConfig, reporter: Reporter, sources: list[Source], shared: str,
+    contents: dict[str, bytes], render: RenderInFolder,
 ) -> BuildResult:
     """The build, once it holds the output folder (see :func:`output_lock`)."""
     library, out_dir = config.library, config.out_dir
@@ -736,9 +760,11 @@ def _build_locked(
     refused: list[Outcome] = []
     to_build, skip = list(the_plan.build), []
     for entry in the_plan.skip:
-        verdict = recheck_unchanged(entry, by_rel[entry.source], config)
+        source = by_rel[entry.source]
+        settings = library_for(source.path).settings  # found once per topic, passed on
+        verdict = recheck_unchanged(entry, source, config, settings)
         if verdict == "refuse":
-            refused.append(refusal(by_rel[entry.source], config))
+            refused.append(refusal(source, contents[source.rel], config, settings))
         elif verdict == "rebuild":
             to_build.append(by_rel[entry.source])
         else:
@@ -756,8 +782,6 @@ def _build_locked(
         or not (out_dir / CATALOGUE_NAME).is_file()
     )
     if changed:
-        from handout_builder.sources.loader import load_brand
-
         brand_name = load_brand(config.brand_dir).brand.name  # a bad brand stops here
     else:
         brand_name = _previous_brand_name(out_dir)
@@ -814,7 +838,7 @@ def _build_locked(
                 reporter.finished(outcome)
 
             run_jobs(jobs, min(config.jobs, len(jobs)), config.brand_dir, shared, publish,
-                     render=config.render, timeout=config.timeout)
+                     render=config.render, timeout=config.timeout, render_topic=render)
         for outcome in refused:
             withdraw(outcome)
             result.failed.append(outcome)
@@ -834,8 +858,6 @@ def _build_locked(
             write_atomic(manifest_path, new_manifest)
             write_catalogue(out_dir, final, brand_name)
     if brand_error:
-        from handout_builder.domain.problems import InvalidBrand
-
         raise InvalidBrand(brand_error)
     return result
 

@@ -18,6 +18,7 @@ from handout_builder.cli import main
 from handout_builder.domain.problems import Problem
 from handout_builder.paths import STYLES_DIR, TEMPLATES_DIR
 from handout_builder.cli.progress import BarReporter, LineReporter, reporter_for
+from handout_builder.service import render_in_folder
 
 from tests.conftest import MINIMAL_TOPIC
 
@@ -44,7 +45,7 @@ def library(tmp_path: Path) -> Path:
 def build(library: Path, out: Path, brand: Path = STYLES_DIR / "default", jobs: int = 1,
           force: bool = False) -> batch.BuildResult:
     return batch.build(BuildConfig(library=library, out_dir=out, brand_dir=brand, jobs=jobs,
-                                   force=force))
+                                   force=force), render=render_in_folder)
 
 
 def manifest(out: Path) -> dict:
@@ -102,7 +103,8 @@ def test_progress_bar_on_a_terminal(library, tmp_path):
     reporter = reporter_for(terminal, log)
     assert isinstance(reporter, BarReporter)
     assert isinstance(reporter_for(io.StringIO(), log), LineReporter)
-    batch.build(BuildConfig(library, tmp_path / "out", STYLES_DIR / "default", 1), reporter)
+    batch.build(BuildConfig(library, tmp_path / "out", STYLES_DIR / "default", 1), reporter,
+                render=render_in_folder)
     assert "3/3" in terminal.getvalue() and "\r" in terminal.getvalue()
     assert log.getvalue() == ""
 
@@ -154,7 +156,8 @@ def test_a_crashed_worker_fails_its_topic_only(library, tmp_path):
         for i, p in enumerate(paths)
     ]
     outcomes: list[Outcome] = []
-    batch.run_jobs(jobs, 2, STYLES_DIR / "default", shared, outcomes.append, work=crash_on_boom)
+    batch.run_jobs(jobs, 2, STYLES_DIR / "default", shared, outcomes.append, work=crash_on_boom,
+                   render_topic=render_in_folder)
     by_source = {o.source.rel: o for o in outcomes}
     assert sorted(by_source) == ["alpha.yaml", "beta.yaml", "boom.yaml", "heart/gamma.yaml"]
     assert len(outcomes) == 4
@@ -163,13 +166,10 @@ def test_a_crashed_worker_fails_its_topic_only(library, tmp_path):
 
 
 def test_an_unexpected_exception_is_reported_against_its_topic(library, monkeypatch, renderer):
-    import handout_builder.service
-
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(handout_builder.service, "render_file", broken)
-    monkeypatch.setattr(batch, "_worker", {"renderer": renderer, "shared": "x"})
+    monkeypatch.setattr(batch, "_worker", {"renderer": renderer, "shared": "x", "render": broken})
     path = library / "alpha.yaml"
     outcome = batch.render_job(Job(Source(path, "alpha.yaml", "h"), library / "stage"))
     assert not outcome.ok and "RuntimeError: a bug" in outcome.bug
@@ -178,7 +178,7 @@ def test_an_unexpected_exception_is_reported_against_its_topic(library, monkeypa
 def test_an_internal_error_exits_3_after_the_build(library, tmp_path, monkeypatch, capsys):
     source = Source(library / "alpha.yaml", "alpha.yaml", "h")
     crashed = batch.BuildResult(failed=[Outcome(source, bug="Traceback: boom")])
-    monkeypatch.setattr(batch, "build", lambda config, reporter: crashed)
+    monkeypatch.setattr(batch, "build", lambda config, reporter, **kwargs: crashed)
     assert main(["build", str(library), "--out", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err
     assert f"{library / 'alpha.yaml'}: internal error" in err and "Traceback: boom" in err
@@ -196,7 +196,7 @@ def test_manifest_describes_each_pdf(library, tmp_path):
     )
     out = tmp_path / "out"
     batch.build(BuildConfig(library=library, out_dir=out, brand_dir=STYLES_DIR / "default",
-                            jobs=1, allow_draft=True))
+                            jobs=1, allow_draft=True), render=render_in_folder)
     data = manifest(out)
     assert data["format"] == 2 and data["brand"] == "Riverside Family Clinic"
     entries = {h["id"]: h for h in data["handouts"]}
@@ -427,7 +427,7 @@ def build_on(library, out, as_of, allow_draft=False, **render):
         library=library, out_dir=out, brand_dir=STYLES_DIR / "default", jobs=1,
         as_of=date.fromisoformat(as_of), allow_draft=allow_draft,
         render=RenderOptions(**render),
-    ))
+    ), render=render_in_folder)
 
 
 def test_unreviewed_topic_is_refused_and_not_written(library, tmp_path, capsys):
@@ -538,7 +538,7 @@ def test_a_topic_over_the_time_limit_fails_alone(library, tmp_path):
 def test_build_timeout_option(monkeypatch, library, tmp_path):
     seen = {}
 
-    def fake_build(config, reporter=None):
+    def fake_build(config, reporter=None, **kwargs):
         seen["timeout"] = config.timeout
         return batch.BuildResult()
 

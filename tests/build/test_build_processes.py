@@ -17,6 +17,7 @@ from pathlib import Path
 from handout_builder.build import batch
 from handout_builder.build.batch import BuildConfig, output_lock
 from handout_builder.paths import PROJECT_ROOT, STYLES_DIR
+from handout_builder.service import render_in_folder
 
 from tests.conftest import MINIMAL_TOPIC, TEST_TODAY
 
@@ -101,7 +102,8 @@ def test_a_second_build_waits_for_the_lock(tmp_path):
     config = BuildConfig(library=library, out_dir=out, brand_dir=STYLES_DIR / "default",
                          jobs=1, as_of=TEST_TODAY)
     with output_lock(out):  # another build holds the folder
-        worker = threading.Thread(target=lambda: (batch.build(config, Watch()), done.set()))
+        worker = threading.Thread(target=lambda: (batch.build(config, Watch(), render=render_in_folder),
+                                                         done.set()))
         worker.start()
         assert waited.wait(60)
         time.sleep(0.5)
@@ -156,7 +158,8 @@ def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_
     left = list(out.glob(".building-*"))
     assert left  # a killed build cannot clean up after itself...
     result = batch.build(BuildConfig(library=library, out_dir=out,
-                                     brand_dir=STYLES_DIR / "default", jobs=1, as_of=TEST_TODAY))
+                                     brand_dir=STYLES_DIR / "default", jobs=1, as_of=TEST_TODAY),
+                         render=render_in_folder)
     assert not list(out.glob(".building-*"))  # ...the next build does
     assert len(result.built) + len(result.unchanged) == 12
     manifest_matches_pdfs(out)
