@@ -22,6 +22,9 @@ Rules every function here keeps:
   a brand that cannot be used stops every render, so it raises ``UserError`` once, up front.
   The stage functions at the end (:func:`check_review`, :func:`render_topic`,
   :func:`render_file`) are the building blocks underneath and raise ``UserError``.
+- Imports: every stage, at the top, except mail, checks and builds, imported by the function
+  that needs them (a ``render`` must not pay for smtplib, the readability rules or process
+  pools).
 - Rendering never touches disk for output: :func:`render_leaflet` returns the PDF's bytes;
   :func:`publish_leaflet` (or :func:`render_to_folder`) writes them.
 """
@@ -31,11 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from handout_builder.build import batch
-from handout_builder.build.batch import BuildConfig, BuildResult, Reporter
-from handout_builder.delivery import email as mail
-from handout_builder.delivery.email import SmtpServer
 from handout_builder.domain import review
 from handout_builder.domain.options import DEFAULT_MAX_BYTES, RenderOptions
 from handout_builder.domain.personal import PersonalCopy
@@ -43,15 +43,16 @@ from handout_builder.domain.problems import Problem, RenderRefused, UserError
 from handout_builder.domain.review import ReviewRefused, ReviewStatus, render_permission, review_state
 from handout_builder.domain.wording import messages_for
 from handout_builder.output.store import output_path, write_atomic, write_personal
-from handout_builder.quality.checks import TopicReport, check_paths, exit_status, format_json, format_text
 from handout_builder.render.html import render_html
 from handout_builder.render.painted import SafetyMarks
 from handout_builder.render.pdf import RenderedPdf, Renderer, SourceFile
 from handout_builder.sources.library import LibrarySettings, library_for
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic, load_brand, load_topic, load_topic_bytes
 
-#: What a build is asked to do (the library, the output folder, the brand, the variant...).
-BuildRequest = BuildConfig
+if TYPE_CHECKING:  # imported where used: `render` must not pay for mail, checks or builds
+    from handout_builder.build.batch import BuildConfig, BuildResult, Reporter
+    from handout_builder.delivery.email import SmtpServer
+    from handout_builder.quality.checks import TopicReport
 
 
 # --------------------------------------------------------------------------------------
@@ -175,10 +176,14 @@ class CheckResult:
 
     def text(self) -> str:
         """A table per file, for people."""
+        from handout_builder.quality.checks import format_text  # see check_topics
+
         return format_text(list(self.reports))
 
     def json(self) -> str:
         """The JSON document of ``check --format json`` (docs/checks.md)."""
+        from handout_builder.quality.checks import format_json  # see check_topics
+
         return format_json(list(self.reports), self.as_of, self.strict, self.exit_status)
 
 
@@ -313,6 +318,8 @@ def email_leaflet(request: EmailRequest) -> EmailResult:
     topic goes out marked as one. The subject is generic and the body the same for every
     leaflet; the recipient's address appears in no problem.
     """
+    from handout_builder.delivery import email as mail  # smtplib, ssl: only email needs them
+
     handout_id = None
     try:
         brand = request.brand if isinstance(request.brand, LoadedBrand) else load_brand(request.brand)
@@ -343,15 +350,19 @@ def email_leaflet(request: EmailRequest) -> EmailResult:
 
 def check_topics(request: CheckRequest) -> CheckResult:
     """Every check on each topic (schema, review dates, references, reading level, jargon)."""
+    from handout_builder.quality.checks import check_paths, exit_status  # readability, jargon
+
     as_of = request.as_of or review.today()
     reports = check_paths(request.paths, as_of)
     status = exit_status(reports, strict=request.strict)
     return CheckResult(tuple(reports), as_of, request.strict, status)
 
 
-def build_library(request: BuildRequest, reporter: Reporter | None = None) -> LibraryResult:
+def build_library(request: BuildConfig, reporter: Reporter | None = None) -> LibraryResult:
     """Build a library incrementally (see :mod:`handout_builder.build.batch`); each worker
     renders with :func:`render_in_folder`, the same code as :func:`render_to_folder`."""
+    from handout_builder.build import batch  # process pools, hashing: only build needs them
+
     try:
         return LibraryResult(build=batch.build(request, reporter, render=render_in_folder))
     except UserError as error:

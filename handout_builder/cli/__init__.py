@@ -1,9 +1,10 @@
 """The command line: ``make-handout`` (also ``python make_handout.py``,
 ``python -m handout_builder.cli``).
 
-Argument parsing here; one function per command in :mod:`handout_builder.cli.commands`,
-which calls the service layer (:mod:`handout_builder.service`) and formats its results.
-This module imports only what parsing needs, so ``--help`` and usage errors stay fast.
+Argument parsing here; one module per command (``cli/render.py``, ``email.py``,
+``check.py``, ``schema.py``, ``build.py``), whose ``run(args)`` builds a request, calls the
+service layer (:mod:`handout_builder.service`) and formats its result. This module imports
+only what parsing needs, so ``--help`` and usage errors stay fast.
 
 Exit statuses: 0 every output was written; 1 some input was invalid or could not be
 rendered (the valid ones were still written); 2 wrong usage; 3 an internal error (a bug).
@@ -12,6 +13,7 @@ rendered (the valid ones were still written); 2 wrong usage; 3 an internal error
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import traceback
 from collections.abc import Sequence
@@ -314,11 +316,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        # the commands import the whole pipeline (Pydantic, Jinja2, ...): --help and usage
-        # errors must not pay for it
-        from handout_builder.cli import commands
+        # a command imports the stages it needs (Pydantic, Jinja2, ...): --help and usage
+        # errors must not pay for them, nor one command for another's
+        command = importlib.import_module(f"handout_builder.cli.{args.handler}")
+        if isinstance(getattr(args, "brand", None), Path):
+            from handout_builder.cli.common import check_brand_dir  # with the command's imports
 
-        return commands.run(args)
+            check_brand_dir(args.brand)
+        return command.run(args)
     except UserError as error:
         report(error)
         return EXIT_INVALID

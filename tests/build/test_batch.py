@@ -13,7 +13,12 @@ import pypdf
 import pytest
 
 from handout_builder.build import batch
-from handout_builder.build.batch import BuildConfig, Job, Outcome, Source
+from handout_builder.build import executor, fingerprint
+from handout_builder.build.batch import BuildConfig
+from handout_builder.build.executor import Job, Outcome
+from handout_builder.build.plan import Source
+from handout_builder.output import catalogue
+from handout_builder.output.store import file_sha256
 from handout_builder.cli import main
 from handout_builder.domain.problems import Problem
 from handout_builder.paths import STYLES_DIR, TEMPLATES_DIR
@@ -144,19 +149,19 @@ def crash_on_boom(job: Job) -> Outcome:
     """Runs in a worker: kills the process for boom.yaml, renders the others."""
     if job.source.rel == "boom.yaml":
         os._exit(70)
-    return batch.render_job(job)
+    return executor.render_job(job)
 
 
 def test_a_crashed_worker_fails_its_topic_only(library, tmp_path):
     (library / "boom.yaml").write_text(topic("Boom"), encoding="utf-8")
     paths = batch.discover(library)
-    shared = batch.shared_fingerprint(STYLES_DIR / "default")
+    shared = fingerprint.shared_fingerprint(STYLES_DIR / "default")
     jobs = [
         Job(Source(p, p.relative_to(library).as_posix(), "h"), tmp_path / "stage" / str(i))
         for i, p in enumerate(paths)
     ]
     outcomes: list[Outcome] = []
-    batch.run_jobs(jobs, 2, STYLES_DIR / "default", shared, outcomes.append, work=crash_on_boom,
+    executor.run_jobs(jobs, 2, STYLES_DIR / "default", shared, outcomes.append, work=crash_on_boom,
                    render_topic=render_in_folder)
     by_source = {o.source.rel: o for o in outcomes}
     assert sorted(by_source) == ["alpha.yaml", "beta.yaml", "boom.yaml", "heart/gamma.yaml"]
@@ -169,9 +174,9 @@ def test_an_unexpected_exception_is_reported_against_its_topic(library, monkeypa
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(batch, "_worker", {"renderer": renderer, "shared": "x", "render": broken})
+    monkeypatch.setattr(executor, "_worker", {"renderer": renderer, "shared": "x", "render": broken})
     path = library / "alpha.yaml"
-    outcome = batch.render_job(Job(Source(path, "alpha.yaml", "h"), library / "stage"))
+    outcome = executor.render_job(Job(Source(path, "alpha.yaml", "h"), library / "stage"))
     assert not outcome.ok and "RuntimeError: a bug" in outcome.bug
 
 
@@ -207,7 +212,7 @@ def test_manifest_describes_each_pdf(library, tmp_path):
     assert gamma["language"] == "en" and gamma["output"] == "gamma.pdf"
     assert gamma["pages"] == len(pypdf.PdfReader(out / "gamma.pdf").pages) == 1
     assert gamma["bytes"] == len(pdf)
-    assert gamma["sha256"] == batch.file_sha256(out / "gamma.pdf")
+    assert gamma["sha256"] == file_sha256(out / "gamma.pdf")
     assert len(gamma["input_hash"]) == 64
     assert gamma["reviewed"] == "2024-01-02" and gamma["review_state"] == "current"
     assert gamma["status"] == "approved" and gamma["next_review"] == "2029-01-02"
@@ -338,21 +343,21 @@ def test_shared_fingerprint_covers_styles_templates_and_brand_only(tmp_path, mon
     styles, templates = tmp_path / "styles", tmp_path / "templates"
     shutil.copytree(STYLES_DIR, styles)
     shutil.copytree(TEMPLATES_DIR, templates)
-    monkeypatch.setattr(batch, "STYLES_DIR", styles)
-    monkeypatch.setattr(batch, "TEMPLATES_DIR", templates)
+    monkeypatch.setattr(fingerprint, "STYLES_DIR", styles)
+    monkeypatch.setattr(fingerprint, "TEMPLATES_DIR", templates)
     brand = styles / "default"
-    base = batch.shared_fingerprint(brand)
+    base = fingerprint.shared_fingerprint(brand)
     (styles / "harbour" / "brand.css").write_text("/* another brand */")
     (templates / "catalogue.html.j2").write_text("{# shapes index.html, not the PDFs #}")
-    assert batch.shared_fingerprint(brand) == base
+    assert fingerprint.shared_fingerprint(brand) == base
     for changed in (styles / "leaflet.css", templates / "parts" / "section.html.j2",
                     styles / "fonts" / "fonts.conf", brand / "logo.svg"):
         original = changed.read_bytes()
         changed.write_bytes(original + b"\n")
-        assert batch.shared_fingerprint(brand) != base, changed
+        assert fingerprint.shared_fingerprint(brand) != base, changed
         changed.write_bytes(original)
-    assert batch.shared_fingerprint(brand) == base
-    assert batch.shared_fingerprint(brand, [("allow_draft", "yes")]) != base
+    assert fingerprint.shared_fingerprint(brand) == base
+    assert fingerprint.shared_fingerprint(brand, [("allow_draft", "yes")]) != base
 
 
 # --------------------------------------------------------------------------------------
@@ -390,11 +395,11 @@ def which_worker(job: Job) -> Outcome:
 
 
 def test_workers_are_recycled(library, tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "WORKER_DOCUMENTS", 2)
+    monkeypatch.setattr(executor, "WORKER_DOCUMENTS", 2)
     path = library / "alpha.yaml"
     jobs = [Job(Source(path, f"{i}.yaml", "h"), tmp_path / str(i)) for i in range(5)]
     outcomes: list[Outcome] = []
-    batch.run_jobs(jobs, 1, STYLES_DIR / "default", "x", outcomes.append, work=which_worker)
+    executor.run_jobs(jobs, 1, STYLES_DIR / "default", "x", outcomes.append, work=which_worker)
     pids = [o.problems[0].file for o in outcomes]
     assert len(pids) == 5 and len(set(pids)) == 3
     assert pids[0] == pids[1] and pids[2] == pids[3] and pids[1] != pids[2] != pids[4]
@@ -407,7 +412,8 @@ def test_new_catalogue_template_rewrites_the_catalogue_only(library, tmp_path, m
     shutil.copytree(TEMPLATES_DIR, templates)
     page = templates / "catalogue.html.j2"
     page.write_text(page.read_text().replace("patient leaflets</h1>", "leaflets, new look</h1>"))
-    monkeypatch.setattr(batch, "TEMPLATES_DIR", templates)
+    monkeypatch.setattr(fingerprint, "TEMPLATES_DIR", templates)
+    monkeypatch.setattr(catalogue, "TEMPLATES_DIR", templates)
     result = build(library, out)
     assert result.built == [] and names(result.unchanged) == ["alpha", "beta", "gamma"]
     assert "leaflets, new look</h1>" in (out / "index.html").read_text(encoding="utf-8")
@@ -524,7 +530,7 @@ def test_a_topic_over_the_time_limit_fails_alone(library, tmp_path):
     path = library / "alpha.yaml"
     jobs = [Job(Source(path, name, "h"), tmp_path / str(i)) for i, name in enumerate(names)]
     outcomes: list[Outcome] = []
-    batch.run_jobs(jobs, 2, STYLES_DIR / "default", "x", outcomes.append, work=hang_on_slow,
+    executor.run_jobs(jobs, 2, STYLES_DIR / "default", "x", outcomes.append, work=hang_on_slow,
                    timeout=2)
     by_source = {o.source.rel: o for o in outcomes}
     assert sorted(by_source) == sorted(names) and len(outcomes) == len(names)
@@ -546,4 +552,4 @@ def test_build_timeout_option(monkeypatch, library, tmp_path):
     assert main(["build", str(library), "--out", str(tmp_path / "o"), "--timeout", "30"]) == 0
     assert seen["timeout"] == 30
     assert main(["build", str(library), "--out", str(tmp_path / "o")]) == 0
-    assert seen["timeout"] == batch.DEFAULT_TIMEOUT == 120
+    assert seen["timeout"] == executor.DEFAULT_TIMEOUT == 120

@@ -18,6 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from handout_builder import service
+from handout_builder.build.batch import BuildConfig
 from handout_builder.paths import STYLES_DIR
 from handout_builder.sources.library import LibrarySettings, library_for
 from handout_builder.sources.loader import load_topic, load_topic_bytes
@@ -179,7 +180,7 @@ def test_check_topics(elsewhere, capsys):
 
 
 def test_a_build_that_cannot_start_returns_problems(elsewhere, capsys):
-    result = service.build_library(service.BuildRequest(
+    result = service.build_library(BuildConfig(
         library=elsewhere / "nothing", out_dir=elsewhere / "out",
         brand_dir=STYLES_DIR / "default", jobs=1))
     assert result.build is None
