@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from handout_builder.build.batch import BuildConfig, refusal
 from handout_builder.build.plan import Plan, Source, plan, recheck_unchanged
 from handout_builder.output.manifest import Entry
+from handout_builder.sources.library import LibrarySettings
+from tests.conftest import MINIMAL_TOPIC
 
 NOWHERE = Path("/nonexistent/library")  # nothing here is read: the planner does no I/O
 
@@ -42,3 +45,16 @@ def test_recheck_unchanged_by_the_one_review_rule():
     assert recheck_unchanged(current, date(2029, 1, 3), True, 90) == "rebuild"  # a watermark now
     example = entry("e.yaml", "h", example=True)
     assert recheck_unchanged(example, date(2036, 1, 1), False, 90).review_state == "overdue"
+
+
+def test_a_refusal_is_located_from_the_bytes_already_read():
+    """An unchanged handout refused on the build's date: its problem points at the line,
+    from the bytes read for its input hash; the file is not read again (it is not there)."""
+    source = Source(NOWHERE / "old.yaml", "old.yaml", "h")
+    config = BuildConfig(NOWHERE, NOWHERE / "out", NOWHERE / "brand", jobs=1,
+                         as_of=date(2029, 1, 3))  # reviewed 2024-01-02, every 60 months
+    outcome = refusal(source, MINIMAL_TOPIC.encode(), config, LibrarySettings())
+    assert outcome.refused and not outcome.ok
+    [problem] = outcome.problems
+    assert (problem.file, problem.field, problem.line) == (str(NOWHERE / "old.yaml"), "review", 6)
+    assert "overdue" in problem.message
