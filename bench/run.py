@@ -141,9 +141,9 @@ def rss_kib() -> tuple[int, int]:
 
 def render_and_record(job):
     """Runs in a build worker: render as usual, then note this worker's resident size."""
-    from handout_builder.build import batch
+    from handout_builder.build import executor
 
-    outcome = batch.render_job(job)
+    outcome = executor.render_job(job)
     with open(os.environ["BENCH_RSS_LOG"], "a", encoding="utf-8") as log:
         log.write(f"{os.getpid()} {rss_kib()[0]}\n")
     return outcome
@@ -154,15 +154,18 @@ def memory_child(paths: list[str], renders: int, brand_dir: str) -> None:
 
     Prints, per worker process: documents rendered, RSS after its 100th and its last.
     """
-    from handout_builder.build import batch
+    from handout_builder.build import executor
+    from handout_builder.build.plan import Source
+    from handout_builder.service import render_in_folder
 
     out = Path(tempfile.mkdtemp())
     jobs = []
     for n in range(renders):
         path = Path(paths[n % len(paths)])
-        jobs.append(batch.Job(batch.Source(path, path.name, "x"), out / str(n)))
+        jobs.append(executor.Job(Source(path, path.name, "x"), out / str(n)))
     outcomes = []
-    batch.run_jobs(jobs, 1, Path(brand_dir), "bench", outcomes.append, work=render_and_record)
+    executor.run_jobs(jobs, 1, Path(brand_dir), "bench", outcomes.append, work=render_and_record,
+                   render_topic=render_in_folder)
     assert len(outcomes) == renders and all(o.ok for o in outcomes)
     by_worker: dict[str, list[int]] = {}
     for line in Path(os.environ["BENCH_RSS_LOG"]).read_text().splitlines():
@@ -279,7 +282,7 @@ def main() -> int:
     row("pipeline per document", f"{pipeline_s * 1000:.0f} ms vs bare WeasyPrint "
         f"{bare_s * 1000:.0f} ms: {100 * over:+.1f}%", "(target <= 10%)", over <= 0.10)
 
-    from handout_builder.build.batch import WORKER_DOCUMENTS
+    from handout_builder.build.executor import WORKER_DOCUMENTS
 
     log = work / "rss.log"
     out = subprocess.run(

@@ -1,31 +1,393 @@
-"""The pipeline, written down once: load, validate, render HTML, write PDF, publish.
+"""The service layer: the one API that every entry point calls.
 
-The command line, the batch runner and any later server call these plain functions.
+The command line, ``build``'s workers, email, and later the web desk and remote workers call
+these plain functions: render one leaflet (to bytes), publish it, email one, check topics,
+build a library. Inputs are typed, frozen request objects; outputs are typed results.
+
+Rules every function here keeps:
+
+- Nothing reads ``sys.argv`` or the environment, prints, or assumes a current directory:
+  every path comes from the request (a relative one is relative to wherever the caller is).
+- A topic may be a file (:class:`~pathlib.Path`), bytes with a name (:class:`TopicBytes`:
+  a web form or a remote worker has no file) or an already loaded model
+  (:class:`~handout_builder.sources.loader.LoadedTopic`). The library settings (review
+  interval) come with the request; without them they are those of the ``library.yaml``
+  beside a topic file, and the defaults for bytes or a loaded model. They are found once,
+  before anything is rendered.
+- Errors: the request functions (:func:`render_leaflet`, :func:`render_to_folder`,
+  :func:`publish_leaflet`, :func:`email_leaflet`, :func:`check_topics`,
+  :func:`build_library`) never raise a :class:`~handout_builder.domain.problems.UserError`:
+  what is wrong with the input comes back as ``problems`` on the result (``refused`` says the
+  review policy refused it). Only a bug raises. :func:`open_renderer` is the one exception:
+  a brand that cannot be used stops every render, so it raises ``UserError`` once, up front.
+  The stage functions at the end (:func:`check_review`, :func:`render_topic`,
+  :func:`render_file`) are the building blocks underneath and raise ``UserError``.
+- Imports: every stage, at the top, except mail, checks and builds, imported by the function
+  that needs them (a ``render`` must not pay for smtplib, the readability rules or process
+  pools).
+- Rendering never touches disk for output: :func:`render_leaflet` returns the PDF's bytes;
+  :func:`publish_leaflet` (or :func:`render_to_folder`) writes them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from handout_builder.render.html import render_html
-from handout_builder.sources.fonts import bundled_characters
-from handout_builder.sources.library import library_for
-from handout_builder.sources.loader import LoadedTopic, load_topic
+from handout_builder.domain import review
+from handout_builder.domain.options import DEFAULT_MAX_BYTES, RenderOptions
+from handout_builder.domain.personal import PersonalCopy
+from handout_builder.domain.problems import Problem, RenderRefused, UserError
+from handout_builder.domain.review import ReviewRefused, ReviewStatus, render_permission, review_state
 from handout_builder.domain.wording import messages_for
+from handout_builder.output.store import output_path, write_atomic, write_personal
+from handout_builder.render.html import render_html
 from handout_builder.render.painted import SafetyMarks
 from handout_builder.render.pdf import RenderedPdf, Renderer, SourceFile
-from handout_builder.domain.personal import PersonalCopy
-from handout_builder.domain.problems import Problem, RenderRefused
-from handout_builder.output.store import output_path, write_atomic, write_personal
-from handout_builder.domain import review
-from handout_builder.domain.review import ReviewStatus, render_permission, review_state
+from handout_builder.sources.fonts import bundled_characters
+from handout_builder.sources.library import LibrarySettings, library_for
+from handout_builder.sources.loader import LoadedBrand, LoadedTopic, load_brand, load_topic, load_topic_bytes
+
+if TYPE_CHECKING:  # imported where used: `render` must not pay for mail, checks or builds
+    from handout_builder.build.batch import BuildConfig, BuildResult, Reporter
+    from handout_builder.delivery.email import SmtpServer
+    from handout_builder.quality.checks import TopicReport
+
+
+# --------------------------------------------------------------------------------------
+# Requests and results
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopicBytes:
+    """A topic that is not a file: its YAML bytes and the name it stands for.
+
+    ``name`` is used as the file name would be: problems are located in it, its stem is the
+    default id, and its last part names the source embedded in an archival PDF.
+    """
+
+    data: bytes = field(repr=False)
+    name: str
+
+
+#: A topic as a request gives it: a file, bytes with a name, or a loaded model.
+TopicInput = Path | TopicBytes | LoadedTopic
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """One leaflet to render."""
+
+    topic: TopicInput
+    #: The brand folder (or the brand, loaded).
+    brand: Path | LoadedBrand
+    #: The variant: large print, archival, size budget.
+    options: RenderOptions = RenderOptions()
+    #: One patient's details, printed on the first page only (never in names or metadata).
+    personal: PersonalCopy | None = None
+    #: The date review states are judged on (None: today, ``review.today()``).
+    as_of: date | None = None
+    #: Policy: print draft, withdrawn, never-reviewed and overdue topics, watermarked.
+    allow_draft: bool = False
+    #: The library settings (review interval); None: see the module's notes.
+    settings: LibrarySettings | None = None
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """A rendered leaflet, or the problems that stopped it."""
+
+    topic: LoadedTopic | None = None
+    pdf: RenderedPdf | None = None
+    review: ReviewStatus | None = None
+    watermark: str | None = None  # the watermark printed (the words), or None
+    watermark_key: str | None = None  # the same, as a message catalogue key (the manifest's)
+    path: Path | None = None  # where it was written; None: not written (bytes only)
+    problems: tuple[Problem, ...] = ()
+    refused: bool = False  # the review policy refused it: an old copy must not stay published
+    options: RenderOptions = RenderOptions()  # the variant rendered (names the file)
+    personal: bool = False  # a personal copy: published under a new name of its own
+
+    @property
+    def ok(self) -> bool:
+        return self.pdf is not None and not self.problems
+
+    @property
+    def data(self) -> bytes:
+        assert self.pdf is not None, "no PDF: see problems"
+        return self.pdf.data
+
+    @property
+    def pages(self) -> int:
+        assert self.pdf is not None, "no PDF: see problems"
+        return self.pdf.pages
+
+
+@dataclass(frozen=True)
+class EmailRequest:
+    """One leaflet to email: written as an ``.eml`` draft (``draft_file`` or
+    ``draft_folder``), or sent through ``smtp``. Exactly one of the three."""
+
+    topic: TopicInput
+    brand: Path | LoadedBrand
+    to: str = field(repr=False)  # never shown: the recipient is personal
+    sender: str | None = None  # None: no-reply@ the brand's web domain
+    personal: PersonalCopy | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES  # the largest attachment
+    draft_file: Path | None = None
+    draft_folder: Path | None = None  # the draft gets <id>.eml (or a personal name) in it
+    smtp: SmtpServer | None = None
+    #: The date review states are judged on (None: today). Only current leaflets are sent.
+    as_of: date | None = None
+    settings: LibrarySettings | None = None
+    when: datetime | None = None  # the Date header (None: now)
+
+
+@dataclass(frozen=True)
+class EmailResult:
+    handout_id: str | None = None
+    attachment_bytes: int = 0
+    draft: Path | None = None  # where the draft was written
+    sent_to: str | None = None  # the mail server (host:port) that accepted the message
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """Topic files or folders to check (a folder: every topic file in it, recursively)."""
+
+    paths: tuple[Path, ...]
+    as_of: date | None = None  # None: today
+    strict: bool = False  # warnings fail too
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    reports: tuple[TopicReport, ...]
+    as_of: date
+    strict: bool
+    exit_status: int  # 0: no errors (nor warnings, when strict); 1: there are
+
+    def text(self) -> str:
+        """A table per file, for people."""
+        from handout_builder.quality.checks import format_text  # see check_topics
+
+        return format_text(list(self.reports))
+
+    def json(self) -> str:
+        """The JSON document of ``check --format json`` (docs/checks.md)."""
+        from handout_builder.quality.checks import format_json  # see check_topics
+
+        return format_json(list(self.reports), self.as_of, self.strict, self.exit_status)
+
+
+@dataclass(frozen=True)
+class LibraryResult:
+    """A build: what was built, skipped, removed and failed; or the problems that stopped
+    the whole build (no library folder, no topics, an unusable brand or output folder)."""
+
+    build: BuildResult | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+# --------------------------------------------------------------------------------------
+# Render
+# --------------------------------------------------------------------------------------
+
+
+def open_renderer(brand: Path | LoadedBrand, options: RenderOptions = RenderOptions()) -> Renderer:
+    """A warm renderer for one brand and variant, to reuse across many leaflets (fonts,
+    stylesheets and templates are prepared once). Raises ``UserError`` for an unusable brand."""
+    loaded = brand if isinstance(brand, LoadedBrand) else load_brand(brand)
+    return Renderer(loaded, options=options)
+
+
+def render_leaflet(request: RenderRequest, renderer: Renderer | None = None) -> RenderResult:
+    """Render one leaflet to bytes: load, judge the review state, HTML, PDF. Writes nothing.
+
+    ``renderer`` (from :func:`open_renderer`, for the request's brand and options) saves
+    setting one up for each leaflet.
+    """
+    try:
+        return _render(request, renderer, None)
+    except UserError as error:
+        return _failed(error)
+
+
+def render_to_folder(
+    request: RenderRequest, out_dir: Path, renderer: Renderer | None = None
+) -> RenderResult:
+    """:func:`render_leaflet`, then :func:`publish_leaflet` into ``out_dir``.
+
+    The output name is checked before the render, so a bad id costs nothing.
+    """
+    try:
+        return _render(request, renderer, out_dir)
+    except UserError as error:
+        return _failed(error)
+
+
+def publish_leaflet(result: RenderResult, out_dir: Path) -> RenderResult:
+    """Write a rendered leaflet to ``out_dir/<id>[.variant].pdf`` atomically; a personal copy
+    to a new ``<id>[.variant].personal-<token>.pdf`` that never replaces another file."""
+    if not result.ok:
+        return result
+    try:
+        return replace(result, path=_publish(result, out_dir))
+    except UserError as error:
+        return _failed(error)
+
+
+def _render(request: RenderRequest, renderer: Renderer | None, out_dir: Path | None) -> RenderResult:
+    """The stages for one leaflet; raises UserError (the callers turn it into problems)."""
+    renderer = _renderer_for(request, renderer)
+    loaded, settings = _load(request.topic, request.settings)  # 1-2: load and validate
+    status, key, watermark = _review(loaded, request.as_of, request.allow_draft, settings)
+    if out_dir is not None:  # checked before the render: a bad id or link costs nothing
+        output_path(out_dir, loaded.id, suffix=request.options.file_suffix, source=str(loaded.path))
+    pdf = render_topic(loaded, renderer, watermark=watermark, personal=request.personal)  # 3-4
+    result = RenderResult(topic=loaded, pdf=pdf, review=status, watermark=watermark,
+                          watermark_key=key, options=request.options,
+                          personal=request.personal is not None)
+    if out_dir is None:
+        return result
+    return replace(result, path=_publish(result, out_dir))  # 5: publish
+
+
+def _publish(result: RenderResult, out_dir: Path) -> Path:
+    loaded = result.topic
+    assert loaded is not None and result.pdf is not None
+    suffix = result.options.file_suffix
+    if result.personal:  # a new name, never over another patient's copy
+        return write_personal(out_dir, loaded.id, suffix, result.pdf.data, source=str(loaded.path))
+    target = output_path(out_dir, loaded.id, suffix=suffix, source=str(loaded.path))
+    write_atomic(target, result.pdf.data)
+    return target
+
+
+def _failed(error: UserError) -> RenderResult:
+    return RenderResult(problems=tuple(error.problems), refused=isinstance(error, ReviewRefused))
+
+
+def _renderer_for(request: RenderRequest, renderer: Renderer | None) -> Renderer:
+    if renderer is None:
+        return open_renderer(request.brand, request.options)
+    brand_dir = request.brand.dir if isinstance(request.brand, LoadedBrand) else request.brand
+    if renderer.options != request.options or renderer.brand.dir != Path(brand_dir).resolve():
+        raise ValueError("the renderer given is not for the request's brand and options")
+    return renderer
+
+
+def _load(topic: TopicInput, settings: LibrarySettings | None) -> tuple[LoadedTopic, LibrarySettings]:
+    """The loaded topic and the library settings that apply to it, found once."""
+    if isinstance(topic, LoadedTopic):
+        return topic, settings or LibrarySettings()
+    if isinstance(topic, TopicBytes):
+        return load_topic_bytes(topic.data, topic.name), settings or LibrarySettings()
+    if settings is None:
+        settings = library_for(topic).settings  # the library.yaml beside the file
+    return load_topic(topic), settings
+
+
+def _review(
+    loaded: LoadedTopic, as_of: date | None, allow_draft: bool, settings: LibrarySettings
+) -> tuple[ReviewStatus, str | None, str | None]:
+    """The rendering policy: the status, the watermark's key and its words (or None).
+    Raises ReviewRefused when the policy refuses the topic."""
+    status = review_state(loaded.topic, as_of or review.today(), settings)
+    key = render_permission(status, str(loaded.path), allow_draft, loaded.positions)
+    watermark = messages_for(loaded.topic.language).format(key) if key else None
+    return status, key, watermark
+
+
+# --------------------------------------------------------------------------------------
+# Email
+# --------------------------------------------------------------------------------------
+
+
+def email_leaflet(request: EmailRequest) -> EmailResult:
+    """Render one leaflet and email it: an ``.eml`` draft, or sent over SMTP.
+
+    Only approved, current leaflets go to patients (there is no ``allow_draft``); an example
+    topic goes out marked as one. The subject is generic and the body the same for every
+    leaflet; the recipient's address appears in no problem.
+    """
+    from handout_builder.delivery import email as mail  # smtplib, ssl: only email needs them
+
+    handout_id = None
+    try:
+        brand = request.brand if isinstance(request.brand, LoadedBrand) else load_brand(request.brand)
+        sender = request.sender or mail.default_sender(brand)
+        loaded, settings = _load(request.topic, request.settings)
+        handout_id = loaded.id
+        _, _, watermark = _review(loaded, request.as_of, False, settings)
+        renderer = Renderer(brand, options=RenderOptions(max_bytes=request.max_bytes))
+        pdf = render_topic(loaded, renderer, watermark=watermark, personal=request.personal)
+        mail.check_size(len(pdf.data), request.max_bytes, loaded.id)
+        message = mail.build_message(pdf.data, loaded, brand, request.to, sender,
+                                     when=request.when, draft=request.smtp is None)
+        if request.smtp is not None:
+            mail.send_smtp(message, request.smtp)
+            return EmailResult(loaded.id, len(pdf.data), sent_to=request.smtp.where)
+        draft = mail.write_draft(message, loaded.id, file=request.draft_file,
+                                 folder=request.draft_folder,
+                                 personal=request.personal is not None, source=str(loaded.path))
+        return EmailResult(loaded.id, len(pdf.data), draft=draft)
+    except UserError as error:
+        return EmailResult(handout_id, problems=tuple(error.problems))
+
+
+# --------------------------------------------------------------------------------------
+# Check and build
+# --------------------------------------------------------------------------------------
+
+
+def check_topics(request: CheckRequest) -> CheckResult:
+    """Every check on each topic (schema, review dates, references, reading level, jargon)."""
+    from handout_builder.quality.checks import check_paths, exit_status  # readability, jargon
+
+    as_of = request.as_of or review.today()
+    reports = check_paths(request.paths, as_of)
+    status = exit_status(reports, strict=request.strict)
+    return CheckResult(tuple(reports), as_of, request.strict, status)
+
+
+def build_library(request: BuildConfig, reporter: Reporter | None = None) -> LibraryResult:
+    """Build a library incrementally (see :mod:`handout_builder.build.batch`); each worker
+    renders with :func:`render_in_folder`, the same code as :func:`render_to_folder`."""
+    from handout_builder.build import batch  # process pools, hashing: only build needs them
+
+    try:
+        return LibraryResult(build=batch.build(request, reporter, render=render_in_folder))
+    except UserError as error:
+        return LibraryResult(problems=tuple(error.problems))
+
+
+def render_in_folder(
+    path: Path, renderer: Renderer, out_dir: Path, as_of: date | None, allow_draft: bool
+) -> RenderResult:
+    """One topic file of a build, in a worker with a warm ``renderer`` (module level, so that
+    worker processes find it by name)."""
+    request = RenderRequest(topic=path, brand=renderer.brand, options=renderer.options,
+                            as_of=as_of, allow_draft=allow_draft)
+    return render_to_folder(request, out_dir, renderer)
+
+
+# --------------------------------------------------------------------------------------
+# Stage functions: the building blocks underneath (these raise UserError)
+# --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Written:
-    """One leaflet that was rendered and published."""
+    """One leaflet that was rendered and published (see :func:`render_file`)."""
 
     loaded: LoadedTopic
     path: Path | None  # None: the PDF was not written to a file (``out_dir`` None: stdout)
@@ -35,18 +397,19 @@ class Written:
 
 
 def check_review(
-    loaded: LoadedTopic, as_of: date | None = None, allow_draft: bool = False
+    loaded: LoadedTopic, as_of: date | None = None, allow_draft: bool = False,
+    settings: LibrarySettings | None = None,
 ) -> tuple[ReviewStatus, str | None]:
     """Stage 2b, the rendering policy: the review status and the watermark to print (or None).
 
-    Raises RenderRefused for a draft, withdrawn, never-reviewed, overdue or future-dated
+    Raises ReviewRefused for a draft, withdrawn, never-reviewed, overdue or future-dated
     topic unless ``allow_draft`` (see :func:`review.policy`; an example topic is always printed,
-    and the template marks it as one). ``as_of`` defaults to today.
+    and the template marks it as one). ``as_of`` defaults to today; ``settings`` to those of
+    the ``library.yaml`` beside ``loaded.path``.
     """
-    settings = library_for(loaded.path).settings
-    status = review_state(loaded.topic, as_of or review.today(), settings)
-    key = render_permission(status, str(loaded.path), allow_draft, loaded.positions)
-    watermark = messages_for(loaded.topic.language).format(key) if key else None
+    if settings is None:
+        settings = library_for(loaded.path).settings
+    status, _, watermark = _review(loaded, as_of, allow_draft, settings)
     return status, watermark
 
 
@@ -103,23 +466,16 @@ def render_file(
     allow_draft: bool = False,
     personal: PersonalCopy | None = None,
 ) -> Written:
-    """All stages for one topic file; raises a UserError subclass when the input is at fault.
+    """All stages for one topic file; raises a UserError subclass when the input is at fault
+    (the raising form of :func:`render_to_folder` / :func:`render_leaflet`).
 
     The leaflet goes to ``out_dir/<id>[.variant].pdf``; a personal copy to a new
     ``<id>[.variant].personal-<token>.pdf`` that never replaces another file (see
-    :func:`~handout_builder.output.store.personal_path`). With ``out_dir`` None nothing is written
-    (the caller sends ``Written.pdf.data`` on, e.g. to standard output).
+    :func:`~handout_builder.output.store.personal_path`). With ``out_dir`` None nothing is written.
     """
-    loaded = load_topic(path)  # 1-2: load and validate
-    status, watermark = check_review(loaded, as_of, allow_draft)  # 2b: may it be printed?
-    suffix = renderer.options.file_suffix
-    if out_dir is not None:  # checked before the render: a bad id or link costs nothing
-        output_path(out_dir, loaded.id, suffix=suffix, source=str(path))
-    pdf = render_topic(loaded, renderer, watermark=watermark, personal=personal)  # 3-4: HTML, PDF
-    target = None
-    if out_dir is not None and personal is None:
-        target = output_path(out_dir, loaded.id, suffix=suffix, source=str(path))
-        write_atomic(target, pdf.data)  # 5: publish
-    elif out_dir is not None:  # 5: a new name, never over another patient's copy
-        target = write_personal(out_dir, loaded.id, suffix, pdf.data, source=str(path))
-    return Written(loaded=loaded, path=target, pdf=pdf, review=status, watermark=watermark)
+    request = RenderRequest(topic=Path(path), brand=renderer.brand, options=renderer.options,
+                            personal=personal, as_of=as_of, allow_draft=allow_draft)
+    result = _render(request, renderer, out_dir)
+    assert result.topic is not None and result.pdf is not None and result.review is not None
+    return Written(loaded=result.topic, path=result.path, pdf=result.pdf, review=result.review,
+                   watermark=result.watermark)

@@ -21,7 +21,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pikepdf
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 

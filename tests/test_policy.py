@@ -18,7 +18,7 @@ from handout_builder.quality.checks import check_file
 from handout_builder.cli import main
 from handout_builder.domain.problems import RenderRefused
 from handout_builder.sources.loader import load_topic
-from handout_builder.service import check_review
+from handout_builder.service import check_review, render_in_folder
 
 from tests.conftest import BRANDS, HANDOUTS, MINIMAL_TOPIC, SAMPLE, TEST_TODAY
 
@@ -41,7 +41,7 @@ def build_on(library: Path, out: Path, as_of: date, allow_draft: bool = False):
     return batch.build(BuildConfig(
         library=library, out_dir=out, brand_dir=BRANDS["default"], jobs=1,
         as_of=as_of, allow_draft=allow_draft,
-    ))
+    ), render=render_in_folder)
 
 
 # --------------------------------------------------------------------------------------

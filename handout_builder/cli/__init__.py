@@ -1,4 +1,10 @@
-"""The command line: ``make-handout`` (also ``python make_handout.py``).
+"""The command line: ``make-handout`` (also ``python make_handout.py``,
+``python -m handout_builder.cli``).
+
+Argument parsing here; one module per command (``cli/render.py``, ``email.py``,
+``check.py``, ``schema.py``, ``build.py``), whose ``run(args)`` builds a request, calls the
+service layer (:mod:`handout_builder.service`) and formats its result. This module imports
+only what parsing needs, so ``--help`` and usage errors stay fast.
 
 Exit statuses: 0 every output was written; 1 some input was invalid or could not be
 rendered (the valid ones were still written); 2 wrong usage; 3 an internal error (a bug).
@@ -7,20 +13,17 @@ rendered (the valid ones were still written); 2 wrong usage; 3 an internal error
 from __future__ import annotations
 
 import argparse
-import os
-import re
+import importlib
 import sys
 import traceback
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from handout_builder.domain.problems import (
-    EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, InvalidOption, Problem, UserError, printable,
-)
-from handout_builder.paths import (
-    BUILTIN_BRANDS_DIR, DEFAULT_BRAND_DIR, DEFAULT_OUT_DIR, brand_folder, brand_names,
-)
+from handout_builder import __version__
+from handout_builder.domain.options import DEFAULT_MAX_BYTES, RenderOptions, parse_size
+from handout_builder.domain.problems import EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UserError
+from handout_builder.paths import DEFAULT_BRAND_DIR, DEFAULT_OUT_DIR, brand_folder
 
 DESCRIPTION = """\
 Turn reviewed patient-education topics (YAML) into branded, print-ready PDF leaflets.
@@ -55,34 +58,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def check_brand_dir(path: Path) -> None:
-    """A ``--brand`` that names no folder: say so with the closest brand name and the list of
-    brands (exit 1, like any other input that names something missing)."""
-    if path.is_dir():
-        return
-    import difflib
-
-    from handout_builder.domain.personal import COMMAND_LINE
-
-    brands = brand_names()
-    close = difflib.get_close_matches(path.name.lower(), brands, n=1, cutoff=0.6)
-    shown = f"'{path}'" if str(path).isprintable() else "it"
-    listed = ", ".join(
-        f"{name} ({'built in' if folder.is_relative_to(BUILTIN_BRANDS_DIR) else folder})"
-        for name, folder in sorted(brands.items())
-    )
-    raise InvalidOption(
-        Problem(
-            COMMAND_LINE,
-            f"The brand folder does not exist: {shown} is neither a folder nor the name of a "
-            "brand in styles/ (in the current folder) or a built-in brand.",
-            (f"Did you mean '{close[0]}'? " if close else "")
-            + f"Give a brand folder, or one of these brands: {listed}.",
-            field="--brand",
-        )
-    )
-
-
 class _Version(argparse.Action):
     """``--version``: read from the installed package's metadata only when asked."""
 
@@ -97,13 +72,11 @@ class _Version(argparse.Action):
 
 def package_version() -> str:
     """The installed version (package metadata), or the source's own when not installed."""
-    from importlib import metadata
+    from importlib import metadata  # only for --version: every other run skips it
 
     try:
         return metadata.version("make-handout")
     except metadata.PackageNotFoundError:
-        from handout_builder import __version__
-
         return __version__
 
 
@@ -139,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_personal_options(render)
     add_policy_options(render)
     add_render_options(render)
-    render.set_defaults(handler=cmd_render, parser=render)
+    render.set_defaults(handler="render", parser=render)
 
     email = commands.add_parser(
         "email",
@@ -176,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-size", type=_size, default=None, metavar="SIZE",
         help="largest attachment, e.g. 2MB or 500kB (default: 2MB)",
     )
-    email.set_defaults(handler=cmd_email, parser=email)
+    email.set_defaults(handler="email", parser=email)
 
     check = commands.add_parser(
         "check",
@@ -192,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json"), default="text",
                        help="text: a table for people (default); json: for CI (docs/checks.md)")
     check.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
-    check.set_defaults(handler=cmd_check)
+    check.set_defaults(handler="check")
 
     schema = commands.add_parser(
         "schema",
@@ -202,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.add_argument("which", nargs="?", choices=("topic", "library"), default="topic",
                         help="topic (default) or library (library.yaml settings)")
-    schema.set_defaults(handler=cmd_schema)
+    schema.set_defaults(handler="schema")
     add_build_command(commands)
     return parser
 
@@ -219,15 +192,7 @@ def add_personal_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--note", metavar="TEXT", help="a short note for the notes box")
 
 
-def personal_from(args: argparse.Namespace):
-    from handout_builder.domain.personal import personal_copy
-
-    return personal_copy(args.patient_name, args.clinician, args.date, args.note)
-
-
 def _size(text: str) -> int:
-    from handout_builder.domain.options import parse_size
-
     try:
         return parse_size(text)
     except ValueError as error:
@@ -274,10 +239,8 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def render_options(args: argparse.Namespace):
+def render_options(args: argparse.Namespace) -> RenderOptions:
     """The :class:`~handout_builder.domain.options.RenderOptions` chosen on the command line."""
-    from handout_builder.domain.options import DEFAULT_MAX_BYTES, RenderOptions
-
     return RenderOptions(
         large_print=args.large_print,
         archival=args.archival,
@@ -327,7 +290,7 @@ def add_build_command(commands) -> None:
                        "as failed (default: 120)")
     add_policy_options(build)
     add_render_options(build)
-    build.set_defaults(handler=cmd_build)
+    build.set_defaults(handler="build")
 
 
 def report(error: UserError) -> None:
@@ -335,187 +298,18 @@ def report(error: UserError) -> None:
         print(f"error: {problem}", file=sys.stderr)
 
 
-def personal_options_given(args: argparse.Namespace) -> str:
-    """The personal options on the command line, by name (never their values)."""
-    names = [("--patient-name", args.patient_name), ("--clinician", args.clinician),
-             ("--date", args.date), ("--note", args.note)]
-    return ", ".join(option for option, value in names if value is not None)
-
-
-def skipped(path: Path, personal: bool = False) -> None:
-    written_none = ", no personal copy written" if personal else ""
-    print(f"skipped: {printable(str(path))} (not rendered{written_none})", file=sys.stderr)
-
-
-def cmd_render(args: argparse.Namespace) -> int:
-    from handout_builder.sources.loader import load_brand
-    from handout_builder.render.pdf import Renderer
-    from handout_builder.service import render_file
-    from handout_builder.output.store import private_folder_problem
-
-    personal = personal_from(args)  # checked first: a bad value stops before any work
-    to_stdout = args.out is not None and str(args.out) == "-"
-    if to_stdout and len(args.files) != 1:
-        args.parser.error("--out - writes one PDF to standard output: give exactly one FILE")
-    if to_stdout and sys.stdout.isatty():
-        args.parser.error("--out - writes a PDF to standard output, which is a terminal here: "
-                          "redirect it to a file or pipe it to a program")
-    if personal is not None and not to_stdout:
-        problem = private_folder_problem(args.out, "--out", personal_options_given(args))
-        if problem is not None:
-            raise InvalidOption(problem)
-    out_dir = None if to_stdout else (args.out or DEFAULT_OUT_DIR)
-    brand = load_brand(args.brand)
-    renderer = Renderer(brand, options=render_options(args))
-    status = EXIT_OK
-    for path in args.files:
-        try:
-            written = render_file(
-                path, renderer, out_dir, as_of=args.as_of, allow_draft=args.allow_draft,
-                personal=personal,
-            )
-        except UserError as error:
-            report(error)
-            skipped(path, personal=personal is not None)
-            status = EXIT_INVALID
-            continue
-        marked = written.watermark or written.review.example
-        note = f", {written.review.description}" if marked else ""
-        note += ", watermarked" if written.watermark else ""
-        note += ", personal copy: keep it private, delete it once printed" if personal else ""
-        if written.path is None:
-            sys.stdout.buffer.write(written.pdf.data)
-            sys.stdout.flush()
-            print(f"wrote standard output ({written.pdf.pages} pages{note})", file=sys.stderr)
-        else:
-            print(f"wrote {written.path} ({written.pdf.pages} pages{note})")
-    return status
-
-
-def cmd_email(args: argparse.Namespace) -> int:
-    from handout_builder.delivery import email as mail
-    from handout_builder.sources.loader import load_brand, load_topic
-    from handout_builder.render.pdf import Renderer
-    from handout_builder.service import check_review, render_topic
-    from handout_builder.domain.options import DEFAULT_MAX_BYTES, RenderOptions
-    from handout_builder.output.store import output_path, private_folder_problem, write_personal
-
-    if args.smtp is None and (args.starttls or args.user):
-        args.parser.error("--starttls and --user go with --smtp")
-    # Check every option before any work, so a mistake costs nothing.
-    personal = personal_from(args)
-    eml_folder = None  # --eml names a folder: the draft gets a name of ours in it
-    if args.eml is not None:
-        eml = Path(args.eml)
-        if args.eml.endswith(("/", os.sep)) or eml.is_dir():
-            if not eml.is_dir():
-                raise InvalidOption(Problem(
-                    "command line", f"The folder {args.eml} does not exist.",
-                    "Create the folder first, or give --eml a file name ending in .eml.",
-                    field="--eml"))
-            eml_folder = eml
-        if personal is not None:
-            problem = private_folder_problem(
-                eml_folder or eml.parent, "--eml", personal_options_given(args))
-            if problem is not None:
-                raise InvalidOption(problem)
-    to = mail.check_address(args.to, "--to")
-    sender = mail.check_address(args.sender, "--from") if args.sender else None
-    server = None
-    if args.smtp is not None:
-        host, port = mail.parse_server(args.smtp)
-        password = os.environ.get(mail.PASSWORD_VARIABLE) or None
-        if args.user and password is None:
-            raise InvalidOption(
-                Problem("environment", f"--user is given but {mail.PASSWORD_VARIABLE} is not set.",
-                        f"Set the password in the environment variable {mail.PASSWORD_VARIABLE} "
-                        "(it is never taken from the command line).", field="--user")
-            )
-        server = mail.SmtpServer(host, port, args.starttls, args.user, password)
-    brand = load_brand(args.brand)
-    sender = sender or mail.default_sender(brand)
-    loaded = load_topic(args.file)
-    # only approved, current leaflets go to patients (no --allow-draft); an example topic
-    # goes out marked as one (EXAMPLE · NOT MEDICAL ADVICE)
-    _, watermark = check_review(loaded)
-    budget = args.max_size or DEFAULT_MAX_BYTES
-    renderer = Renderer(brand, options=RenderOptions(max_bytes=budget))
-    pdf = render_topic(loaded, renderer, watermark=watermark, personal=personal)
-    mail.check_size(len(pdf.data), budget, loaded.id)
-    message = mail.build_message(pdf.data, loaded, brand, to, sender, draft=server is None)
-    attachment = f"{loaded.id}.pdf, {len(pdf.data) / 1000:.0f} kB"
-    if server is None:
-        target = Path(args.eml)
-        if eml_folder is not None and personal is None:
-            target = output_path(eml_folder, loaded.id, ".eml", source=str(args.file))
-        if eml_folder is not None and personal is not None:  # never over another's draft
-            target = write_personal(eml_folder, loaded.id, ".eml", message.as_bytes(),
-                                    source=str(args.file))
-        else:
-            mail.write_eml(message, target)
-        print(f"wrote draft {target} (attachment {attachment}); open it in your mail program "
-              "to check and send it")
-    else:
-        mail.send_smtp(message, server)
-        print(f"sent: {server.where} accepted the message (attachment {attachment})")
-    return EXIT_OK
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from handout_builder.quality.checks import check_paths, exit_status, format_json, format_text
-    from handout_builder.paths import HANDOUTS_DIR
-    from handout_builder.domain.review import today
-
-    as_of = args.as_of or today()
-    reports = check_paths(args.paths or [HANDOUTS_DIR], as_of)  # ./handouts
-    status = exit_status(reports, strict=args.strict)
-    if args.format == "json":
-        print(format_json(reports, as_of, strict=args.strict, exit_status=status))
-    else:
-        print(format_text(reports), end="")
-    return status
-
-
-def cmd_schema(args: argparse.Namespace) -> int:
-    from handout_builder.domain.schema import schema_text
-
-    print(schema_text(args.which), end="")
-    return EXIT_OK
-
-
-def cmd_build(args: argparse.Namespace) -> int:
-    from handout_builder.build.batch import DEFAULT_TIMEOUT, BuildConfig, build, default_jobs
-    from handout_builder.cli.progress import reporter_for, summary
-
-    from handout_builder.domain.review import today
-
-    config = BuildConfig(
-        library=args.library, out_dir=args.out, brand_dir=args.brand,
-        jobs=args.jobs or default_jobs(), force=args.force,
-        render=render_options(args), as_of=args.as_of or today(),
-        allow_draft=args.allow_draft, timeout=args.timeout or DEFAULT_TIMEOUT,
-    )
-    result = build(config, reporter_for(sys.stderr, sys.stdout))
-    for outcome in sorted(result.failed, key=lambda o: o.source.rel):
-        if outcome.bug:
-            print(f"error: {printable(str(outcome.source.path))}: internal error while rendering this topic "
-                  f"(a bug in make_handout; please report it):\n{outcome.bug}", file=sys.stderr)
-        for problem in outcome.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        skipped(outcome.source.path)
-    print(summary(result))
-    if result.has_bug:
-        return EXIT_BUG
-    return EXIT_INVALID if result.failed else EXIT_OK
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        # a command imports the stages it needs (Pydantic, Jinja2, ...): --help and usage
+        # errors must not pay for them, nor one command for another's
+        command = importlib.import_module(f"handout_builder.cli.{args.handler}")
         if isinstance(getattr(args, "brand", None), Path):
+            from handout_builder.cli.common import check_brand_dir  # with the command's imports
+
             check_brand_dir(args.brand)
-        return args.handler(args)
+        return command.run(args)
     except UserError as error:
         report(error)
         return EXIT_INVALID

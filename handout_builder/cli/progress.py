@@ -6,7 +6,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from handout_builder.build.batch import BuildResult, Outcome, Reporter
+from tqdm import tqdm
+
+from handout_builder.build.batch import BuildResult, Reporter
+from handout_builder.build.executor import Outcome
 
 
 def waiting_line(out_dir: Path) -> str:
@@ -58,8 +61,6 @@ class BarReporter(Reporter):
 
     def start(self, to_build: int, unchanged: int, removed: int) -> None:
         if to_build:
-            from tqdm import tqdm
-
             self.bar = tqdm(total=to_build, desc="building", unit="pdf", file=self.stream,
                             dynamic_ncols=True)
 

@@ -33,7 +33,7 @@ from handout_builder.sources.loader import LoadedBrand, LoadedTopic
 from handout_builder.domain.wording import messages_for
 from handout_builder.domain.personal import COMMAND_LINE
 from handout_builder.domain.options import DEFAULT_MAX_BYTES
-from handout_builder.output.store import write_atomic
+from handout_builder.output.store import output_path, write_atomic, write_personal
 
 #: Environment variable that holds the SMTP password (never a command-line argument).
 PASSWORD_VARIABLE = "MAKE_HANDOUT_SMTP_PASSWORD"
@@ -514,3 +514,26 @@ def _quit(smtp: smtplib.SMTP) -> None:
         smtp.quit()
     except (smtplib.SMTPException, OSError, ReplyTooLong, DeadlinePassed):
         smtp.close()
+
+
+def write_draft(
+    msg: EmailMessage,
+    handout_id: str,
+    *,
+    file: Path | None = None,
+    folder: Path | None = None,
+    personal: bool = False,
+    source: str = "",
+) -> Path:
+    """Write the message as a draft: to ``file``, or into ``folder`` as ``<id>.eml`` (a
+    personal copy as a new ``<id>.personal-<token>.eml``, never over another patient's
+    draft). Returns where it was written."""
+    if folder is None:
+        assert file is not None, "a draft needs a file or a folder"
+        write_eml(msg, file)
+        return file
+    if personal:
+        return write_personal(folder, handout_id, ".eml", msg.as_bytes(), source=source)
+    target = output_path(folder, handout_id, ".eml", source=source)
+    write_eml(msg, target)
+    return target

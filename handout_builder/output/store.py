@@ -8,6 +8,7 @@ never tracebacks.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import re
@@ -213,3 +214,11 @@ def write_atomic(path: Path, data: bytes, *, replace: bool = True) -> None:
                 os.unlink(temp_name)
             except OSError:
                 pass
+
+
+def file_sha256(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes (hex), or None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -79,8 +79,17 @@ class LoadedTopic:
 def load_topic(path: Path | str) -> LoadedTopic:
     """Read, parse and validate one topic file; raise :class:`InvalidTopic` with every problem."""
     path = Path(path)
+    return load_topic_bytes(_read_bytes(path, str(path), InvalidTopic), path)
+
+
+def load_topic_bytes(source: bytes, name: Path | str) -> LoadedTopic:
+    """Parse and validate a topic given as bytes (a web form, a remote worker, a test).
+
+    ``name`` stands for the file: problems are located in it, its stem is the default id and
+    its last part names the embedded source. Nothing is read from disk.
+    """
+    path = Path(name)
     shown = str(path)
-    source = _read_bytes(path, shown, InvalidTopic)
     spans: dict[Path_, tuple[int, int]] = {}
     data, positions, problems = _parse(source, shown, InvalidTopic, spans)
     if "id" in data and data["id"] is None:

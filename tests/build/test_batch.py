@@ -13,11 +13,17 @@ import pypdf
 import pytest
 
 from handout_builder.build import batch
-from handout_builder.build.batch import BuildConfig, Job, Outcome, Source
+from handout_builder.build import executor, fingerprint
+from handout_builder.build.batch import BuildConfig
+from handout_builder.build.executor import Job, Outcome
+from handout_builder.build.plan import Source
+from handout_builder.output import catalogue
+from handout_builder.output.store import file_sha256
 from handout_builder.cli import main
 from handout_builder.domain.problems import Problem
 from handout_builder.paths import ASSETS_DIR, DEFAULT_BRAND_DIR, TEMPLATES_DIR
 from handout_builder.cli.progress import BarReporter, LineReporter, reporter_for
+from handout_builder.service import render_in_folder
 
 from tests.conftest import MINIMAL_TOPIC
 
@@ -44,7 +50,7 @@ def library(tmp_path: Path) -> Path:
 def build(library: Path, out: Path, brand: Path = DEFAULT_BRAND_DIR, jobs: int = 1,
           force: bool = False) -> batch.BuildResult:
     return batch.build(BuildConfig(library=library, out_dir=out, brand_dir=brand, jobs=jobs,
-                                   force=force))
+                                   force=force), render=render_in_folder)
 
 
 def manifest(out: Path) -> dict:
@@ -102,7 +108,8 @@ def test_progress_bar_on_a_terminal(library, tmp_path):
     reporter = reporter_for(terminal, log)
     assert isinstance(reporter, BarReporter)
     assert isinstance(reporter_for(io.StringIO(), log), LineReporter)
-    batch.build(BuildConfig(library, tmp_path / "out", DEFAULT_BRAND_DIR, 1), reporter)
+    batch.build(BuildConfig(library, tmp_path / "out", DEFAULT_BRAND_DIR, 1), reporter,
+                render=render_in_folder)
     assert "3/3" in terminal.getvalue() and "\r" in terminal.getvalue()
     assert log.getvalue() == ""
 
@@ -142,19 +149,20 @@ def crash_on_boom(job: Job) -> Outcome:
     """Runs in a worker: kills the process for boom.yaml, renders the others."""
     if job.source.rel == "boom.yaml":
         os._exit(70)
-    return batch.render_job(job)
+    return executor.render_job(job)
 
 
 def test_a_crashed_worker_fails_its_topic_only(library, tmp_path):
     (library / "boom.yaml").write_text(topic("Boom"), encoding="utf-8")
     paths = batch.discover(library)
-    shared = batch.shared_fingerprint(DEFAULT_BRAND_DIR)
+    shared = fingerprint.shared_fingerprint(DEFAULT_BRAND_DIR)
     jobs = [
         Job(Source(p, p.relative_to(library).as_posix(), "h"), tmp_path / "stage" / str(i))
         for i, p in enumerate(paths)
     ]
     outcomes: list[Outcome] = []
-    batch.run_jobs(jobs, 2, DEFAULT_BRAND_DIR, shared, outcomes.append, work=crash_on_boom)
+    executor.run_jobs(jobs, 2, DEFAULT_BRAND_DIR, shared, outcomes.append, work=crash_on_boom,
+                   render_topic=render_in_folder)
     by_source = {o.source.rel: o for o in outcomes}
     assert sorted(by_source) == ["alpha.yaml", "beta.yaml", "boom.yaml", "heart/gamma.yaml"]
     assert len(outcomes) == 4
@@ -163,22 +171,19 @@ def test_a_crashed_worker_fails_its_topic_only(library, tmp_path):
 
 
 def test_an_unexpected_exception_is_reported_against_its_topic(library, monkeypatch, renderer):
-    import handout_builder.service
-
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(handout_builder.service, "render_file", broken)
-    monkeypatch.setattr(batch, "_worker", {"renderer": renderer, "shared": "x"})
+    monkeypatch.setattr(executor, "_worker", {"renderer": renderer, "shared": "x", "render": broken})
     path = library / "alpha.yaml"
-    outcome = batch.render_job(Job(Source(path, "alpha.yaml", "h"), library / "stage"))
+    outcome = executor.render_job(Job(Source(path, "alpha.yaml", "h"), library / "stage"))
     assert not outcome.ok and "RuntimeError: a bug" in outcome.bug
 
 
 def test_an_internal_error_exits_3_after_the_build(library, tmp_path, monkeypatch, capsys):
     source = Source(library / "alpha.yaml", "alpha.yaml", "h")
     crashed = batch.BuildResult(failed=[Outcome(source, bug="Traceback: boom")])
-    monkeypatch.setattr(batch, "build", lambda config, reporter: crashed)
+    monkeypatch.setattr(batch, "build", lambda config, reporter, **kwargs: crashed)
     assert main(["build", str(library), "--out", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err
     assert f"{library / 'alpha.yaml'}: internal error" in err and "Traceback: boom" in err
@@ -196,7 +201,7 @@ def test_manifest_describes_each_pdf(library, tmp_path):
     )
     out = tmp_path / "out"
     batch.build(BuildConfig(library=library, out_dir=out, brand_dir=DEFAULT_BRAND_DIR,
-                            jobs=1, allow_draft=True))
+                            jobs=1, allow_draft=True), render=render_in_folder)
     data = manifest(out)
     assert data["format"] == 2 and data["brand"] == "Riverside Family Clinic"
     entries = {h["id"]: h for h in data["handouts"]}
@@ -207,7 +212,7 @@ def test_manifest_describes_each_pdf(library, tmp_path):
     assert gamma["language"] == "en" and gamma["output"] == "gamma.pdf"
     assert gamma["pages"] == len(pypdf.PdfReader(out / "gamma.pdf").pages) == 1
     assert gamma["bytes"] == len(pdf)
-    assert gamma["sha256"] == batch.file_sha256(out / "gamma.pdf")
+    assert gamma["sha256"] == file_sha256(out / "gamma.pdf")
     assert len(gamma["input_hash"]) == 64
     assert gamma["reviewed"] == "2024-01-02" and gamma["review_state"] == "current"
     assert gamma["status"] == "approved" and gamma["next_review"] == "2029-01-02"
@@ -337,15 +342,15 @@ def test_duplicate_ids_first_source_keeps_the_file(library, tmp_path):
 def test_shared_fingerprint_covers_the_assets_and_the_brand_only(tmp_path, monkeypatch):
     assets = tmp_path / "assets"
     shutil.copytree(ASSETS_DIR, assets)
-    monkeypatch.setattr(batch, "ASSETS_DIR", assets)
+    monkeypatch.setattr(fingerprint, "ASSETS_DIR", assets)
     brand = tmp_path / "styles" / "clinic"
     shutil.copytree(ASSETS_DIR / "brands" / "default", brand)
-    base = batch.shared_fingerprint(brand)
+    base = fingerprint.shared_fingerprint(brand)
     (assets / "brands" / "other").mkdir()
     (assets / "brands" / "other" / "brand.css").write_text("/* another brand */")
     (assets / "brands" / "default" / "brand.css").write_text("/* a brand not in use */")
     (assets / "templates" / "catalogue.html.j2").write_text("{# shapes index.html only #}")
-    assert batch.shared_fingerprint(brand) == base
+    assert fingerprint.shared_fingerprint(brand) == base
     for changed in (assets / "styles" / "leaflet.css",
                     assets / "templates" / "parts" / "section.html.j2",
                     assets / "styles" / "fonts" / "fonts.conf",
@@ -353,14 +358,14 @@ def test_shared_fingerprint_covers_the_assets_and_the_brand_only(tmp_path, monke
                     assets / "messages" / "en.yaml", brand / "logo.svg"):
         original = changed.read_bytes()
         changed.write_bytes(original + b"\n")
-        assert batch.shared_fingerprint(brand) != base, changed
+        assert fingerprint.shared_fingerprint(brand) != base, changed
         changed.write_bytes(original)
-    assert batch.shared_fingerprint(brand) == base
-    assert batch.shared_fingerprint(brand, [("allow_draft", "yes")]) != base
+    assert fingerprint.shared_fingerprint(brand) == base
+    assert fingerprint.shared_fingerprint(brand, [("allow_draft", "yes")]) != base
     # the built-in brand in use is hashed as the brand, like any other
-    default = batch.shared_fingerprint(assets / "brands" / "default")
+    default = fingerprint.shared_fingerprint(assets / "brands" / "default")
     (assets / "brands" / "default" / "brand.css").write_text("/* now in use */")
-    assert batch.shared_fingerprint(assets / "brands" / "default") != default
+    assert fingerprint.shared_fingerprint(assets / "brands" / "default") != default
 
 
 # --------------------------------------------------------------------------------------
@@ -398,11 +403,11 @@ def which_worker(job: Job) -> Outcome:
 
 
 def test_workers_are_recycled(library, tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "WORKER_DOCUMENTS", 2)
+    monkeypatch.setattr(executor, "WORKER_DOCUMENTS", 2)
     path = library / "alpha.yaml"
     jobs = [Job(Source(path, f"{i}.yaml", "h"), tmp_path / str(i)) for i in range(5)]
     outcomes: list[Outcome] = []
-    batch.run_jobs(jobs, 1, DEFAULT_BRAND_DIR, "x", outcomes.append, work=which_worker)
+    executor.run_jobs(jobs, 1, DEFAULT_BRAND_DIR, "x", outcomes.append, work=which_worker)
     pids = [o.problems[0].file for o in outcomes]
     assert len(pids) == 5 and len(set(pids)) == 3
     assert pids[0] == pids[1] and pids[2] == pids[3] and pids[1] != pids[2] != pids[4]
@@ -415,7 +420,8 @@ def test_new_catalogue_template_rewrites_the_catalogue_only(library, tmp_path, m
     shutil.copytree(TEMPLATES_DIR, templates)
     page = templates / "catalogue.html.j2"
     page.write_text(page.read_text().replace("patient leaflets</h1>", "leaflets, new look</h1>"))
-    monkeypatch.setattr(batch, "TEMPLATES_DIR", templates)
+    monkeypatch.setattr(fingerprint, "TEMPLATES_DIR", templates)
+    monkeypatch.setattr(catalogue, "TEMPLATES_DIR", templates)
     result = build(library, out)
     assert result.built == [] and names(result.unchanged) == ["alpha", "beta", "gamma"]
     assert "leaflets, new look</h1>" in (out / "index.html").read_text(encoding="utf-8")
@@ -435,7 +441,7 @@ def build_on(library, out, as_of, allow_draft=False, **render):
         library=library, out_dir=out, brand_dir=DEFAULT_BRAND_DIR, jobs=1,
         as_of=date.fromisoformat(as_of), allow_draft=allow_draft,
         render=RenderOptions(**render),
-    ))
+    ), render=render_in_folder)
 
 
 def test_unreviewed_topic_is_refused_and_not_written(library, tmp_path, capsys):
@@ -532,7 +538,7 @@ def test_a_topic_over_the_time_limit_fails_alone(library, tmp_path):
     path = library / "alpha.yaml"
     jobs = [Job(Source(path, name, "h"), tmp_path / str(i)) for i, name in enumerate(names)]
     outcomes: list[Outcome] = []
-    batch.run_jobs(jobs, 2, DEFAULT_BRAND_DIR, "x", outcomes.append, work=hang_on_slow,
+    executor.run_jobs(jobs, 2, DEFAULT_BRAND_DIR, "x", outcomes.append, work=hang_on_slow,
                    timeout=2)
     by_source = {o.source.rel: o for o in outcomes}
     assert sorted(by_source) == sorted(names) and len(outcomes) == len(names)
@@ -546,7 +552,7 @@ def test_a_topic_over_the_time_limit_fails_alone(library, tmp_path):
 def test_build_timeout_option(monkeypatch, library, tmp_path):
     seen = {}
 
-    def fake_build(config, reporter=None):
+    def fake_build(config, reporter=None, **kwargs):
         seen["timeout"] = config.timeout
         return batch.BuildResult()
 
@@ -554,4 +560,4 @@ def test_build_timeout_option(monkeypatch, library, tmp_path):
     assert main(["build", str(library), "--out", str(tmp_path / "o"), "--timeout", "30"]) == 0
     assert seen["timeout"] == 30
     assert main(["build", str(library), "--out", str(tmp_path / "o")]) == 0
-    assert seen["timeout"] == batch.DEFAULT_TIMEOUT == 120
+    assert seen["timeout"] == executor.DEFAULT_TIMEOUT == 120

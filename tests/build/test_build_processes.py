@@ -16,6 +16,8 @@ from pathlib import Path
 
 from handout_builder.build import batch
 from handout_builder.build.batch import BuildConfig, output_lock
+from handout_builder.paths import DEFAULT_BRAND_DIR
+from handout_builder.service import render_in_folder
 
 from tests.conftest import BRANDS, MINIMAL_TOPIC, REPO as PROJECT_ROOT, TEST_TODAY
 
@@ -100,7 +102,8 @@ def test_a_second_build_waits_for_the_lock(tmp_path):
     config = BuildConfig(library=library, out_dir=out, brand_dir=BRANDS["default"],
                          jobs=1, as_of=TEST_TODAY)
     with output_lock(out):  # another build holds the folder
-        worker = threading.Thread(target=lambda: (batch.build(config, Watch()), done.set()))
+        worker = threading.Thread(target=lambda: (batch.build(config, Watch(), render=render_in_folder),
+                                                         done.set()))
         worker.start()
         assert waited.wait(60)
         time.sleep(0.5)
@@ -155,7 +158,8 @@ def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_
     left = list(out.glob(".building-*"))
     assert left  # a killed build cannot clean up after itself...
     result = batch.build(BuildConfig(library=library, out_dir=out,
-                                     brand_dir=BRANDS["default"], jobs=1, as_of=TEST_TODAY))
+                                     brand_dir=DEFAULT_BRAND_DIR, jobs=1, as_of=TEST_TODAY),
+                         render=render_in_folder)
     assert not list(out.glob(".building-*"))  # ...the next build does
     assert len(result.built) + len(result.unchanged) == 12
     manifest_matches_pdfs(out)
@@ -163,7 +167,7 @@ def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_
 
 def test_a_worker_watchdog_ends_its_process_when_the_parent_is_gone():
     # a child whose "parent" (a process id that is not its parent) is gone: it exits at once
-    code = ("import os, time; from handout_builder.build.batch import exit_with_parent;"
+    code = ("import os, time; from handout_builder.build.executor import exit_with_parent;"
             "exit_with_parent(os.getppid() + 10**7, every=0.05); time.sleep(600)")
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, timeout=60)
     assert result.returncode == 1

@@ -177,7 +177,7 @@ def test_internal_error_is_exit_3(tmp_path, monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(pipeline, "render_file", broken)
+    monkeypatch.setattr(pipeline, "render_to_folder", broken)
     assert run("render", SAMPLE, "--out", tmp_path) == 3
     err = capsys.readouterr().err
     assert "Traceback" in err and "internal error" in err

@@ -15,7 +15,7 @@ from handout_builder.domain.problems import InvalidBrand
 from handout_builder.sources.loader import load_brand, load_topic
 from handout_builder.paths import ASSETS_DIR, STYLES_DIR
 from handout_builder.sources.text_rules import MAX_WORD_CHARACTERS
-from handout_builder.render.pdf import Renderer, _fetcher_class
+from handout_builder.render.pdf import Renderer
 from handout_builder.service import render_file, render_topic
 
 from tests.conftest import BRANDS, MINIMAL_TOPIC, REPO, SAMPLE

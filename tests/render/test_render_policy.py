@@ -11,7 +11,7 @@ from handout_builder.cli import main
 from handout_builder.domain.problems import RenderRefused
 from handout_builder.service import render_file
 
-from tests.conftest import MINIMAL_TOPIC, SAMPLE
+from tests.conftest import MINIMAL_TOPIC
 
 AS_OF = date(2026, 11, 25)
 WATERMARKS = ("DRAFT", "REVIEW OVERDUE", "NOT REVIEWED", "WITHDRAWN")

@@ -1,0 +1,57 @@
+"""``make-handout render``: topic files to PDF leaflets (or one to standard output)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from handout_builder import service
+from handout_builder.cli import render_options
+from handout_builder.cli.common import personal_from, personal_options_given, report, skipped
+from handout_builder.domain.problems import EXIT_INVALID, EXIT_OK, InvalidOption
+from handout_builder.output.store import private_folder_problem
+from handout_builder.paths import DEFAULT_OUT_DIR
+
+
+def run(args: argparse.Namespace) -> int:
+    personal = personal_from(args)  # checked first: a bad value stops before any work
+    to_stdout = args.out is not None and str(args.out) == "-"
+    if to_stdout and len(args.files) != 1:
+        args.parser.error("--out - writes one PDF to standard output: give exactly one FILE")
+    if to_stdout and sys.stdout.isatty():
+        args.parser.error("--out - writes a PDF to standard output, which is a terminal here: "
+                          "redirect it to a file or pipe it to a program")
+    if personal is not None and not to_stdout:
+        problem = private_folder_problem(args.out, "--out", personal_options_given(args))
+        if problem is not None:
+            raise InvalidOption(problem)
+    out_dir = None if to_stdout else (args.out or DEFAULT_OUT_DIR)
+    options = render_options(args)
+    renderer = service.open_renderer(args.brand, options)  # a bad brand stops here (exit 1)
+    status = EXIT_OK
+    for path in args.files:
+        request = service.RenderRequest(
+            topic=path, brand=renderer.brand, options=options, personal=personal,
+            as_of=args.as_of, allow_draft=args.allow_draft,
+        )
+        if out_dir is None:
+            result = service.render_leaflet(request, renderer)
+        else:
+            result = service.render_to_folder(request, out_dir, renderer)
+        if result.problems:
+            report(result.problems)
+            skipped(path, personal=personal is not None)
+            status = EXIT_INVALID
+            continue
+        assert result.review is not None
+        marked = result.watermark or result.review.example
+        note = f", {result.review.description}" if marked else ""
+        note += ", watermarked" if result.watermark else ""
+        note += ", personal copy: keep it private, delete it once printed" if personal else ""
+        if result.path is None:
+            sys.stdout.buffer.write(result.data)
+            sys.stdout.flush()
+            print(f"wrote standard output ({result.pages} pages{note})", file=sys.stderr)
+        else:
+            print(f"wrote {result.path} ({result.pages} pages{note})")
+    return status

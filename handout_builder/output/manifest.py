@@ -1,0 +1,94 @@
+"""The manifest: ``OUT/manifest.json``, one entry per published handout (what it is, its
+review state, the hash of everything that shaped it), read back by the next build.
+
+Imports: domain, output (store, catalogue).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from handout_builder import __version__
+from handout_builder.domain.models import ID_PATTERN
+from handout_builder.domain.options import RenderOptions
+from handout_builder.output.catalogue import template_sha256
+from handout_builder.output.store import file_sha256, output_path
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT = 2  # 2: review status, next review date and watermark per handout
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One handout in ``manifest.json``."""
+
+    id: str
+    source: str  # relative to the library folder, with forward slashes
+    title: str
+    category: str
+    language: str
+    output: str  # file name inside the output folder
+    pages: int
+    bytes: int
+    sha256: str  # of the PDF
+    input_hash: str  # of everything that shaped the PDF (see shared_fingerprint)
+    reviewed: str | None  # the review date, YYYY-MM-DD, or null
+    review_state: str  # current, due-soon, overdue, never-reviewed, draft, withdrawn, future-date
+    status: str = "approved"  # the topic's status field
+    next_review: str | None = None  # YYYY-MM-DD, or null when never reviewed
+    watermark: str | None = None  # the watermark printed (a catalogue key), or null
+    example: bool = False  # an example topic (always printed, marked EXAMPLE)
+
+def read_manifest(out_dir: Path) -> dict[str, Entry]:
+    """The previous build's entries by source; empty when there is none or it is unreadable."""
+    try:
+        data = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        if data.get("format") != MANIFEST_FORMAT:
+            return {}
+        names = {f.name for f in fields(Entry)}
+        entries = [Entry(**{k: v for k, v in raw.items() if k in names}) for raw in data["handouts"]]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}  # no manifest, or not ours: everything is built again
+    # only "<id>[.variant].pdf" names: an edited manifest cannot make us read or delete elsewhere
+    return {entry.source: entry for entry in entries if safe_output(entry)}
+
+_VARIANT_SUFFIXES = {
+    RenderOptions(large_print=lp, archival=ar).file_suffix for lp in (False, True) for ar in (False, True)
+}
+
+def safe_output(entry: Entry) -> bool:
+    return (
+        isinstance(entry.output, str) and isinstance(entry.id, str)
+        and re.fullmatch(ID_PATTERN, entry.id) is not None
+        and entry.output.startswith(entry.id)
+        and entry.output[len(entry.id):] in _VARIANT_SUFFIXES
+    )
+
+def entry_file(out_dir: Path, entry: Entry) -> Path:
+    """The entry's PDF, checked to be inside ``out_dir``."""
+    return output_path(out_dir, entry.id, suffix=entry.output[len(entry.id):])
+
+def is_intact(out_dir: Path, entry: Entry) -> bool:
+    """The PDF is there and is the one the manifest describes."""
+    return safe_output(entry) and file_sha256(entry_file(out_dir, entry)) == entry.sha256
+
+def manifest_bytes(entries: Iterable[Entry], brand_name: str | None) -> bytes:
+    data = {
+        "format": MANIFEST_FORMAT,
+        "generator": f"make_handout {__version__}",
+        "brand": brand_name,
+        # when the catalogue's template changes, the manifest changes and index.html is redone
+        "catalogue_template": template_sha256(),
+        "handouts": [asdict(entry) for entry in sorted(entries, key=lambda e: (e.id, e.source))],
+    }
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+def previous_brand_name(out_dir: Path) -> str | None:
+    try:
+        return json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))["brand"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
