@@ -22,6 +22,8 @@ from handout_builder.service import render_file
 
 from tests.conftest import MINIMAL_TOPIC, SAMPLE
 
+pytestmark = pytest.mark.pdf
+
 
 @pytest.fixture
 def archive(archival_pdf):

@@ -20,6 +20,8 @@ from tests.conftest import SAMPLE
 from tests.structure import read_tree
 from tests.render.test_pdf import chars_outside_page, text_of
 
+pytestmark = pytest.mark.pdf
+
 
 def sizes(path) -> list[float]:
     with pdfplumber.open(path) as pdf:
