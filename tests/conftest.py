@@ -1,15 +1,25 @@
-"""Shared fixtures. Any warning WeasyPrint logs during a test fails that test."""
+"""Shared fixtures. Any warning WeasyPrint logs during a test fails that test.
+
+Every test that lays out a PDF carries the ``pdf`` marker, so ``pytest -m "not pdf"`` runs
+the fast unit tests alone; :class:`PdfMarkGuard` fails a test that renders without it.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+import multiprocessing.process
 import shutil
+import subprocess
+import sys
 import textwrap
+from types import CodeType
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from handout_builder.render.pdf import Renderer
 from handout_builder.sources.loader import load_brand
 from handout_builder.paths import DEFAULT_BRAND_DIR
 
@@ -37,6 +47,133 @@ copyright:
   year: 2024
 status: approved
 """
+
+
+class PdfMarkGuard:
+    """Fails a test that renders a PDF but is not marked ``pdf`` (so the mark cannot rot).
+
+    A test renders when, during its set-up (fixtures included) or its call:
+    - ``Renderer.render`` runs in this process (WeasyPrint lays out and writes every PDF
+      there), or
+    - it starts a process that may render: a ``multiprocessing`` process (the workers of
+      ``build``), or a subprocess running make_handout's ``render``, ``build`` or ``email``
+      (not ``--help``).
+    A process started from a thread (a process pool's manager thread) counts for the test
+    that is running, which is why the current test is a plain attribute, not thread-local.
+    A fixture renders when its function, or a function defined in it (the ``render`` of a
+    factory fixture such as ``sample_variant``), is on the stack; every test that uses a
+    rendering fixture needs the mark too, also when it gets the PDF from the fixture's cache,
+    whatever order the tests run in.
+    """
+
+    COMMANDS = {"render", "build", "email"}
+
+    def __init__(self) -> None:
+        self.item: pytest.Item | None = None
+        self.fixture_code: dict[CodeType, str] = {}  # code of a fixture (or defined in one) -> name
+        self.rendering_fixtures: dict[str, str] = {}  # fixture name -> what it did
+        self.seen: dict[str, str] = {}  # node id of a test -> what it did
+
+    def add_fixture(self, name: str, func) -> None:
+        code = getattr(func, "__code__", None)
+        codes = [code] if code is not None else []
+        while codes:
+            code = codes.pop()
+            if code not in self.fixture_code:
+                self.fixture_code[code] = name
+                codes += [c for c in code.co_consts if isinstance(c, CodeType)]
+
+    def note(self, what: str) -> None:
+        frame = sys._getframe(1)
+        while frame is not None:
+            name = self.fixture_code.get(frame.f_code)
+            if name is not None:
+                self.rendering_fixtures.setdefault(name, what)
+            frame = frame.f_back
+        if self.item is not None:
+            self.seen.setdefault(self.item.nodeid, what)
+
+    def unmarked_render(self, item: pytest.Item) -> str | None:
+        """What ``item`` did that needs the pdf mark, if it lacks the mark; else None."""
+        if item.get_closest_marker("pdf") is not None:
+            return None
+        if item.nodeid in self.seen:
+            return self.seen[item.nodeid]
+        for name in item.fixturenames:
+            if name in self.rendering_fixtures:
+                return f"uses the fixture {name}, which {self.rendering_fixtures[name]},"
+        return None
+
+    def runs_make_handout(self, args) -> bool:
+        words = [str(a) for a in args] if isinstance(args, (list, tuple)) else str(args).split()
+        named = any("make_handout" in w or "make-handout" in w or "handout_builder" in w
+                    for w in words)
+        asks_help = "--help" in words or "-h" in words
+        return named and not asks_help and not self.COMMANDS.isdisjoint(words)
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        guard = self
+        render, popen_init = Renderer.render, subprocess.Popen.__init__
+        start = multiprocessing.process.BaseProcess.start
+
+        @functools.wraps(render)
+        def guarded_render(renderer, *args, **kwargs):
+            guard.note("lays out a PDF (Renderer.render)")
+            return render(renderer, *args, **kwargs)
+
+        @functools.wraps(start)
+        def guarded_start(process):
+            guard.note("starts a worker process (multiprocessing), as build does")
+            return start(process)
+
+        @functools.wraps(popen_init)
+        def guarded_popen_init(popen, args, *rest, **kwargs):
+            if guard.runs_make_handout(args):
+                guard.note("runs make_handout render, build or email in a subprocess")
+            return popen_init(popen, args, *rest, **kwargs)
+
+        monkeypatch.setattr(Renderer, "render", guarded_render)
+        monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", guarded_start)
+        monkeypatch.setattr(subprocess.Popen, "__init__", guarded_popen_init)
+
+
+_guard = PdfMarkGuard()
+
+
+def pytest_sessionstart(session):
+    patch = pytest.MonkeyPatch()
+    _guard.install(patch)
+    session.config.add_cleanup(patch.undo)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _guard.item = item
+    try:
+        return (yield)
+    finally:
+        _guard.item = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    _guard.add_fixture(fixturedef.argname, fixturedef.func)
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    what = _guard.unmarked_render(item) if report.when == "call" else None
+    if what and report.passed:
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} {what} but is not marked pdf. Mark it: "
+            "@pytest.mark.pdf on the test, pytest.param(..., marks=pytest.mark.pdf) for "
+            "one case, or pytestmark = pytest.mark.pdf when the whole module renders; "
+            "`pytest -m 'not pdf'` must stay fast (DEVELOPERS.md)."
+        )
+    return report
 
 
 class _Collect(logging.Handler):

@@ -43,3 +43,27 @@ def test_every_catalogue_is_complete(language):
 def test_language_subtags_use_the_main_catalogue():
     assert messages.supports("en-US") and messages.supports("es-419")
     assert not messages.supports("fr")
+
+
+ARCHITECTURE = (PROJECT_ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+#: `handout_builder/render/`, `tests/cli/`, `handout_builder/service.py`: a path in backticks.
+NAMED_PATH = re.compile(r"`((?:handout_builder|tests|docs)/[\w./-]*)`")
+
+
+def test_architecture_names_only_paths_that_exist():
+    named = NAMED_PATH.findall(ARCHITECTURE)
+    assert len(named) > 20
+    missing = [path for path in named if not (PROJECT_ROOT / path).exists()
+               or path.endswith("/") != (PROJECT_ROOT / path).is_dir()]
+    assert missing == [], f"docs/architecture.md names paths that do not exist: {missing}"
+
+
+def test_architecture_names_every_package():
+    package = PROJECT_ROOT / "handout_builder"
+    packages = sorted(f"handout_builder/{p.name}/" for p in package.iterdir()
+                      if (p / "__init__.py").exists() or p.name == "assets")
+    assert "handout_builder/render/" in packages
+    named = set(NAMED_PATH.findall(ARCHITECTURE))
+    assert [p for p in packages if p not in named] == []
+    assert [f"tests/{p.split('/')[1]}/" for p in packages if p != "handout_builder/assets/"
+            and f"tests/{p.split('/')[1]}/" not in named] == []

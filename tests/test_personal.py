@@ -151,6 +151,7 @@ def _outline_titles(pdf: pikepdf.Pdf) -> list[str]:
     return titles
 
 
+@pytest.mark.pdf
 def test_details_print_on_the_first_page_and_nowhere_else(tmp_path, capsys, caplog):
     out = tmp_path / "out"
     with caplog.at_level(logging.DEBUG):  # every logger, every level, while the command runs
@@ -211,6 +212,7 @@ def test_details_print_on_the_first_page_and_nowhere_else(tmp_path, capsys, capl
     assert "personal copy" in captured.out
 
 
+@pytest.mark.pdf
 def test_blank_leaflet_prints_ruled_lines_on_page_one(sample_pdf):
     with pdfplumber.open(sample_pdf) as doc:
         page = doc.pages[0]
@@ -276,6 +278,7 @@ def test_personal_copy_never_goes_to_a_shared_folder(out, tmp_path, capsys, monk
     assert sorted(p.name for p in (tmp_path / "library").rglob("*")) == ["manifest.json"]
 
 
+@pytest.mark.pdf
 def test_a_folder_with_someone_elses_manifest_json_is_private(tmp_path, capsys):
     out = tmp_path / "private"
     out.mkdir()
@@ -283,6 +286,7 @@ def test_a_folder_with_someone_elses_manifest_json_is_private(tmp_path, capsys):
     assert run("render", SAMPLE, "--out", out, "--patient-name", NAME) == 0
 
 
+@pytest.mark.pdf
 def test_each_copy_gets_a_new_name_and_a_failed_one_leaves_none(tmp_path, capsys, write_topic):
     out = tmp_path / "private"
     assert run("render", SAMPLE, "--out", out, "--patient-name", NAME) == 0
@@ -302,6 +306,7 @@ def test_each_copy_gets_a_new_name_and_a_failed_one_leaves_none(tmp_path, capsys
     assert str(copy_a) not in capsys.readouterr().out
 
 
+@pytest.mark.pdf
 def test_personal_copy_to_standard_output(capfdbinary):
     assert run("render", SAMPLE, "--out", "-", "--patient-name", NAME) == 0
     captured = capfdbinary.readouterr()
@@ -336,6 +341,7 @@ def _pdftotext(path) -> str:
     return re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)  # poppler's bidi marks
 
 
+@pytest.mark.pdf
 @pytest.mark.parametrize("script", sorted(SCRIPT_NAMES))
 def test_names_in_other_scripts_print(script, tmp_path, capsys, caplog):
     name = SCRIPT_NAMES[script]
@@ -375,6 +381,7 @@ def test_a_name_no_bundled_font_prints_is_refused_by_option(value, tmp_path, cap
     assert not out.exists() or list(out.iterdir()) == []
 
 
+@pytest.mark.pdf
 def test_large_print_refusal_names_the_css_rule_not_the_name(tmp_path, capsys, brand_copy):
     (brand_copy / "brand.css").write_text(".write-in-value, .notes-text { font-size: 10pt; }\n")
     out = tmp_path / "private"

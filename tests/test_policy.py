@@ -63,6 +63,7 @@ def test_render_refuses_a_future_review_date(write_topic, tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.pdf
 def test_a_future_review_date_prints_only_as_a_watermarked_proof(write_topic, tmp_path, capsys):
     path = write_topic(FUTURE)
     assert run("render", path, "--out", tmp_path, "--allow-draft") == 0
@@ -88,6 +89,7 @@ def test_email_refuses_a_future_review_date(write_topic, tmp_path, capsys):
     assert not draft.exists()
 
 
+@pytest.mark.pdf
 def test_build_refuses_a_future_review_date(tmp_path):
     library = tmp_path / "handouts"
     library.mkdir()
@@ -101,6 +103,7 @@ def test_build_refuses_a_future_review_date(tmp_path):
     assert not (out / "typo.pdf").exists()
 
 
+@pytest.mark.pdf
 def test_build_judges_unchanged_leaflets_by_the_same_rule(tmp_path):
     """A leaflet built when its review date had passed, then judged on an earlier day
     (``--as-of``) without re-rendering: its review is then in the future, and refused."""
@@ -153,6 +156,7 @@ def test_check_and_render_agree_on_every_date(write_topic, name, example):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.pdf
 @pytest.mark.parametrize("today", [TEST_TODAY, TEN_YEARS_AHEAD], ids=["today", "ten-years-ahead"])
 def test_quick_start_renders_the_sample_on_any_date(monkeypatch, tmp_path, capsys, today):
     """The README's quick start, `make-handout render handouts/calcification.yaml`, with the
@@ -172,6 +176,7 @@ def test_quick_start_renders_the_sample_on_any_date(monkeypatch, tmp_path, capsy
         assert f"Handout calcification · version 1.0 · {EXAMPLE_WORDS} Page" in text
 
 
+@pytest.mark.pdf
 def test_readme_build_works_ten_years_ahead(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(review, "today", lambda: TEN_YEARS_AHEAD)
     out = tmp_path / "out"

@@ -66,6 +66,7 @@ def names(entries) -> list[str]:
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.pdf
 def test_bad_topics_are_reported_and_the_rest_written(library, tmp_path, capsys):
     (library / "bad-field.yaml").write_text(topic("X").replace("category:", "categry:"),
                                             encoding="utf-8")
@@ -85,6 +86,7 @@ def test_bad_topics_are_reported_and_the_rest_written(library, tmp_path, capsys)
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind
 
 
+@pytest.mark.pdf
 def test_plain_progress_lines_when_not_a_terminal(library, tmp_path, capsys):
     assert main(["build", str(library), "--out", str(tmp_path / "out"), "--jobs", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -103,6 +105,7 @@ class _Terminal(io.StringIO):
         return True
 
 
+@pytest.mark.pdf
 def test_progress_bar_on_a_terminal(library, tmp_path):
     terminal, log = _Terminal(), io.StringIO()
     reporter = reporter_for(terminal, log)
@@ -114,6 +117,7 @@ def test_progress_bar_on_a_terminal(library, tmp_path):
     assert log.getvalue() == ""
 
 
+@pytest.mark.pdf
 def test_missing_library_or_no_topics_builds_and_removes_nothing(library, tmp_path, capsys):
     out = tmp_path / "out"
     build(library, out)
@@ -152,6 +156,7 @@ def crash_on_boom(job: Job) -> Outcome:
     return executor.render_job(job)
 
 
+@pytest.mark.pdf
 def test_a_crashed_worker_fails_its_topic_only(library, tmp_path):
     (library / "boom.yaml").write_text(topic("Boom"), encoding="utf-8")
     paths = batch.discover(library)
@@ -194,6 +199,7 @@ def test_an_internal_error_exits_3_after_the_build(library, tmp_path, monkeypatc
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.pdf
 def test_manifest_describes_each_pdf(library, tmp_path):
     (library / "unreviewed.yaml").write_text(
         topic("Unreviewed").split("review:")[0] + "copyright:\n  holder: Test Clinic\n",
@@ -224,6 +230,7 @@ def test_manifest_describes_each_pdf(library, tmp_path):
     assert "DRAFT (proof)" in html and "next review 2029-01-02" in html
 
 
+@pytest.mark.pdf
 def test_catalogue_groups_by_category_links_pdfs_and_escapes(library, tmp_path):
     (library / "evil.yaml").write_text(topic('"<script>x</script> & co"', "Bones"),
                                        encoding="utf-8")
@@ -245,6 +252,7 @@ def test_catalogue_groups_by_category_links_pdfs_and_escapes(library, tmp_path):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.pdf
 def test_nothing_changed_builds_nothing(library, tmp_path):
     out = tmp_path / "out"
     first = build(library, out)
@@ -256,6 +264,7 @@ def test_nothing_changed_builds_nothing(library, tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
 
 
+@pytest.mark.pdf
 def test_one_edited_topic_is_built_alone(library, tmp_path):
     out = tmp_path / "out"
     build(library, out)
@@ -266,6 +275,7 @@ def test_one_edited_topic_is_built_alone(library, tmp_path):
     assert {h["id"]: h["title"] for h in manifest(out)["handouts"]}["beta"] == "Beta, edited"
 
 
+@pytest.mark.pdf
 def test_changed_brand_rebuilds_everything(library, tmp_path, brand_copy):
     out = tmp_path / "out"
     build(library, out, brand=brand_copy)
@@ -277,12 +287,14 @@ def test_changed_brand_rebuilds_everything(library, tmp_path, brand_copy):
     assert "New " in pypdf.PdfReader(out / "alpha.pdf").pages[0].extract_text()
 
 
+@pytest.mark.pdf
 def test_force_rebuilds_everything(library, tmp_path):
     out = tmp_path / "out"
     build(library, out)
     assert names(build(library, out, force=True).built) == ["alpha", "beta", "gamma"]
 
 
+@pytest.mark.pdf
 def test_deleted_topic_is_removed(library, tmp_path):
     out = tmp_path / "out"
     build(library, out)
@@ -294,6 +306,7 @@ def test_deleted_topic_is_removed(library, tmp_path):
     assert "gamma.pdf" not in (out / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.pdf
 def test_changed_id_removes_the_old_pdf(library, tmp_path):
     out = tmp_path / "out"
     build(library, out)
@@ -303,6 +316,7 @@ def test_changed_id_removes_the_old_pdf(library, tmp_path):
     assert not (out / "alpha.pdf").exists() and (out / "alpha-two.pdf").exists()
 
 
+@pytest.mark.pdf
 @pytest.mark.parametrize("damage", ["delete", "corrupt"])
 def test_missing_or_damaged_pdf_is_rebuilt(library, tmp_path, damage):
     out = tmp_path / "out"
@@ -317,6 +331,7 @@ def test_missing_or_damaged_pdf_is_rebuilt(library, tmp_path, damage):
     assert (out / "beta.pdf").read_bytes() == good
 
 
+@pytest.mark.pdf
 def test_failed_topic_keeps_its_last_good_pdf_and_is_retried(library, tmp_path):
     out = tmp_path / "out"
     build(library, out)
@@ -328,6 +343,7 @@ def test_failed_topic_keeps_its_last_good_pdf_and_is_retried(library, tmp_path):
     assert [o.source.rel for o in build(library, out).failed] == ["beta.yaml"]  # tried again
 
 
+@pytest.mark.pdf
 def test_duplicate_ids_first_source_keeps_the_file(library, tmp_path):
     (library / "zeta.yaml").write_text("id: alpha\n" + topic("Zeta"), encoding="utf-8")
     out = tmp_path / "out"
@@ -373,6 +389,7 @@ def test_shared_fingerprint_covers_the_assets_and_the_brand_only(tmp_path, monke
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.pdf
 def test_same_bytes_in_a_fresh_folder_across_processes(library, tmp_path):
     one, two, single = tmp_path / "one", tmp_path / "two", tmp_path / "single"
     build(library, one, jobs=1)
@@ -383,6 +400,7 @@ def test_same_bytes_in_a_fresh_folder_across_processes(library, tmp_path):
     assert (single / "alpha.pdf").read_bytes() == (one / "alpha.pdf").read_bytes()
 
 
+@pytest.mark.pdf
 def test_edited_manifest_cannot_reach_outside_the_output_folder(library, tmp_path):
     out = tmp_path / "out"
     build(library, out)
@@ -402,6 +420,7 @@ def which_worker(job: Job) -> Outcome:
     return Outcome(job.source, problems=(Problem(str(os.getpid()), "pid"),))
 
 
+@pytest.mark.pdf
 def test_workers_are_recycled(library, tmp_path, monkeypatch):
     monkeypatch.setattr(executor, "WORKER_DOCUMENTS", 2)
     path = library / "alpha.yaml"
@@ -413,6 +432,7 @@ def test_workers_are_recycled(library, tmp_path, monkeypatch):
     assert pids[0] == pids[1] and pids[2] == pids[3] and pids[1] != pids[2] != pids[4]
 
 
+@pytest.mark.pdf
 def test_new_catalogue_template_rewrites_the_catalogue_only(library, tmp_path, monkeypatch):
     out = tmp_path / "out"
     build(library, out)
@@ -444,6 +464,7 @@ def build_on(library, out, as_of, allow_draft=False, **render):
     ), render=render_in_folder)
 
 
+@pytest.mark.pdf
 def test_unreviewed_topic_is_refused_and_not_written(library, tmp_path, capsys):
     (library / "draft.yaml").write_text(
         topic("Draft").replace("status: approved", "status: draft"), encoding="utf-8")
@@ -455,6 +476,7 @@ def test_unreviewed_topic_is_refused_and_not_written(library, tmp_path, capsys):
     assert "draft" not in {h["id"] for h in manifest(out)["handouts"]}
 
 
+@pytest.mark.pdf
 def test_a_leaflet_that_becomes_overdue_is_withdrawn_from_the_output(library, tmp_path):
     out = tmp_path / "out"
     first = build_on(library, out, "2026-11-25")
@@ -468,6 +490,7 @@ def test_a_leaflet_that_becomes_overdue_is_withdrawn_from_the_output(library, tm
     assert manifest(out)["handouts"] == []
 
 
+@pytest.mark.pdf
 def test_due_soon_updates_the_state_without_rendering(library, tmp_path):
     out = tmp_path / "out"
     build_on(library, out, "2026-11-25")
@@ -478,6 +501,7 @@ def test_due_soon_updates_the_state_without_rendering(library, tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")} == before
 
 
+@pytest.mark.pdf
 def test_allow_draft_rebuilds_with_a_watermark_when_the_state_changes(library, tmp_path):
     out = tmp_path / "out"
     build_on(library, out, "2026-11-25", allow_draft=True)
@@ -488,6 +512,7 @@ def test_allow_draft_rebuilds_with_a_watermark_when_the_state_changes(library, t
     assert {h["watermark"] for h in manifest(out)["handouts"]} == {"watermark_overdue"}
 
 
+@pytest.mark.pdf
 def test_variants_build_under_their_own_names_and_skip_when_unchanged(library, tmp_path):
     out = tmp_path / "out"
     first = build_on(library, out, "2026-11-25", large_print=True)
@@ -531,6 +556,7 @@ def hang_on_slow(job: Job) -> Outcome:
     return Outcome(job.source, problems=(Problem(str(os.getpid()), "done"),))
 
 
+@pytest.mark.pdf
 def test_a_topic_over_the_time_limit_fails_alone(library, tmp_path):
     import multiprocessing
 

@@ -14,6 +14,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from handout_builder.build import batch
 from handout_builder.build.batch import BuildConfig, output_lock
 from handout_builder.paths import DEFAULT_BRAND_DIR
@@ -88,6 +90,7 @@ def wait_for(condition, seconds: float, step: float = 0.05):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.pdf
 def test_a_second_build_waits_for_the_lock(tmp_path):
     library = make_library(tmp_path / "lib", 2)
     out = tmp_path / "out"
@@ -114,6 +117,7 @@ def test_a_second_build_waits_for_the_lock(tmp_path):
     manifest_matches_pdfs(out)
 
 
+@pytest.mark.pdf
 def test_two_builds_at_once_give_a_manifest_that_matches(tmp_path):
     library = make_library(tmp_path / "lib", 4)
     out = tmp_path / "out"
@@ -134,6 +138,7 @@ def test_two_builds_at_once_give_a_manifest_that_matches(tmp_path):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.pdf
 def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_path):
     library = make_library(tmp_path / "lib", 12)
     out = tmp_path / "out"

@@ -20,6 +20,7 @@ def run(*args: str):
     return main([str(a) for a in args])
 
 
+@pytest.mark.pdf
 def test_render_sample(tmp_path, capsys):
     assert run("render", SAMPLE, "--out", tmp_path) == 0
     pdf = tmp_path / "calcification.pdf"
@@ -28,6 +29,7 @@ def test_render_sample(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["calcification.pdf"]  # no temp files left
 
 
+@pytest.mark.pdf
 def test_pdf_gets_usual_permissions(tmp_path):
     old = os.umask(0o022)
     try:
@@ -38,6 +40,7 @@ def test_pdf_gets_usual_permissions(tmp_path):
     assert mode == 0o644
 
 
+@pytest.mark.pdf
 def test_invalid_input_reported_and_valid_ones_still_written(tmp_path, write_topic, capsys):
     good = write_topic(MINIMAL_TOPIC, "good.yaml")
     bad = write_topic(MINIMAL_TOPIC.replace("title: Test topic", "titel: Test topic"), "bad.yaml")
@@ -76,6 +79,7 @@ def test_bad_input_writes_no_pdf(tmp_path, write_topic, capsys, content):
     assert not Path("pwned").exists()
 
 
+@pytest.mark.pdf
 def test_brand_by_name(tmp_path):
     assert run("render", SAMPLE, "--out", tmp_path, "--brand", "harbour") == 0
 
@@ -205,6 +209,7 @@ def test_entry_point_help_is_fast_and_complete(tmp_path):
     assert probe.stdout.strip() == "False"
 
 
+@pytest.mark.pdf
 def test_entry_point_renders(tmp_path):
     result = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "make_handout.py"), "render", str(SAMPLE), "--out", str(tmp_path),

@@ -119,6 +119,7 @@ def smtp_server():
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.pdf
 def test_message_headers_are_generic(sample_message, personal_pdf):
     msg = parse(sample_message.as_bytes())
     assert msg["Subject"] == "Information from Riverside Family Clinic"
@@ -135,6 +136,7 @@ def test_message_headers_are_generic(sample_message, personal_pdf):
     assert attachments(msg) == [("calcification.pdf", personal_pdf)]
 
 
+@pytest.mark.pdf
 def test_message_body_names_the_clinic_and_how_to_reach_it(sample_message):
     body = parse(sample_message.as_bytes()).get_body(("plain",)).get_content()
     assert body.startswith("Hello,")
@@ -156,6 +158,7 @@ def test_spanish_topic_gets_a_spanish_message(write_topic, default_brand):
     assert attachments(msg) == [("prueba.pdf", b"%PDF-1.7\n")]
 
 
+@pytest.mark.pdf
 def test_same_input_same_bytes_and_drafts_are_marked(personal_pdf, default_brand):
     loaded = load_topic(SAMPLE)
     one = mail.build_message(personal_pdf, loaded, default_brand, TO, when=WHEN).as_bytes()
@@ -200,6 +203,7 @@ def test_size_budget():
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.pdf
 def test_sent_message_arrives_whole(smtp_server, sample_message, personal_pdf):
     inbox, port = smtp_server()
     mail.send_smtp(sample_message, mail.SmtpServer("127.0.0.1", port))
@@ -210,6 +214,7 @@ def test_sent_message_arrives_whole(smtp_server, sample_message, personal_pdf):
     assert attachments(msg) == [("calcification.pdf", personal_pdf)]
 
 
+@pytest.mark.pdf
 def test_login_with_the_right_password(smtp_server, sample_message):
     inbox, port = smtp_server(authenticator=accept_clinic_login, auth_require_tls=False)
     mail.send_smtp(sample_message, mail.SmtpServer("127.0.0.1", port, user="clinic",
@@ -217,6 +222,7 @@ def test_login_with_the_right_password(smtp_server, sample_message):
     assert [arrived[3] for arrived in inbox.arrived] == [True]
 
 
+@pytest.mark.pdf
 def test_wrong_password_is_a_clear_error(smtp_server, sample_message):
     inbox, port = smtp_server(authenticator=accept_clinic_login, auth_require_tls=False)
     server = mail.SmtpServer("127.0.0.1", port, user="clinic", password="wrong-password")
@@ -229,6 +235,7 @@ def test_wrong_password_is_a_clear_error(smtp_server, sample_message):
     assert inbox.arrived == []
 
 
+@pytest.mark.pdf
 def test_rejected_recipient_is_a_clear_error(smtp_server, sample_message):
     inbox, port = smtp_server(Inbox(refuse=TO))
     with pytest.raises(EmailFailed) as info:
@@ -239,6 +246,7 @@ def test_rejected_recipient_is_a_clear_error(smtp_server, sample_message):
     assert inbox.arrived == []
 
 
+@pytest.mark.pdf
 def test_refused_connection_is_a_clear_error(sample_message):
     port = free_port()  # nothing listens there any more
     with pytest.raises(EmailFailed) as info:
@@ -246,6 +254,7 @@ def test_refused_connection_is_a_clear_error(sample_message):
     assert "The connection was refused" in str(info.value)
 
 
+@pytest.mark.pdf
 def test_silent_server_times_out(sample_message):
     with socket.socket() as silent:  # accepts connections (backlog) but never answers
         silent.bind(("127.0.0.1", 0))
@@ -313,6 +322,7 @@ def flood(first: bytes):
     return talk
 
 
+@pytest.mark.pdf
 @pytest.mark.parametrize(
     "first", [b"220-", b"220 mail.example ESMTP\r\n"], ids=["greeting", "ehlo"]
 )
@@ -327,6 +337,7 @@ def test_endless_reply_is_refused_quickly(raw_server, sample_message, first):
     assert "The message was not sent." in text
 
 
+@pytest.mark.pdf
 def test_a_long_but_finite_reply_is_refused_too(raw_server, sample_message):
     def talk(connection, stop):  # one reply of 101 lines, then silence
         connection.sendall(b"220-x\r\n" * 100 + b"220 x\r\n")
@@ -336,6 +347,7 @@ def test_a_long_but_finite_reply_is_refused_too(raw_server, sample_message):
         mail.send_smtp(sample_message, raw_server(talk), timeout=5, deadline=5)
 
 
+@pytest.mark.pdf
 def test_trickling_server_is_cut_off_at_the_deadline(raw_server, sample_message):
     def trickle(connection, stop):  # a byte of the greeting every 0.2 s, never a whole line
         for byte in iter(lambda: b"2", None):
@@ -352,6 +364,7 @@ def test_trickling_server_is_cut_off_at_the_deadline(raw_server, sample_message)
     assert "did not finish within 2 seconds" in str(info.value)
 
 
+@pytest.mark.pdf
 def test_slow_conversation_is_cut_off_at_the_deadline(raw_server, sample_message):
     """Each reply comes in time, but the conversation as a whole never ends."""
 
@@ -369,6 +382,7 @@ def test_slow_conversation_is_cut_off_at_the_deadline(raw_server, sample_message
     assert time.monotonic() - started < 3
 
 
+@pytest.mark.pdf
 def test_cli_hostile_server_is_exit_1(raw_server, capsys, monkeypatch):
     monkeypatch.setattr(mail, "SMTP_DEADLINE", 5.0)
     server = raw_server(flood(b"220-"))
@@ -379,6 +393,7 @@ def test_cli_hostile_server_is_exit_1(raw_server, capsys, monkeypatch):
     assert "Traceback" not in captured.err and "sent:" not in captured.out
 
 
+@pytest.mark.pdf
 def test_starttls_not_offered(smtp_server, sample_message):
     inbox, port = smtp_server()
     with pytest.raises(EmailFailed, match="does not offer STARTTLS"):
@@ -386,6 +401,7 @@ def test_starttls_not_offered(smtp_server, sample_message):
     assert inbox.arrived == []
 
 
+@pytest.mark.pdf
 def test_no_password_in_clear_to_another_machine(sample_message):
     server = mail.SmtpServer("smtp.example.org", 25, user="clinic", password="pw")
     with pytest.raises(EmailFailed, match="unencrypted"):
@@ -422,6 +438,7 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path, bytes]:
     return cert_file, key_file, pem
 
 
+@pytest.mark.pdf
 def test_starttls_then_login(smtp_server, sample_message, tmp_path):
     cert_file, key_file, pem = _self_signed(tmp_path)
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -447,6 +464,7 @@ def test_starttls_then_login(smtp_server, sample_message, tmp_path):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.pdf
 def test_cli_writes_a_draft(tmp_path, capsys, personal_pdf):
     target = tmp_path / "drafts"
     target.mkdir()
@@ -467,6 +485,7 @@ def test_cli_writes_a_draft(tmp_path, capsys, personal_pdf):
         assert f"Prepared for: {NAME}" in pdf.pages[0].extract_text()
 
 
+@pytest.mark.pdf
 def test_cli_sends(smtp_server, capsys, personal_pdf):
     inbox, port = smtp_server()
     status = run("email", SAMPLE, "--to", TO, "--patient-name", NAME,
@@ -482,6 +501,7 @@ def test_cli_sends(smtp_server, capsys, personal_pdf):
     assert attachments(msg) == [("calcification.pdf", personal_pdf)]
 
 
+@pytest.mark.pdf
 def test_cli_failure_is_exit_1_and_never_says_sent(capsys, monkeypatch):
     status = run("email", SAMPLE, "--to", TO, "--smtp", f"127.0.0.1:{free_port()}")
     captured = capsys.readouterr()
@@ -494,6 +514,7 @@ def test_cli_failure_is_exit_1_and_never_says_sent(capsys, monkeypatch):
     assert "MAKE_HANDOUT_SMTP_PASSWORD is not set" in capsys.readouterr().err
 
 
+@pytest.mark.pdf
 def test_cli_refuses_an_attachment_over_the_budget(tmp_path, capsys):
     draft = tmp_path / "x.eml"
     assert run("email", SAMPLE, "--to", TO, "--eml", draft, "--max-size", "10kB") == 1
@@ -540,6 +561,7 @@ def test_cli_never_emails_a_draft_or_overdue_leaflet(tmp_path, write_topic, caps
     assert not target.exists()
 
 
+@pytest.mark.pdf
 def test_cli_personal_draft_names_are_new_each_time(tmp_path, capsys):
     target = tmp_path / "drafts"
     target.mkdir()
@@ -549,6 +571,7 @@ def test_cli_personal_draft_names_are_new_each_time(tmp_path, capsys):
     assert NAME not in capsys.readouterr().out
 
 
+@pytest.mark.pdf
 def test_cli_personal_draft_never_goes_to_a_shared_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "out").mkdir()

@@ -31,6 +31,7 @@ def _no_traceback(err: str) -> None:
     assert "Traceback" not in err and "internal error" not in err
 
 
+@pytest.mark.pdf
 def test_out_is_an_existing_file(tmp_path, capsys):
     out = tmp_path / "out"
     out.write_text("not a folder")
@@ -40,6 +41,7 @@ def test_out_is_an_existing_file(tmp_path, capsys):
     _no_traceback(err)
 
 
+@pytest.mark.pdf
 def test_out_parent_is_a_file(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     out = tmp_path / "file" / "out"
@@ -49,6 +51,7 @@ def test_out_parent_is_a_file(tmp_path, capsys):
     _no_traceback(err)
 
 
+@pytest.mark.pdf
 @pytest.mark.parametrize(
     "where, code, words",
     [
@@ -83,6 +86,7 @@ def test_os_errors_are_located_and_the_next_file_is_written(
     assert f"wrote {out / 'beta.pdf'}" in captured.out
 
 
+@pytest.mark.pdf
 def test_a_folder_where_the_pdf_goes(two_topics, tmp_path, capsys):
     out = tmp_path / "out"
     (out / "alpha.pdf").mkdir(parents=True)
@@ -141,6 +145,7 @@ def test_build_into_a_file_is_a_plain_error(tmp_path, write_topic, capsys):
     _no_traceback(err)
 
 
+@pytest.mark.pdf
 def test_build_with_a_folder_where_one_pdf_goes(tmp_path, write_topic, capsys):
     write_topic(MINIMAL_TOPIC, "lib/alpha.yaml")
     write_topic(MINIMAL_TOPIC.replace("Test topic", "Beta"), "lib/beta.yaml")

@@ -265,6 +265,7 @@ def test_starter_jargon_list_is_large_enough():
     assert terms["myocardial infarction"] == "heart attack"
 
 
+@pytest.mark.pdf
 def test_broken_jargon_list_fails_check_but_not_render(write_topic, tmp_path):
     from handout_builder.cli import main
 

@@ -17,6 +17,8 @@ from handout_builder.sources.loader import load_topic
 from tests.conftest import SAMPLE
 from tests.structure import read_tree
 
+pytestmark = pytest.mark.pdf
+
 VARIANTS = ["sample_pdf", "large_print_pdf", "archival_pdf"]
 
 

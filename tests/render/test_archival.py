@@ -21,6 +21,8 @@ from handout_builder.service import render_file
 
 from tests.conftest import BRANDS, MINIMAL_TOPIC, SAMPLE
 
+pytestmark = pytest.mark.pdf
+
 
 @pytest.fixture
 def archive(archival_pdf):

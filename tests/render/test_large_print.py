@@ -19,6 +19,8 @@ from tests.conftest import BRANDS, SAMPLE
 from tests.structure import read_tree
 from tests.render.test_pdf import chars_outside_page, text_of
 
+pytestmark = pytest.mark.pdf
+
 
 def sizes(path) -> list[float]:
     with pdfplumber.open(path) as pdf:

@@ -31,6 +31,7 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+@pytest.mark.pdf
 def test_sample_text(sample_pdf):
     topic = load_topic(SAMPLE).topic
     text = flat(text_of(sample_pdf))
@@ -52,6 +53,7 @@ def test_sample_text(sample_pdf):
     assert "Handout calcification" in text
 
 
+@pytest.mark.pdf
 def test_sample_references_are_clickable(sample_pdf):
     uris = []
     for page in PdfReader(sample_pdf).pages:
@@ -63,6 +65,7 @@ def test_sample_references_are_clickable(sample_pdf):
         assert ref.url in uris
 
 
+@pytest.mark.pdf
 def test_sample_metadata(sample_pdf):
     with pikepdf.open(sample_pdf) as pdf:
         info = pdf.docinfo
@@ -76,6 +79,7 @@ def test_sample_metadata(sample_pdf):
             assert xmp["dc:title"] == "Calcification"
 
 
+@pytest.mark.pdf
 def test_sample_outline(sample_pdf):
     def titles(outline):
         for item in outline:
@@ -91,12 +95,14 @@ def test_sample_outline(sample_pdf):
     assert "References" in found
 
 
+@pytest.mark.pdf
 def test_only_bundled_fonts_embedded(sample_pdf):
     with pdfplumber.open(sample_pdf) as pdf:
         names = {char["fontname"].split("+")[-1] for page in pdf.pages for char in page.chars}
     assert names == {"Atkinson-Hyperlegible", "Atkinson-Hyperlegible-Bold"}
 
 
+@pytest.mark.pdf
 def test_text_sizes(sample_pdf):
     with pdfplumber.open(sample_pdf) as pdf:
         sizes = collections.Counter(round(c["size"], 1) for p in pdf.pages for c in p.chars)
@@ -105,11 +111,13 @@ def test_text_sizes(sample_pdf):
     assert min(sizes) >= 9
 
 
+@pytest.mark.pdf
 def test_sample_on_letter(sample_pdf):
     box = PdfReader(sample_pdf).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
 
 
+@pytest.mark.pdf
 def test_second_brand_on_a4(tmp_path):
     brand = load_brand(BRANDS["harbour"])
     written = render_file(SAMPLE, Renderer(brand), tmp_path)
@@ -119,6 +127,7 @@ def test_second_brand_on_a4(tmp_path):
     assert "Harbourside Health Centre" in text_of(written.path)
 
 
+@pytest.mark.pdf
 def test_unreviewed_leaflet_says_so(write_topic, renderer, tmp_path):
     text = MINIMAL_TOPIC.split("review:")[0] + "copyright:\n  holder: X\nstatus: approved\n"
     written = render_file(write_topic(text), renderer, tmp_path / "out", allow_draft=True)
@@ -127,6 +136,7 @@ def test_unreviewed_leaflet_says_so(write_topic, renderer, tmp_path):
     assert "Not yet medically reviewed" in pdf_text
 
 
+@pytest.mark.pdf
 def test_same_input_same_bytes(renderer, tmp_path):
     first = render_file(SAMPLE, renderer, tmp_path / "a").path.read_bytes()
     fresh = Renderer(load_brand(BRANDS["default"]))
@@ -144,6 +154,7 @@ def chars_outside_page(path):
     return outside
 
 
+@pytest.mark.pdf
 def test_long_word_and_url_wrap_inside_the_page(write_topic, renderer, tmp_path):
     # the longest word allowed (text_rules), wider than the page at this size
     word = "a" * MAX_WORD_CHARACTERS
@@ -158,6 +169,7 @@ def test_long_word_and_url_wrap_inside_the_page(write_topic, renderer, tmp_path)
     assert word in flat(text_of(written.path)).replace(" ", "")
 
 
+@pytest.mark.pdf
 def test_three_hundred_sections(write_topic, renderer, tmp_path):
     sections = "".join(
         f"  - heading: Question number {i}\n    body: Answer number {i}.\n" for i in range(300)
@@ -172,6 +184,7 @@ def test_three_hundred_sections(write_topic, renderer, tmp_path):
     assert chars_outside_page(written.path) == []
 
 
+@pytest.mark.pdf
 def test_headings_never_end_a_page(write_topic, renderer, tmp_path):
     long_body = " ".join(["Words that fill the page."] * 40)
     sections = "".join(
@@ -205,6 +218,7 @@ def test_fetcher_reads_only_the_package_assets_and_the_brand(renderer):
             fetcher.fetch(url)
 
 
+@pytest.mark.pdf
 def test_a_template_asking_for_outside_files_is_refused(tmp_path, brand_copy, write_topic):
     templates = brand_copy / "templates" / "parts"
     templates.mkdir(parents=True)
@@ -221,6 +235,7 @@ def test_a_template_asking_for_outside_files_is_refused(tmp_path, brand_copy, wr
     assert "outside the project's style" in text
 
 
+@pytest.mark.pdf
 def test_brand_template_override(brand_copy, write_topic, tmp_path):
     parts = brand_copy / "templates" / "parts"
     parts.mkdir(parents=True)
@@ -231,6 +246,7 @@ def test_brand_template_override(brand_copy, write_topic, tmp_path):
     assert "OVERRIDDEN Riverside Family Clinic" in text_of(written.path)
 
 
+@pytest.mark.pdf
 def test_weasyprint_logs_nothing_for_the_sample(renderer, caplog):
     import logging
 

@@ -34,6 +34,8 @@ from tests.readers import (
     qpdf_check,
 )
 
+pytestmark = pytest.mark.pdf
+
 VARIANTS = {
     "standard": ("default", RenderOptions(), None),
     "large-print": ("default", RenderOptions(large_print=True), None),

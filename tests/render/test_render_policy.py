@@ -22,6 +22,7 @@ def page_texts(path) -> list[str]:
     return [page.extract_text() for page in PdfReader(path).pages]
 
 
+@pytest.mark.pdf
 def test_current_leaflet_has_no_watermark(write_topic, renderer, tmp_path):
     text = MINIMAL_TOPIC.replace("An answer.", LONG_BODY) + "version: '1.0'\n"
     written = render_file(write_topic(text), renderer, tmp_path, as_of=AS_OF)
@@ -33,6 +34,7 @@ def test_current_leaflet_has_no_watermark(write_topic, renderer, tmp_path):
             assert word not in text
 
 
+@pytest.mark.pdf
 def test_the_sample_is_an_example_never_a_current_leaflet(sample_pdf):
     texts = [" ".join(text.split()) for text in page_texts(sample_pdf)]
     assert "Example content for demonstration: this is not medical advice." in texts[0]
@@ -40,6 +42,7 @@ def test_the_sample_is_an_example_never_a_current_leaflet(sample_pdf):
         assert "Handout calcification · version 1.0 · EXAMPLE · NOT MEDICAL ADVICE Page" in text
 
 
+@pytest.mark.pdf
 def test_an_example_proof_has_both_marks(write_topic, renderer, tmp_path):
     text = MINIMAL_TOPIC.replace("status: approved", "status: draft\nexample: true\nlanguage: es")
     written = render_file(write_topic(text), renderer, tmp_path, as_of=AS_OF, allow_draft=True)
@@ -66,12 +69,14 @@ def test_refused_without_allow_draft(write_topic, renderer, tmp_path, text, as_o
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.pdf
 def test_day_of_due_date_still_prints(write_topic, renderer, tmp_path):
     written = render_file(write_topic(MINIMAL_TOPIC), renderer, tmp_path, as_of=date(2029, 1, 2))
     assert written.review.state.value == "due-soon"
     assert not any("REVIEW OVERDUE" in t for t in page_texts(written.path))
 
 
+@pytest.mark.pdf
 @pytest.mark.parametrize(
     "change, as_of, word",
     [
@@ -91,6 +96,7 @@ def test_watermark_on_every_page_and_in_the_footer(write_topic, renderer, tmp_pa
         assert f"Handout topic · {word}" in text
 
 
+@pytest.mark.pdf
 def test_spanish_watermark(write_topic, renderer, tmp_path):
     text = MINIMAL_TOPIC.replace("status: approved", "status: draft\nlanguage: es\nversion: 2b")
     written = render_file(write_topic(text), renderer, tmp_path, as_of=AS_OF, allow_draft=True)
@@ -98,6 +104,7 @@ def test_spanish_watermark(write_topic, renderer, tmp_path):
     assert page.count("BORRADOR") == 2 and "Folleto topic · versión 2b · BORRADOR" in page
 
 
+@pytest.mark.pdf
 def test_cli_refuses_then_allows(write_topic, tmp_path, capsys):
     path = write_topic(MINIMAL_TOPIC.replace("status: approved", "status: draft"))
     out = tmp_path / "out"
@@ -110,6 +117,7 @@ def test_cli_refuses_then_allows(write_topic, tmp_path, capsys):
     assert (out / "topic.pdf").exists()
 
 
+@pytest.mark.pdf
 def test_cli_render_uses_as_of(write_topic, tmp_path):
     path = write_topic(MINIMAL_TOPIC)  # due 2029-01-02
     assert main(["render", str(path), "--out", str(tmp_path), "--as-of", "2029-01-02"]) == 0

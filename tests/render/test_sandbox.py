@@ -130,6 +130,7 @@ def test_brand_cannot_override_the_leaflet_template(brand_copy, write_topic):
         render_with(brand_copy, write_topic(MINIMAL_TOPIC))
 
 
+@pytest.mark.pdf
 def test_sandbox_keeps_the_sample_intact(renderer, tmp_path):
     """The project's own templates run in the sandbox: same output as before (checked by hash
     in tests/test_archival.py); here, the text is all there."""
@@ -239,6 +240,7 @@ def test_brand_css_asking_for_refused_urls_is_a_located_error(brand_copy, tmp_pa
     assert not out.exists() or not list(out.iterdir())
 
 
+@pytest.mark.pdf
 def test_build_with_a_refused_brand_css_url_is_a_brand_error(brand_copy, tmp_path, capsys):
     (brand_copy / "brand.css").write_text("@font-face { font-family: X; src: url(/etc/passwd); }")
     library = tmp_path / "lib"
@@ -280,6 +282,7 @@ def render_css(brand_dir: Path, css: str, topic: Path, watermark: str | None = "
     ".masthead { position: relative; z-index: 10; }",
     "@page { @bottom-left { content: 'Clinic leaflet'; } }",
 ])
+@pytest.mark.pdf
 def test_brand_css_cannot_hide_the_watermark(brand_copy, write_topic, css):
     with pytest.raises(InvalidBrand) as info:
         render_css(brand_copy, css, write_topic(DRAFT_TOPIC))
@@ -287,6 +290,7 @@ def test_brand_css_cannot_hide_the_watermark(brand_copy, write_topic, css):
     assert "DRAFT" in str(info.value)
 
 
+@pytest.mark.pdf
 def test_brand_css_cannot_hide_the_not_reviewed_notice(brand_copy, write_topic):
     topic = write_topic(UNREVIEWED_TOPIC)
     assert not load_topic(topic).topic.is_reviewed
@@ -295,6 +299,7 @@ def test_brand_css_cannot_hide_the_not_reviewed_notice(brand_copy, write_topic):
         render_css(brand_copy, css, topic, watermark="NOT REVIEWED")
 
 
+@pytest.mark.pdf
 def test_ordinary_brand_css_keeps_the_watermark(brand_copy, write_topic, tmp_path):
     """A plain rule aimed at the watermark loses to safety.css; the proof is printed."""
     css = ".watermark { display: none; color: white; } .unreviewed-banner { color: #fff; }"
@@ -315,6 +320,7 @@ def test_ordinary_brand_css_keeps_the_watermark(brand_copy, write_topic, tmp_pat
     ("@page { @bottom-right { color: #f0f0f0; } }", "footer"),
     ("h1 { color: rgba(0, 0, 0, 0.2); }", "<h1>"),
 ])
+@pytest.mark.pdf
 def test_low_contrast_brand_css_is_refused(brand_copy, write_topic, css, element):
     with pytest.raises(InvalidBrand) as info:
         render_css(brand_copy, css, write_topic(MINIMAL_TOPIC), watermark=None)
@@ -323,6 +329,7 @@ def test_low_contrast_brand_css_is_refused(brand_copy, write_topic, css, element
     assert info.value.problems[0].file == str(brand_copy / "brand.css")
 
 
+@pytest.mark.pdf
 def test_contrast_problem_names_the_brand_css_rule(brand_copy, write_topic):
     css = "/* brand */\nh1 { color: #1d4f7a; }\n\n.masthead .clinic-name,\n.category {\n  color: #eeeeee;\n}\n"
     with pytest.raises(InvalidBrand) as info:
@@ -332,6 +339,7 @@ def test_contrast_problem_names_the_brand_css_rule(brand_copy, write_topic):
     assert "brand.css line 4: .masthead .clinic-name, .category" in problem.message
 
 
+@pytest.mark.pdf
 def test_large_text_needs_three_to_one(brand_copy, write_topic):
     # #767676 is 4.54:1 on white; #949494 is 3.03:1: enough for the 26 pt title only
     render_css(brand_copy, "h1 { color: #949494; }", write_topic(MINIMAL_TOPIC), watermark=None)
@@ -340,6 +348,7 @@ def test_large_text_needs_three_to_one(brand_copy, write_topic):
                    watermark=None)
 
 
+@pytest.mark.pdf
 def test_shipped_brands_pass_every_painted_check(write_topic):
     from tests.conftest import BRANDS
 
@@ -402,6 +411,7 @@ def test_svg_used_as_a_brand_css_background_is_checked_too(brand_copy):
         Renderer(load_brand(brand_copy))
 
 
+@pytest.mark.pdf
 def test_a_modest_use_tree_is_fine(brand_copy, write_topic):
     svg_logo(brand_copy, use_bomb(levels=2, fan=5))
     render_with(brand_copy, write_topic(MINIMAL_TOPIC))
@@ -455,6 +465,7 @@ def test_logo_named_outside_the_brand_folder_is_refused(brand_copy, name):
     assert info.value.problems[0].field == "logo"
 
 
+@pytest.mark.pdf
 def test_unsafe_svg_in_a_brand_template_is_refused(brand_copy, write_topic):
     (brand_copy / "badge.svg").write_text(use_bomb())
     part(brand_copy, "masthead.html.j2", '<header><img src="badge.svg" alt="badge"></header>')

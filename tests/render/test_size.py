@@ -47,11 +47,13 @@ def images_in(path):
         return list(images.values())
 
 
+@pytest.mark.pdf
 def test_sample_leaflet_is_small(sample_pdf):
     assert 2 <= len(PdfReader(sample_pdf).pages) <= 3
     assert sample_pdf.stat().st_size <= 100_000
 
 
+@pytest.mark.pdf
 def test_leaflet_with_an_ordinary_png_logo_is_small(brand_copy, tmp_path):
     logo = Image.new("RGBA", (600, 600), (0, 0, 0, 0))
     ImageDraw.Draw(logo).ellipse((20, 20, 580, 580), fill="white", outline="#3f86c0", width=40)
@@ -60,6 +62,7 @@ def test_leaflet_with_an_ordinary_png_logo_is_small(brand_copy, tmp_path):
     assert images_in(written.path) == [(600, 600)]  # under budget: the logo is untouched
 
 
+@pytest.mark.pdf
 def test_huge_logo_is_downsampled_to_fit_the_budget(huge_logo_brand, tmp_path):
     assert (huge_logo_brand.dir / "logo.png").stat().st_size > DEFAULT_MAX_BYTES
     written = render_file(SAMPLE, Renderer(huge_logo_brand), tmp_path)
@@ -68,6 +71,7 @@ def test_huge_logo_is_downsampled_to_fit_the_budget(huge_logo_brand, tmp_path):
     assert width < NOISE_SIDE and height < NOISE_SIDE
 
 
+@pytest.mark.pdf
 def test_over_budget_even_after_reduction_is_refused_clearly(huge_logo_brand, tmp_path):
     renderer = Renderer(huge_logo_brand, options=RenderOptions(max_bytes=25_000))
     with pytest.raises(RenderRefused) as info:
@@ -78,6 +82,7 @@ def test_over_budget_even_after_reduction_is_refused_clearly(huge_logo_brand, tm
     assert not (tmp_path / "out").exists()  # nothing written
 
 
+@pytest.mark.pdf
 def test_cli_max_size(huge_logo_brand, tmp_path, capsys):
     args = ["render", str(SAMPLE), "--brand", str(huge_logo_brand.dir), "--out", str(tmp_path)]
     assert main([*args, "--max-size", "25KB"]) == 1
@@ -115,6 +120,7 @@ def test_format_size():
     assert format_size(2_000_000) == "2.0 MB" and format_size(86_400) == "86 KB"
 
 
+@pytest.mark.pdf
 def test_text_only_leaflet_over_budget_says_there_is_nothing_to_reduce(default_brand, tmp_path):
     renderer = Renderer(default_brand, options=RenderOptions(max_bytes=15_000))
     with pytest.raises(RenderRefused) as info:

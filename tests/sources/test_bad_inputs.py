@@ -155,6 +155,7 @@ def test_long_addresses_are_allowed_where_they_break(write_topic):
     assert load_topic(write_topic(text)).topic.references[0].url == url
 
 
+@pytest.mark.pdf
 def test_long_address_prints_broken(write_topic, renderer, tmp_path):
     from handout_builder.service import render_file
 
@@ -212,6 +213,7 @@ def test_characters_the_font_lacks_once_per_file(write_topic):
     assert p.message.count("U+5B57") == 1
 
 
+@pytest.mark.pdf
 def test_nested_bullet_lists_print(write_topic, renderer, tmp_path):
     from pypdf import PdfReader
 
@@ -250,7 +252,8 @@ def test_check_table_escapes_control_characters(tmp_path, capsys):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
-@pytest.mark.parametrize("command", ["render", "check", "build"])
+@pytest.mark.parametrize("command", [pytest.param("render", marks=pytest.mark.pdf), "check",
+                                     pytest.param("build", marks=pytest.mark.pdf)])
 def test_commands_never_wait_on_a_fifo(tmp_path, command):
     import subprocess
     import sys
