@@ -42,6 +42,7 @@ def elsewhere(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.pdf
 def test_render_from_bytes_touches_no_disk(renderer, elsewhere, capsys):
     request = service.RenderRequest(
         topic=service.TopicBytes(MINIMAL_TOPIC.encode(), "desk/leaflet.yaml"),
@@ -57,6 +58,7 @@ def test_render_from_bytes_touches_no_disk(renderer, elsewhere, capsys):
     assert capsys.readouterr() == ("", "")
 
 
+@pytest.mark.pdf
 def test_bytes_a_loaded_model_and_a_file_give_the_same_pdf(renderer, elsewhere, capsys):
     settings = library_for(SAMPLE).settings  # found once by the caller, passed in
     by_file = service.render_leaflet(service.RenderRequest(SAMPLE, renderer.brand), renderer)
@@ -84,6 +86,7 @@ def test_loading_bytes_locates_problems_as_loading_the_file(write_topic):
     assert {p.line for p in from_bytes.value.problems} == {1, 8}
 
 
+@pytest.mark.pdf
 def test_user_errors_come_back_as_problems(renderer, elsewhere, capsys):
     invalid = service.render_leaflet(service.RenderRequest(
         service.TopicBytes(MINIMAL_TOPIC.replace("title:", "titel:").encode(), "typo.yaml"),
@@ -111,6 +114,7 @@ def test_user_errors_come_back_as_problems(renderer, elsewhere, capsys):
     assert capsys.readouterr() == ("", "")
 
 
+@pytest.mark.pdf
 def test_the_library_settings_are_passed_in(renderer, elsewhere):
     """Bytes have no folder: the settings come with the request (defaults otherwise)."""
     topic = service.TopicBytes(MINIMAL_TOPIC.encode(), "x.yaml")  # reviewed 2024-01-02, 60 months
@@ -123,6 +127,7 @@ def test_the_library_settings_are_passed_in(renderer, elsewhere):
     assert default.ok and default.review.state.value == "current"
 
 
+@pytest.mark.pdf
 def test_render_to_folder_from_anywhere(renderer, elsewhere, tmp_path_factory, capsys):
     out = tmp_path_factory.mktemp("out")
     request = service.RenderRequest(SAMPLE.resolve(), DEFAULT_BRAND_DIR, as_of=TEST_TODAY)
@@ -144,6 +149,7 @@ def test_a_renderer_for_another_brand_is_refused(renderer):
         service.render_leaflet(request, renderer)
 
 
+@pytest.mark.pdf
 def test_email_a_draft_from_bytes(elsewhere, capsys):
     request = service.EmailRequest(
         topic=service.TopicBytes(MINIMAL_TOPIC.encode(), "leaflet.yaml"),
