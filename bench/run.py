@@ -191,7 +191,7 @@ def bare_memory_child(paths: list[str], renders: int) -> None:
             font_config=renderer.font_config, stylesheets=renderer.stylesheets,
             pdf_variant=PDF_VARIANT, pdf_tags=True,
         )
-        if n == 100:
+        if n == min(100, renders):  # a short run (--renders under 100) reports its last
             at100 = rss_kib()[0]
     print(at100, rss_kib()[0])
 
