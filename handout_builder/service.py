@@ -435,11 +435,11 @@ def render_topic(
         watermark=watermark,
         notice=None if topic.is_reviewed else messages_for(topic.language).not_reviewed_banner,
     )
-    if personal is None:
-        return renderer.render(html, source_name=str(loaded.path), source=source, marks=marks)
     try:
         return renderer.render(html, source_name=str(loaded.path), source=source, marks=marks)
     except RenderRefused as error:
+        if personal is None:
+            raise
         problems = [_withheld(problem, personal) for problem in error.problems]
     raise RenderRefused(problems)  # outside the except block: no chained error to print
 

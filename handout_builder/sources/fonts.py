@@ -33,7 +33,7 @@ def font_coverage() -> frozenset[int]:
 
 @cache
 def bundled_characters() -> frozenset[int]:
-    """Every code point some bundled font (``styles/fonts/``) has a glyph for."""
+    """Every code point some bundled font (``assets/styles/fonts/``) has a glyph for."""
     found: set[int] = set()
     for path in sorted(FONTS_DIR.glob("*.[ot]tf")):
         with TTFont(path, lazy=True) as font:
