@@ -390,6 +390,7 @@ class Brand(Closed):
     logo_alt: Line = Field(description="Alt text of the logo, read out by screen readers.")
     colours: Colours
     contact: Contact = Field(default_factory=Contact)
+    emergency_number: Line = Field(default="911", max_length=20, description="The emergency telephone number patients should call, for example 911, 999 or 112.")
     paper: Literal["letter", "a4"] = Field(default="letter", description="Paper size.")
     font_family: Literal["Atkinson Hyperlegible"] = Field(
         default="Atkinson Hyperlegible",
@@ -400,4 +401,11 @@ class Brand(Closed):
         default=None,
         max_length=500,
         description="A line printed under the contact details, e.g. a disclaimer.",
+    )
+    write_in_on_blank_copies: bool = Field(
+        default=False,
+        description=(
+            "Print the 'Prepared for' lines and the notes box on blank copies too, for staff "
+            "to fill in by hand. Personal copies always have them."
+        ),
     )
