@@ -20,6 +20,7 @@ from jinja2 import (
     StrictUndefined,
     TemplateNotFound,
     TemplateSyntaxError,
+    pass_context,
     select_autoescape,
 )
 from jinja2.exceptions import SecurityError
@@ -35,7 +36,7 @@ from handout_builder.domain.problems import InvalidBrand, Problem, UserError
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic
 from handout_builder.domain.wording import messages_for
 from handout_builder.paths import TEMPLATES_DIR
-from handout_builder.sources.markdown import new_parser
+from handout_builder.sources.markdown import CALLOUT_KINDS, callout_kind, new_parser
 
 #: Link schemes that may become clickable. Anything else stays plain text.
 LINK_SCHEMES = ("https://", "http://", "mailto:", "tel:")
@@ -92,6 +93,30 @@ def _mark_links(state) -> None:
                 token.attrSet("class", "show-url")
 
 
+def _render_callout(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
+    """A callout box: a section with its heading word (an icon beside it, from the
+    stylesheet) and, for "when to get help", the brand's emergency number first."""
+    token = tokens[idx]
+    if token.nesting != 1:
+        return "</section>\n"
+    kind = callout_kind(token) or "tip"
+    words = env.get("messages") or messages_for("en")
+    html = (f'<section class="callout callout-{kind}">\n'
+            f'<h3 class="callout-heading">{escape(words.format(f"callout_{kind}"))}</h3>\n')
+    if kind == "help":
+        number = escape(env.get("emergency_number") or "911")
+        html += ('<p class="callout-call">'
+                 f'{words.format("emergency_call", number=Markup(f"<strong>{number}</strong>"))}'
+                 '</p>\n')
+    return html
+
+
+def _render_header_cell(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
+    """A table's header cell heads its column (``scope="col"``, tagged TH with a scope)."""
+    tokens[idx].attrSet("scope", "col")
+    return renderer.renderToken(tokens, idx, options, env)
+
+
 def _render_link(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
     if tokens[idx].meta.get("plain"):
         return ""
@@ -110,12 +135,25 @@ def html_markdown_parser() -> MarkdownIt:
     md.add_render_rule("link_open", _render_link)
     md.add_render_rule("link_close", _render_link)
     md.core.ruler.push("show_url", _mark_links)
+    for kind in CALLOUT_KINDS:
+        md.add_render_rule(f"container_{kind}_open", _render_callout)
+        md.add_render_rule(f"container_{kind}_close", _render_callout)
+    md.add_render_rule("th_open", _render_header_cell)
     return md
 
 
-def markdown(text: str) -> Markup:
-    """Markdown block text to safe HTML (raw HTML is escaped, never interpreted)."""
-    return Markup(html_markdown_parser().render(text))
+def markdown(text: str, messages: Any = None, emergency_number: str | None = None) -> Markup:
+    """Markdown block text to safe HTML (raw HTML is escaped, never interpreted); callouts
+    take their heading words from ``messages`` and the emergency number given."""
+    env = {"messages": messages, "emergency_number": emergency_number}
+    return Markup(html_markdown_parser().render(text, env))
+
+
+@pass_context
+def _markdown_filter(context: Any, text: str) -> Markup:
+    """The templates' ``markdown`` filter: the leaflet's wording and the brand's number."""
+    brand = context.get("brand")
+    return markdown(text, context.get("t"), getattr(brand, "emergency_number", None))
 
 
 def markdown_inline(text: str) -> Markup:
@@ -214,7 +252,7 @@ def template_environment(search_path: tuple[Path, ...]) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["markdown"] = markdown
+    env.filters["markdown"] = _markdown_filter
     env.filters["markdown_inline"] = markdown_inline
     return env
 
