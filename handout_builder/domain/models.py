@@ -378,6 +378,38 @@ class Contact(Closed):
     address: Line | None = Field(default=None, max_length=300)
 
 
+#: The placeholders a brand's ``leaflet_url`` may use.
+LEAFLET_URL_FIELDS = ("id", "lang")
+
+
+def _leaflet_url_pattern(value: str | None) -> str | None:
+    """``{id}`` and ``{lang}`` only, each as a whole placeholder; no other braces."""
+    if value is None:
+        return value
+    _no_invisible_characters(value)
+    rest = value
+    for name in LEAFLET_URL_FIELDS:
+        rest = rest.replace("{" + name + "}", "")
+    if "{" in rest or "}" in rest:
+        raise PydanticCustomError(
+            "url_pattern",
+            "has a placeholder other than {id} and {lang}, or a lone brace",
+            {"id": "{id}", "lang": "{lang}"},
+        )
+    if "{id}" not in value:
+        raise PydanticCustomError(
+            "url_pattern", "has no {id}, so every leaflet would get the same address",
+            {"id": "{id}"},
+        )
+    return value
+
+
+def online_address(pattern: str, handout_id: str, language: str) -> str:
+    """A brand's ``leaflet_url`` filled in for one leaflet (both values URL-safe already:
+    an id is lowercase letters, digits and hyphens; a language tag letters, digits and hyphens)."""
+    return pattern.replace("{id}", handout_id).replace("{lang}", language)
+
+
 class Brand(Closed):
     """A clinic's look: ``styles/<brand>/brand.yaml``."""
 
@@ -408,4 +440,16 @@ class Brand(Closed):
             "Print the 'Prepared for' lines and the notes box on blank copies too, for staff "
             "to fill in by hand. Personal copies always have them."
         ),
+    )
+    leaflet_url: Annotated[str | None, AfterValidator(_leaflet_url_pattern)] = Field(
+        default=None,
+        max_length=300,
+        pattern=r"^https?://[^\s<>\"]+$",
+        description=(
+            "Where each leaflet can be read online, as a pattern: {id} becomes the handout "
+            "id and {lang} its language tag, for example "
+            "https://clinic.example/leaflets/{id}?lang={lang}. The leaflet then prints a QR "
+            "code of this address, with the address beside it."
+        ),
+        examples=["https://clinic.example/leaflets/{id}?lang={lang}"],
     )

@@ -25,6 +25,7 @@ REQUIRED_KEYS = frozenset(
         "version", "watermark_draft", "watermark_overdue", "watermark_not_reviewed",
         "watermark_withdrawn",
         "callout_help", "callout_warning", "callout_tip", "callout_ask", "emergency_call",
+        "online_copy", "qr_alt",
     }
 )  # fmt: skip
 

@@ -32,6 +32,7 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 
 from handout_builder.sources.confined import confined_file, read_confined
+from handout_builder.domain.models import online_address
 from handout_builder.domain.problems import InvalidBrand, Problem, UserError
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic
 from handout_builder.domain.wording import messages_for
@@ -42,6 +43,11 @@ from handout_builder.sources.markdown import CALLOUT_KINDS, callout_kind, new_pa
 LINK_SCHEMES = ("https://", "http://", "mailto:", "tel:")
 #: Markdown headings inside a section body sit under the section's <h2>.
 HEADING_SHIFT = 2
+#: An invisible break opportunity (ZERO WIDTH SPACE): printed web addresses may break only
+#: there, after "/", "." or "-"; nothing is drawn and text extraction leaves it out.
+BREAK = "\u200b"
+#: The scheme left off printed addresses: a browser adds it (http:// stays, it is not implied).
+IMPLIED_SCHEME = "https://"
 
 
 # --------------------------------------------------------------------------------------
@@ -51,6 +57,28 @@ HEADING_SHIFT = 2
 
 def _link_allowed(url: str) -> bool:
     return url.strip().lower().startswith(LINK_SCHEMES)
+
+
+def printed_address(url: str) -> str:
+    """A web address as printed on paper: without ``https://`` (unambiguous: a browser adds
+    it), and with an invisible break opportunity after each "/", "." and "-" past the scheme,
+    so a long address breaks only there, without an inserted hyphen."""
+    url = url.strip()
+    scheme = ""
+    if url.lower().startswith(IMPLIED_SCHEME):
+        url = url[len(IMPLIED_SCHEME):]
+    elif "://" in url:
+        scheme, url = url.split("://", 1)
+        scheme += "://"
+    elif url.lower().startswith(("mailto:", "tel:")):
+        return url
+    rest = url.rstrip("/") if url.count("/") == 1 and url.endswith("/") else url
+    out = []
+    for i, char in enumerate(rest):
+        out.append(char)
+        if char in "/.-" and i + 1 < len(rest) and rest[i + 1] not in "/.-":
+            out.append(BREAK)
+    return scheme + "".join(out)
 
 
 def _render_image(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
@@ -91,6 +119,9 @@ def _mark_links(state) -> None:
             bare = href.split("://", 1)[-1].removeprefix("mailto:").removeprefix("tel:")
             if text.rstrip("/") not in (href.rstrip("/"), bare.rstrip("/")):
                 token.attrSet("class", "show-url")
+                children[end].meta["shown"] = printed_address(href)
+            elif end == i + 2 and children[i + 1].type == "text":  # the address is the text
+                children[i + 1].content = printed_address(children[i + 1].content)
 
 
 def _render_callout(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
@@ -118,9 +149,26 @@ def _render_header_cell(renderer: RendererHTML, tokens: Sequence[Token], idx: in
 
 
 def _render_link(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
-    if tokens[idx].meta.get("plain"):
+    token = tokens[idx]
+    if token.meta.get("plain"):
         return ""
-    return renderer.renderToken(tokens, idx, options, env)
+    html = renderer.renderToken(tokens, idx, options, env)
+    if "shown" in token.meta:  # the address after the link text: a printed page has no links
+        html += f' <span class="shown-url">({escape(token.meta["shown"])})</span>'
+    return html
+
+
+def qr_code(address: str, alt: str) -> Markup:
+    """A QR code of ``address`` as inline SVG (vector: sharp at any size), with ``alt`` as
+    its title: WeasyPrint tags it as a Figure with that alt text. Error correction M (15%),
+    the standard 4-module quiet zone."""
+    import segno  # imported where used: only leaflets of brands with a leaflet_url need it
+
+    code = segno.make(address, error="m", micro=False, boost_error=False)
+    svg = code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr-code", lineclass=None,
+                          dark="#000000")
+    head, rest = svg.split(">", 1)
+    return Markup(f'{head} role="img"><title>{escape(alt)}</title>{rest}')
 
 
 @cache
@@ -254,6 +302,7 @@ def template_environment(search_path: tuple[Path, ...]) -> Environment:
     )
     env.filters["markdown"] = _markdown_filter
     env.filters["markdown_inline"] = markdown_inline
+    env.filters["address"] = printed_address
     return env
 
 
@@ -299,7 +348,20 @@ def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
         "t": messages_for(topic.language),
         "personal": None,  # a PersonalCopy for one patient's copy (render_html(..., personal=))
         "watermark": None,  # the review-state watermark, when a proof is printed anyway
+        "online": _online(loaded, brand),  # the QR code and address of the online copy, or None
     }
+
+
+def _online(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any] | None:
+    pattern = brand.brand.leaflet_url
+    if pattern is None:
+        return None
+    language = loaded.topic.language
+    address = online_address(pattern, loaded.id, language)
+    shown = printed_address(address)
+    words = messages_for(language)
+    alt = words.format("qr_alt", address=shown.replace(BREAK, ""))
+    return {"address": address, "shown": shown, "qr": qr_code(address, alt)}
 
 
 def render_html(loaded: LoadedTopic, brand: LoadedBrand, **extra: Any) -> str:
