@@ -43,9 +43,10 @@ from handout_builder.domain.problems import Problem, RenderRefused, UserError
 from handout_builder.domain.review import ReviewRefused, ReviewStatus, render_permission, review_state
 from handout_builder.domain.wording import messages_for
 from handout_builder.output.store import output_path, write_atomic, write_personal
-from handout_builder.render.html import render_html
+from handout_builder.render.html import figure_context, render_html
 from handout_builder.render.painted import SafetyMarks
 from handout_builder.render.pdf import LeafletPart, RenderedPdf, Renderer, SourceFile
+from handout_builder.sources.figures import figure_files
 from handout_builder.sources.fonts import bundled_characters
 from handout_builder.sources.library import LibrarySettings, library_for
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic, load_brand, load_topic, load_topic_bytes
@@ -555,8 +556,12 @@ def leaflet_part(
     watermark: str | None = None,
     personal: PersonalCopy | None = None,
 ) -> LeafletPart:
-    """Stage 3: one leaflet's HTML (from the templates), with its source and safety marks."""
-    html = render_html(loaded, renderer.brand, watermark=watermark, personal=personal)
+    """Stage 3: one leaflet's HTML (from the templates), with its source, safety marks and
+    figures (checked again here: a topic given as bytes or a model was not loaded from its
+    folder). Raises InvalidTopic for a figure that cannot be used."""
+    figures = figure_files(loaded) if any(s.figures for s in loaded.topic.sections) else []
+    html = render_html(loaded, renderer.brand, watermark=watermark, personal=personal,
+                       figures=figure_context(figures))
     topic = loaded.topic
     reviewed = topic.review.reviewed if topic.review is not None and topic.is_reviewed else None
     source = SourceFile(name=loaded.path.name, data=loaded.source, reviewed=reviewed)
@@ -564,7 +569,8 @@ def leaflet_part(
         watermark=watermark,
         notice=None if topic.is_reviewed else messages_for(topic.language).not_reviewed_banner,
     )
-    return LeafletPart(html, source_name=str(loaded.path), source=source, marks=marks)
+    return LeafletPart(html, source_name=str(loaded.path), source=source, marks=marks,
+                       files=tuple(figure.path for figure in figures))
 
 
 def render_topic(

@@ -348,8 +348,23 @@ def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
         "t": messages_for(topic.language),
         "personal": None,  # a PersonalCopy for one patient's copy (render_html(..., personal=))
         "watermark": None,  # the review-state watermark, when a proof is printed anyway
-        "online": _online(loaded, brand),  # the QR code and address of the online copy, or None
+        "online": _online(loaded, brand),
+        "figures": {},  # section index -> its figures (figure_context), from the service  # the QR code and address of the online copy, or None
     }
+
+
+def figure_context(figures: Sequence[Any]) -> dict[int, list[dict[str, Any]]]:
+    """The checked figures (:class:`~handout_builder.sources.figures.FigureFile`) as the
+    templates see them, by section index: the image's URL and what is printed with it."""
+    by_section: dict[int, list[dict[str, Any]]] = {}
+    for found in figures:
+        figure = found.figure
+        by_section.setdefault(found.section, []).append({
+            "src": found.path.as_uri(),  # percent-encoded: safe in an attribute and in url()
+            "alt": figure.alt, "decorative": figure.decorative, "caption": figure.caption,
+            "credit": figure.credit, "licence": figure.licence, "width": figure.width,
+        })
+    return by_section
 
 
 def _online(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any] | None:

@@ -119,6 +119,8 @@ class LeafletPart:
     source: SourceFile | None = None
     #: Must be visible on its pages as painted.
     marks: SafetyMarks = SafetyMarks()
+    #: Files outside the brand and assets that it may show: its figures (checked, real paths).
+    files: tuple[Path, ...] = ()
 
 
 class _Refused(Exception):
@@ -137,6 +139,7 @@ def _fetcher_class() -> type:
             self.roots = tuple(root.resolve() for root in roots)
             self.refused: list[str] = []
             self.unsafe: dict[str, str] = {}  # images refused by brand_files.image_problem
+            self.files: frozenset[Path] = frozenset()  # the figures of the leaflet laid out
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             parts = urlsplit(url)
@@ -144,7 +147,8 @@ def _fetcher_class() -> type:
                 self.refused.append(url)
                 raise _Refused(url)
             path = Path(unquote(parts.path)).resolve()
-            if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+            allowed = path in self.files or any(path.is_relative_to(root) for root in self.roots)
+            if not allowed or not path.is_file():
                 self.refused.append(url)
                 raise _Refused(url)
             if path.suffix.lower() in IMAGE_SUFFIXES:  # whoever asks (a template part, say)
@@ -474,6 +478,7 @@ class Renderer:
         source_name = part.source_name
         self.fetcher.refused.clear()
         self.fetcher.unsafe.clear()
+        self.fetcher.files = frozenset(part.files)
         with strict_weasyprint_logs() as logs:
             try:
                 document = wp.HTML(
