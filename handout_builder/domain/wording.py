@@ -25,7 +25,7 @@ REQUIRED_KEYS = frozenset(
         "version", "watermark_draft", "watermark_overdue", "watermark_not_reviewed",
         "watermark_withdrawn",
         "callout_help", "callout_warning", "callout_tip", "callout_ask", "emergency_call",
-        "online_copy", "qr_alt",
+        "online_copy", "qr_alt", "last_reviewed", "next_review",
     }
 )  # fmt: skip
 

@@ -119,9 +119,11 @@ def _mark_links(state) -> None:
             bare = href.split("://", 1)[-1].removeprefix("mailto:").removeprefix("tel:")
             if text.rstrip("/") not in (href.rstrip("/"), bare.rstrip("/")):
                 token.attrSet("class", "show-url")
-                children[end].meta["shown"] = printed_address(href)
+                children[end].meta["shown"] = href
             elif end == i + 2 and children[i + 1].type == "text":  # the address is the text
-                children[i + 1].content = printed_address(children[i + 1].content)
+                shown = Token("html_inline", "", 0)
+                shown.content = str(address_html(children[i + 1].content))
+                children[i + 1] = shown
 
 
 def _render_callout(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
@@ -154,8 +156,25 @@ def _render_link(renderer: RendererHTML, tokens: Sequence[Token], idx: int, opti
         return ""
     html = renderer.renderToken(tokens, idx, options, env)
     if "shown" in token.meta:  # the address after the link text: a printed page has no links
-        html += f' <span class="shown-url">({escape(token.meta["shown"])})</span>'
+        html += f' <span class="shown-url">({address_html(token.meta["shown"])})</span>'
     return html
+
+
+#: An address part (between break opportunities) up to this long never breaks inside; a
+#: longer one may, rather than run off the page.
+UNBROKEN_PART = 40
+
+
+def address_html(url: str) -> Markup:
+    """:func:`printed_address` as HTML: each part between two break opportunities is kept
+    whole (``white-space: nowrap``), so the line breaks nowhere else (not after "?" or "=",
+    where text would break)."""
+    parts = printed_address(url).split(BREAK)
+    return Markup(BREAK.join(
+        str(escape(part)) if len(part) > UNBROKEN_PART
+        else f'<span class="url-part">{escape(part)}</span>'
+        for part in parts
+    ))
 
 
 def qr_code(address: str, alt: str) -> Markup:
@@ -302,7 +321,7 @@ def template_environment(search_path: tuple[Path, ...]) -> Environment:
     )
     env.filters["markdown"] = _markdown_filter
     env.filters["markdown_inline"] = markdown_inline
-    env.filters["address"] = printed_address
+    env.filters["address"] = address_html
     return env
 
 
@@ -349,7 +368,8 @@ def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
         "personal": None,  # a PersonalCopy for one patient's copy (render_html(..., personal=))
         "watermark": None,  # the review-state watermark, when a proof is printed anyway
         "online": _online(loaded, brand),
-        "figures": {},  # section index -> its figures (figure_context), from the service  # the QR code and address of the online copy, or None
+        "figures": {},  # section index -> its figures (figure_context), from the service
+        "next_review": None,  # the date the next medical review is due (from the service)  # the QR code and address of the online copy, or None
     }
 
 
@@ -373,10 +393,9 @@ def _online(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any] | None:
         return None
     language = loaded.topic.language
     address = online_address(pattern, loaded.id, language)
-    shown = printed_address(address)
     words = messages_for(language)
-    alt = words.format("qr_alt", address=shown.replace(BREAK, ""))
-    return {"address": address, "shown": shown, "qr": qr_code(address, alt)}
+    alt = words.format("qr_alt", address=printed_address(address).replace(BREAK, ""))
+    return {"address": address, "shown": address_html(address), "qr": qr_code(address, alt)}
 
 
 def render_html(loaded: LoadedTopic, brand: LoadedBrand, **extra: Any) -> str:
