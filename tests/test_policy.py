@@ -166,7 +166,7 @@ def test_quick_start_renders_the_sample_on_any_date(monkeypatch, tmp_path, capsy
     assert run("render", SAMPLE) == 0
     captured = capsys.readouterr()
     written = tmp_path / "out" / "calcification.pdf"
-    assert captured.out.startswith(f"wrote {Path('out') / 'calcification.pdf'} (3 pages, "
+    assert captured.out.startswith(f"wrote {Path('out') / 'calcification.pdf'} (5 pages, "
                                    "example topic, ")
     texts = page_texts(written)
     assert len(texts) == 3
