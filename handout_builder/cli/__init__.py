@@ -177,7 +177,29 @@ def build_parser() -> argparse.ArgumentParser:
                         help="topic (default) or library (library.yaml settings)")
     schema.set_defaults(handler="schema")
     add_build_command(commands)
+    add_find_command(commands)
     return parser
+
+
+def add_find_command(commands) -> None:
+    find = commands.add_parser(
+        "find",
+        help="find the leaflets about a diagnosis, drug or test code (from a build)",
+        description="List the leaflets of a build (OUT/manifest.json) whose topic carries "
+        "the code: exact matches first, then broader ICD-10-CM categories (a leaflet coded "
+        "E11 answers E11.65). Systems: ICD-10-CM, SNOMED CT, RxNorm, LOINC (or their FHIR "
+        "URIs). Exit 0 also when nothing matches (an empty list).",
+    )
+    find.add_argument("--code", required=True, metavar="SYSTEM|CODE",
+                      help="e.g. 'ICD-10-CM|E11.9', 'SNOMED CT|44054006', 'RxNorm|860975', "
+                      "'LOINC|4548-4' (in quotes: | means something to the shell)")
+    find.add_argument("--lang", default=None, metavar="L",
+                      help="only leaflets in this language (es also matches es-MX)")
+    find.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, metavar="OUT",
+                      help="the build's output folder (default: out/)")
+    find.add_argument("--format", choices=("text", "json"), default="text",
+                      help="text: a table for people (default); json: for other programs")
+    find.set_defaults(handler="find")
 
 
 def add_personal_options(parser: argparse.ArgumentParser) -> None:

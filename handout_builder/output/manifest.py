@@ -42,6 +42,35 @@ class Entry:
     next_review: str | None = None  # YYYY-MM-DD, or null when never reviewed
     watermark: str | None = None  # the watermark printed (a catalogue key), or null
     example: bool = False  # an example topic (always printed, marked EXAMPLE)
+    #: The topic's clinical codes, ``SYSTEM|CODE`` (e.g. ``ICD-10-CM|E11.9``); written only
+    #: when there are some, so a library without codes keeps the manifest it had.
+    codes: tuple[str, ...] = ()
+
+#: Fields written only when they differ from their default (added after format 2 began).
+OPTIONAL_FIELDS = {"codes": ()}
+
+
+def entry_dict(entry: Entry) -> dict[str, object]:
+    """One entry as ``manifest.json`` holds it."""
+    data = asdict(entry)
+    for name, default in OPTIONAL_FIELDS.items():
+        if data[name] == default:
+            del data[name]
+        else:
+            data[name] = list(data[name])
+    return data
+
+
+def entry_from(raw: dict[str, object]) -> Entry:
+    """An entry read back from ``manifest.json`` (unknown keys ignored)."""
+    names = {f.name for f in fields(Entry)}
+    values = {k: v for k, v in raw.items() if k in names}
+    if "codes" in values:
+        codes = values["codes"]
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise ValueError("codes is not a list of text")
+        values["codes"] = tuple(codes)
+    return Entry(**values)  # type: ignore[arg-type]
 
 def read_manifest(out_dir: Path) -> dict[str, Entry]:
     """The previous build's entries by source; empty when there is none or it is unreadable."""
@@ -49,8 +78,7 @@ def read_manifest(out_dir: Path) -> dict[str, Entry]:
         data = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
         if data.get("format") != MANIFEST_FORMAT:
             return {}
-        names = {f.name for f in fields(Entry)}
-        entries = [Entry(**{k: v for k, v in raw.items() if k in names}) for raw in data["handouts"]]
+        entries = [entry_from(raw) for raw in data["handouts"]]
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return {}  # no manifest, or not ours: everything is built again
     # only "<id>[.variant].pdf" names: an edited manifest cannot make us read or delete elsewhere
@@ -83,7 +111,7 @@ def manifest_bytes(entries: Iterable[Entry], brand_name: str | None) -> bytes:
         "brand": brand_name,
         # when the catalogue's template changes, the manifest changes and index.html is redone
         "catalogue_template": template_sha256(),
-        "handouts": [asdict(entry) for entry in sorted(entries, key=lambda e: (e.id, e.source))],
+        "handouts": [entry_dict(entry) for entry in sorted(entries, key=lambda e: (e.id, e.source))],
     }
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
