@@ -383,6 +383,8 @@ class FoundLeaflet:
     code: str  # the leaflet's code that matched, SYSTEM|CODE
     match: str  # "exact", or "broader": an ICD-10-CM category that contains the code asked for
     review_state: str
+    brand: str | None = None  # a matrix build's brand and variant; None otherwise
+    variant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -445,8 +447,10 @@ def find_leaflets(out_dir: Path, code: str, language: str | None = None) -> Find
             found.append(FoundLeaflet(
                 id=entry.id, title=entry.title, language=entry.language,
                 category=entry.category, file=entry.output, code=token,
-                match="broader" if broader else "exact", review_state=entry.review_state))
+                match="broader" if broader else "exact", review_state=entry.review_state,
+                brand=entry.brand, variant=entry.variant))
     found.sort(key=lambda f: (f.match != "exact", f.title.casefold(), f.language, f.file))
+    # (f.file orders a matrix build's leaflets by brand, then variant)
     return FindResult(query=query.token, language=language, leaflets=tuple(found))
 
 

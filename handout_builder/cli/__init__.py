@@ -312,7 +312,49 @@ def add_build_command(commands) -> None:
                        "as failed (default: 120)")
     add_policy_options(build)
     add_render_options(build)
+    matrix = build.add_argument_group(
+        "many brands, languages and variants in one build",
+        "Each overrides that part of the `matrix:` in DIR/library.yaml. With a matrix, OUT "
+        "holds OUT/<brand>/<language>/<id>[.variant].pdf, one manifest and one catalogue.",
+    )
+    matrix.add_argument("--brands", type=_brand_list, default=(), metavar="NAMES",
+                        help="brands, comma-separated, each a folder or a name as for --brand")
+    matrix.add_argument("--languages", type=_language_list, default=(), metavar="TAGS",
+                        help="languages, comma-separated (e.g. en,es); a topic is built in each "
+                        "it has (its own or a translation file); default: every one found")
+    matrix.add_argument("--variants", type=_variant_list, default=(), metavar="NAMES",
+                        help="comma-separated: standard, large-print, archival")
     build.set_defaults(handler="build")
+
+
+def _items(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("name at least one, comma-separated")
+    return items
+
+
+def _brand_list(text: str) -> tuple[Path, ...]:
+    return tuple(brand_folder(item) for item in _items(text))
+
+
+def _language_list(text: str) -> tuple[str, ...]:
+    import re
+
+    from handout_builder.domain.models import LANGUAGE_PATTERN
+
+    for item in _items(text):
+        if not re.fullmatch(LANGUAGE_PATTERN, item):
+            raise argparse.ArgumentTypeError(f"not a language tag such as en or es-MX: {item!r}")
+    return tuple(_items(text))
+
+
+def _variant_list(text: str) -> tuple[str, ...]:
+    allowed = ("standard", "large-print", "archival")
+    for item in _items(text):
+        if item not in allowed:
+            raise argparse.ArgumentTypeError(f"unknown variant {item!r}; use {', '.join(allowed)}")
+    return tuple(_items(text))
 
 
 def report(error: UserError) -> None:

@@ -98,7 +98,7 @@ def test_find_command_table_and_json(out, capsys):
     (found,) = json.loads(capsys.readouterr().out)["leaflets"]
     assert found == {"id": "metformin", "title": "Metformin", "language": "en", "category": "C",
                      "file": "metformin.pdf", "code": "RxNorm|860975", "match": "exact",
-                     "review_state": "current"}
+                     "review_state": "current", "brand": None, "variant": None}
 
 
 def test_find_command_refuses_a_bad_code_with_exit_1(out, capsys):
@@ -109,22 +109,3 @@ def test_find_command_refuses_a_bad_code_with_exit_1(out, capsys):
         main(["find", "--out", str(out)])  # --code is required: a usage error
     assert exited.value.code == 2
 
-
-@pytest.mark.pdf
-def test_a_build_records_the_codes_and_find_finds_the_leaflet(tmp_path, capsys):
-    from tests.conftest import MINIMAL_TOPIC
-
-    library = tmp_path / "handouts"
-    library.mkdir()
-    (library / "sugar.yaml").write_text(
-        MINIMAL_TOPIC + "codes:\n  - {system: ICD-10-CM, code: E11.9}\n"
-        "  - {system: LOINC, code: 4548-4, display: Hemoglobin A1c}\n", encoding="utf-8")
-    out = tmp_path / "out"
-    assert main(["build", str(library), "--out", str(out), "--jobs", "1"]) == 0
-    (entry,) = json.loads((out / "manifest.json").read_text())["handouts"]
-    assert entry["codes"] == ["ICD-10-CM|E11.9", "LOINC|4548-4"]
-    capsys.readouterr()
-    assert main(["find", "--code", "LOINC|4548-4", "--out", str(out), "--format", "json"]) == 0
-    (found,) = json.loads(capsys.readouterr().out)["leaflets"]
-    assert (found["file"], found["match"]) == ("sugar.pdf", "exact")
-    assert (out / found["file"]).is_file()
