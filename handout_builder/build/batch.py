@@ -47,6 +47,7 @@ from handout_builder.domain.problems import InvalidBrand, InvalidTopic, Problem,
 from handout_builder.paths import BUILTIN_BRANDS_DIR
 from handout_builder.domain.review import render_permission, review_state
 from handout_builder.output.catalogue import CATALOGUE_NAME, write_catalogue
+from handout_builder.output.index import with_sha1, write_indexes
 from handout_builder.output.manifest import (
     MANIFEST_NAME, Entry, entry_file, entry_key, is_intact, manifest_bytes, matrix_folder,
     previous_brand_name, read_manifest,
@@ -95,6 +96,9 @@ class BuildConfig:
     brands: tuple[Path, ...] = ()
     languages: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
+    #: Also write the EHR-ready index (FHIR R4 Bundle and CSV), each leaflet's address under
+    #: this base (an http(s) address ending with /; see output/index.py). None: no index.
+    index_base: str | None = None
 
     @property
     def options(self) -> tuple[tuple[str, str], ...]:
@@ -512,11 +516,15 @@ def _build_locked(
         if staging_root is not None:
             shutil.rmtree(staging_root, ignore_errors=True)
         final = list(entries.values())
+        if config.index_base is not None:
+            final = with_sha1(out_dir, final)
         new_manifest = manifest_bytes(final, brand_name)
         manifest_path = out_dir / MANIFEST_NAME
         if changed or not manifest_path.is_file() or manifest_path.read_bytes() != new_manifest:
             write_atomic(manifest_path, new_manifest)
             write_catalogue(out_dir, final, brand_name)
+        if config.index_base is not None:
+            write_indexes(out_dir, final, config.index_base)
         if any(cell.brand is not None for cell in cells):
             _remove_empty_folders(out_dir, cells)
     if brand_error:

@@ -324,7 +324,20 @@ def add_build_command(commands) -> None:
                         "it has (its own or a translation file); default: every one found")
     matrix.add_argument("--variants", type=_variant_list, default=(), metavar="NAMES",
                         help="comma-separated: standard, large-print, archival")
+    build.add_argument("--index-base", type=_index_base, default=None, metavar="URL",
+                       help="also write OUT/leaflets.fhir.json (a FHIR R4 Bundle of "
+                       "DocumentReference) and OUT/leaflets.csv, each leaflet's address under "
+                       "URL, where OUT is published (e.g. https://leaflets.example.org/)")
     build.set_defaults(handler="build")
+
+
+def _index_base(text: str) -> str:
+    from handout_builder.output.index import index_base  # only when the option is given
+
+    try:
+        return index_base(text)
+    except UserError as error:
+        raise argparse.ArgumentTypeError(f"{error.problems[0].message} {error.problems[0].fix}")
 
 
 def _items(text: str) -> list[str]:

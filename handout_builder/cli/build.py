@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
         render=render_options(args), as_of=args.as_of or review.today(),
         allow_draft=args.allow_draft, timeout=args.timeout or DEFAULT_TIMEOUT,
         brands=args.brands, languages=args.languages, variants=args.variants,
+        index_base=args.index_base,
     )
     for brand in args.brands:
         check_brand_dir(brand)

@@ -50,9 +50,11 @@ class Entry:
     #: OUT) and the variant (standard, large-print, archival); null (and not written) otherwise.
     brand: str | None = None
     variant: str | None = None
+    #: The PDF's SHA-1, base64 (FHIR's Attachment.hash), kept by builds that write the index.
+    sha1: str | None = None
 
 #: Fields written only when they differ from their default (added after format 2 began).
-OPTIONAL_FIELDS: dict[str, object] = {"codes": (), "brand": None, "variant": None}
+OPTIONAL_FIELDS: dict[str, object] = {"codes": (), "brand": None, "variant": None, "sha1": None}
 
 
 def entry_key(entry: Entry) -> str:

@@ -58,7 +58,8 @@ def steps(tmp_path_factory):
         taken = {}
 
         def step(name: str) -> None:
-            result = batch.build(_config(library), render=render_in_folder)
+            result = batch.build(_config(library, index_base="https://leaflets.example.org/"),
+                                 render=render_in_folder)
             manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
             taken[name] = (result, _pdfs(out), manifest,
                            {p: (out / p).read_bytes() for p in _pdfs(out)})
@@ -106,6 +107,30 @@ def test_find_answers_from_the_matrix_build(steps, capsys):
     assert all((out / f["file"]).is_file() for f in found)
     assert main(["find", "--code", "ICD-10-CM|E11", "--lang", "es", "--out", str(out)]) == 0
     assert "No leaflet in es carries ICD-10-CM|E11." in capsys.readouterr().out  # no codes in it
+
+
+@pytest.mark.pdf
+def test_the_fhir_and_csv_index_cover_the_whole_matrix(steps):
+    import base64
+    import csv
+    import hashlib
+
+    from fhir.resources.R4B.bundle import Bundle
+
+    out = steps["library"].parent / "out"
+    bundle = Bundle.model_validate_json((out / "leaflets.fhir.json").read_bytes())
+    urls = {}
+    for item in bundle.entry:
+        attachment = item.resource.content[0].attachment
+        urls[attachment.url] = attachment.hash
+    _, pdfs, _, files = steps["brand"]
+    assert sorted(urls) == [f"https://leaflets.example.org/{pdf}" for pdf in pdfs]
+    for pdf in pdfs:  # the SHA-1 of the PDF as it is now (after the brand changed)
+        assert urls[f"https://leaflets.example.org/{pdf}"] == hashlib.sha1(files[pdf]).digest()
+    rows = list(csv.DictReader((out / "leaflets.csv").read_text(encoding="utf-8").splitlines()))
+    assert sorted(row["file"] for row in rows) == pdfs
+    assert all(base64.b64decode(row["sha1"]) == hashlib.sha1(files[row["file"]]).digest()
+               for row in rows)
 
 
 @pytest.mark.pdf
