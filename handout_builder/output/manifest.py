@@ -7,6 +7,7 @@ Imports: domain, output (store, catalogue).
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 from collections.abc import Iterable
@@ -149,16 +150,15 @@ def is_intact(out_dir: Path, entry: Entry, written_before: int | None = None) ->
     this saves reading every PDF on every build (docs/scale.md, "The manifest at scale")."""
     if not safe_output(entry):
         return False
-    path = entry_file(out_dir, entry)
     if written_before is not None:
-        try:
-            info = path.stat()
+        try:  # the name is checked (safe_output); lstat reads no content and follows no link
+            info = os.lstat(out_dir / entry.output)
         except OSError:
             return False
         if (stat.S_ISREG(info.st_mode) and info.st_size == entry.bytes
                 and info.st_mtime_ns < written_before):
             return True
-    return file_sha256(path) == entry.sha256
+    return file_sha256(entry_file(out_dir, entry)) == entry.sha256
 
 
 def manifest_time(out_dir: Path) -> int | None:
