@@ -412,9 +412,12 @@ def _build_locked(
     by_key = {source.key: source for source in sources}
     refused: list[Outcome] = []
     to_build, skip = list(the_plan.build), []
+    found: dict[Path, LibrarySettings] = {}  # by folder: a matrix has many entries per topic
     for entry in the_plan.skip:
         source = by_key[entry_key(entry)]
-        settings = library_for(source.path).settings  # found once per topic, passed on
+        if source.path.parent not in found:
+            found[source.path.parent] = library_for(source.path).settings  # passed on
+        settings = found[source.path.parent]
         assert config.as_of is not None
         verdict = recheck_unchanged(entry, config.as_of, config.allow_draft, settings.due_soon_days)
         if verdict == "refuse":

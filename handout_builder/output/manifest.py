@@ -169,8 +169,8 @@ def manifest_time(out_dir: Path) -> int | None:
         return None
 
 def manifest_bytes(entries: Iterable[Entry], brand_name: str | None) -> bytes:
-    """The manifest. A matrix build's has one handout per line (JSON's fast encoder: at
-    100,000 entries the indented form takes about 20 times as long to write); a one-brand
+    """The manifest. A matrix build's has one handout per line (JSON's C encoder: at 100,000
+    entries the indented form takes about twice the CPU time, docs/scale.md); a one-brand
     build's is indented as it always was."""
     ordered = sorted(entries, key=_order)
     data = {
