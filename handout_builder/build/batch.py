@@ -37,7 +37,9 @@ from pathlib import Path
 from handout_builder.build.executor import (
     DEFAULT_TIMEOUT, Executor, Job, Outcome, ProcessPool, RenderInFolder,
 )
-from handout_builder.build.fingerprint import input_hash, settings_bytes, shared_fingerprint
+from handout_builder.build.fingerprint import (
+    figure_digests, input_hash, settings_bytes, shared_fingerprint,
+)
 from handout_builder.build.plan import Plan, Source, plan, recheck_unchanged
 from handout_builder.domain import review
 from handout_builder.domain.options import RenderOptions
@@ -373,6 +375,7 @@ def build(
     cells = cells_for(config, the_matrix)
     contents: dict[str, bytes] = {}
     settings: dict[str, bytes] = {}
+    figures: dict[str, bytes] = {}
     if the_matrix is not None:
         paths = matrix_paths(library, paths, the_matrix.languages, contents)
     for path in paths:
@@ -383,12 +386,14 @@ def build(
             except OSError:
                 contents[rel] = b""  # the loader reports why it cannot be read
         settings[rel] = settings_bytes(path)
+        figures[rel] = figure_digests(path, contents[rel])
     sources, shared = [], {}
     for cell in cells:
         shared[cell.key] = shared_fingerprint(cell.brand_dir, cell.options)
         for path in paths:
             rel = path.relative_to(library).as_posix()
-            digest = input_hash(shared[cell.key], rel, contents[rel], settings[rel])
+            digest = input_hash(shared[cell.key], rel, contents[rel], settings[rel],
+                                figures[rel])
             sources.append(Source(path=path, rel=rel, input_hash=digest, cell=cell.key))
     make_folder(out_dir)  # an output problem (a file, read-only) stops the build here
     with output_lock(out_dir, on_wait=lambda: reporter.waiting(out_dir)):

@@ -2,7 +2,8 @@
 
 :func:`shared_fingerprint` hashes everything but the topic (code, templates, styles, fonts,
 message catalogues, the brand, package versions, render options), once per build;
-:func:`input_hash` adds one topic's path and bytes and its ``library.yaml``.
+:func:`input_hash` adds one topic's path and bytes, its ``library.yaml`` and its figures'
+files.
 
 Imports: sources (reading files), output (the catalogue template's name).
 """
@@ -19,7 +20,9 @@ from handout_builder.output.catalogue import CATALOGUE_TEMPLATE
 from handout_builder.paths import ASSETS_DIR, BUILTIN_BRANDS_DIR, TEMPLATES_DIR
 from handout_builder.domain.problems import UserError
 from handout_builder.sources.library import library_for, settings_path_for
-from handout_builder.sources.loader import read_regular_file
+from handout_builder.sources.brand_files import MAX_RASTER_BYTES
+from handout_builder.sources.confined import confinement_problem
+from handout_builder.sources.loader import declared_figures, read_regular_file
 
 #: Python packages whose version can change a PDF's bytes; part of every input hash.
 OUTPUT_PACKAGES = (
@@ -77,14 +80,37 @@ def shared_fingerprint(brand_dir: Path, options: Iterable[tuple[str, str]] = ())
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def input_hash(shared: str, rel: str, source: bytes, settings: bytes = b"") -> str:
+def input_hash(
+    shared: str, rel: str, source: bytes, settings: bytes = b"", figures: bytes = b""
+) -> str:
     """The input hash of one topic: the shared fingerprint, its path (the default id), its
-    bytes and the bytes of the ``library.yaml`` that applies to it (the review interval)."""
+    bytes, the bytes of the ``library.yaml`` that applies to it (the review interval) and
+    the digests of its figures' files (:func:`figure_digests`)."""
     digest = hashlib.sha256()
-    for part in (shared.encode(), rel.encode(), source, settings):
+    parts = (shared.encode(), rel.encode(), source, settings)
+    for part in parts + ((figures,) if figures else ()):  # no figures: the hash as before
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
+
+def figure_digests(topic_path: Path, source: bytes) -> bytes:
+    """The files of a topic's figures, hashed: one line per figure (its name and the
+    SHA-256 of its bytes), so a changed image re-renders the topics that show it. A file
+    that is missing, outside the topic's folder or not a regular file is hashed as
+    "unusable"; rendering reports why."""
+    lines = []
+    folder = topic_path.parent
+    for name in declared_figures(source):
+        try:
+            if confinement_problem(folder, name, "The figure") is not None:
+                raise FileNotFoundError(name)
+            data = read_regular_file(folder / name, limit=MAX_RASTER_BYTES)
+        except OSError:
+            lines.append(f"{name} unusable")
+            continue
+        lines.append(f"{name} {hashlib.sha256(data).hexdigest()}")
+    return "\n".join(lines).encode("utf-8")
+
 
 def settings_bytes(topic_path: Path) -> bytes:
     """The ``library.yaml`` that applies to a topic (review interval), or nothing.

@@ -149,6 +149,26 @@ def declared_language(source: bytes) -> str | None:
     return language if isinstance(language, str) else None
 
 
+def declared_figures(source: bytes) -> list[str]:
+    """The ``file`` of every figure a topic's YAML declares, parsed safely but not
+    validated (only text values, in order); none when it declares none or cannot be read
+    (loading it reports why). A build hashes these files with the topic."""
+    if b"figures" not in source:
+        return []  # most topics: no parse at all
+    try:
+        data, _, _ = _parse(source, "topic", InvalidTopic)
+    except UserError:
+        return []
+    sections = data.get("sections") if isinstance(data, dict) else None
+    files = []
+    for section in sections if isinstance(sections, list) else []:
+        figures = section.get("figures") if isinstance(section, dict) else None
+        for figure in figures if isinstance(figures, list) else []:
+            if isinstance(figure, dict) and isinstance(figure.get("file"), str):
+                files.append(figure["file"])
+    return files
+
+
 def load_model(model: type[BaseModel], path: Path, error: type[UserError]) -> Any:
     """Read, parse and validate any YAML settings file against ``model`` (safely, located)."""
     shown = str(path)

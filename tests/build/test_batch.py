@@ -588,3 +588,35 @@ def test_build_timeout_option(monkeypatch, library, tmp_path):
     assert seen["timeout"] == 30
     assert main(["build", str(library), "--out", str(tmp_path / "o")]) == 0
     assert seen["timeout"] == executor.DEFAULT_TIMEOUT == 120
+
+
+SMALL_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100">'
+             '<rect width="200" height="100" fill="{}"/></svg>')
+
+
+@pytest.mark.pdf
+def test_a_changed_figure_re_renders_only_the_topics_that_show_it(library, tmp_path):
+    (library / "figures").mkdir()
+    (library / "figures" / "box.svg").write_text(SMALL_SVG.format("#336699"), encoding="utf-8")
+    alpha = library / "alpha.yaml"
+    alpha.write_text(alpha.read_text(encoding="utf-8").replace("review:\n", (
+        "    figures:\n      - file: figures/box.svg\n        alt: A blue box.\nreview:\n"), 1),
+        encoding="utf-8")
+    out = tmp_path / "out"
+    assert len(build(library, out).built) == 3
+    assert build(library, out).built == []
+    (library / "figures" / "box.svg").write_text(SMALL_SVG.format("#993366"), encoding="utf-8")
+    again = build(library, out)
+    assert names(again.built) == ["alpha"] and names(again.unchanged) == ["beta", "gamma"]
+
+
+def test_figure_digests_name_each_file_and_its_state(tmp_path):
+    from handout_builder.build.fingerprint import figure_digests
+
+    (tmp_path / "a.svg").write_text(SMALL_SVG.format("#000000"), encoding="utf-8")
+    source = ("sections:\n  - heading: H\n    body: B\n    figures:\n"
+              "      - file: a.svg\n      - file: missing.png\n      - file: ../out.png\n").encode()
+    lines = figure_digests(tmp_path / "t.yaml", source).decode().splitlines()
+    assert lines[0].startswith("a.svg ") and len(lines[0].split()[1]) == 64
+    assert lines[1:] == ["missing.png unusable", "../out.png unusable"]
+    assert figure_digests(tmp_path / "t.yaml", b"title: no figures\n") == b""
