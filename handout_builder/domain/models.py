@@ -390,6 +390,33 @@ class Brand(Closed):
     logo_alt: Line = Field(description="Alt text of the logo, read out by screen readers.")
     colours: Colours
     contact: Contact = Field(default_factory=Contact)
+    emergency_number: Line = Field(default="911", max_length=20, description="The emergency telephone number patients should call, for example 911, 999 or 112.")
+    locale: str = Field(
+        default="en-US",
+        pattern=LANGUAGE_PATTERN,
+        max_length=35,
+        description=(
+            "The clinic's locale as a BCP 47 tag (language and region), e.g. en-US, en-GB, "
+            "es-US, es-MX, ar, zh-Hans. Its region sets how dates and numbers are written in "
+            "every leaflet's language (en-GB: 2 November 2026)."
+        ),
+        examples=["en-GB"],
+    )
+    language_assistance: dict[
+        Annotated[str, Field(pattern=LANGUAGE_PATTERN, max_length=35)],
+        Annotated[Line, Field(max_length=1000)],
+    ] = Field(
+        default_factory=dict,
+        max_length=60,
+        description=(
+            "The clinic's language-assistance notice (such as a Section 1557 notice), by "
+            "language tag; printed on the last page of a leaflet in that language (or the "
+            "`en` one when the leaflet's language has none). Use {emergency_number} or the "
+            "clinic's phone number in the text as needed."
+        ),
+        examples=[{"en": "Free language help is available. Call 555-0100.",
+                   "es": "Hay ayuda gratuita con el idioma. Llame al 555-0100."}],
+    )
     paper: Literal["letter", "a4"] = Field(default="letter", description="Paper size.")
     font_family: Literal["Atkinson Hyperlegible"] = Field(
         default="Atkinson Hyperlegible",

@@ -33,6 +33,8 @@ from markupsafe import Markup, escape
 from handout_builder.sources.confined import confined_file, read_confined
 from handout_builder.domain.problems import InvalidBrand, Problem, UserError
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic
+from handout_builder.domain.locale import catalogue_candidates, direction, region_subtag
+from handout_builder.domain.models import Topic
 from handout_builder.domain.wording import messages_for
 from handout_builder.paths import TEMPLATES_DIR
 from handout_builder.sources.markdown import new_parser
@@ -216,6 +218,7 @@ def template_environment(search_path: tuple[Path, ...]) -> Environment:
     )
     env.filters["markdown"] = markdown
     env.filters["markdown_inline"] = markdown_inline
+    env.filters["ltr"] = ltr
     return env
 
 
@@ -252,16 +255,59 @@ def _template_problem(error: Exception, search_path: tuple[Path, ...]) -> Proble
 
 def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
     """Everything the templates see: plain data, no I/O."""
-    topic = loaded.topic
+    topic = _localised(loaded.topic, brand)
     return {
         "topic": topic,
+        "direction": direction(topic.language),
+        "ltr": ltr,
         "handout_id": loaded.id,
         "brand": brand.brand,
         "logo_src": brand.brand.logo,  # relative to the brand folder (the document's base URL)
-        "t": messages_for(topic.language),
+        "t": messages_for(topic.language, region_subtag(brand.brand.locale)),
+        "other_languages": (),  # (tag, name, direction) of the leaflet's other languages
+        "translation": None,  # the translation's provenance line(s), when it is one
+        "assistance": _assistance(brand, topic.language),
         "personal": None,  # a PersonalCopy for one patient's copy (render_html(..., personal=))
         "watermark": None,  # the review-state watermark, when a proof is printed anyway
     }
+
+
+#: The placeholder topic text uses for the brand's emergency number.
+EMERGENCY_PLACEHOLDER = "{emergency_number}"
+
+
+def _substitute(value: Any, number: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(EMERGENCY_PLACEHOLDER, number)
+    if isinstance(value, dict):
+        return {k: _substitute(v, number) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, number) for v in value]
+    return value
+
+
+def _localised(topic: Topic, brand: LoadedBrand) -> Topic:
+    """The topic with ``{emergency_number}`` replaced by the brand's number (911, 999...)."""
+    data = topic.model_dump()
+    if EMERGENCY_PLACEHOLDER not in str(data):
+        return topic
+    return Topic.model_validate(_substitute(data, brand.brand.emergency_number))
+
+
+def _assistance(brand: LoadedBrand, language: str) -> str | None:
+    """The brand's language-assistance notice for ``language`` (its exact tag, its catalogue's
+    tag, its primary subtag, else English), with the emergency number filled in."""
+    notices = brand.brand.language_assistance
+    for tag in (language, *catalogue_candidates(language), "en"):
+        if tag in notices:
+            return notices[tag].replace(EMERGENCY_PLACEHOLDER, brand.brand.emergency_number)
+    return None
+
+
+def ltr(text: str) -> Markup:
+    """Text that must read left to right whatever the paragraph (a phone number, an address
+    in a right-to-left leaflet): an isolated left-to-right run."""
+    return Markup('<span dir="ltr">\u2066{}\u2069</span>').format(text)
 
 
 def render_html(loaded: LoadedTopic, brand: LoadedBrand, **extra: Any) -> str:
