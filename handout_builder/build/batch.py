@@ -47,7 +47,8 @@ from handout_builder.output.manifest import (
     MANIFEST_NAME, Entry, entry_file, is_intact, manifest_bytes, previous_brand_name, read_manifest,
 )
 from handout_builder.output.store import make_folder, output_error, write_atomic
-from handout_builder.sources.library import LibrarySettings, library_for, topic_files
+from handout_builder.sources.translations import check_translation
+from handout_builder.sources.library import LibrarySettings, library_for, source_of, topic_files, translation_files
 from handout_builder.sources.loader import load_brand, load_topic_bytes, read_regular_file
 
 try:
@@ -126,7 +127,8 @@ def discover(library: Path) -> list[Path]:
             Problem(str(library), "The library folder does not exist.",
                     "Name the folder that holds the topic YAML files (default: handouts/).")
         )
-    found = topic_files(library)
+    found = topic_files(library)  # and each translation beside its source (<id>.<lang>.pdf)
+    found += [f for languages in translation_files(library).values() for f in languages.values()]
     if not found:
         raise InvalidTopic(
             Problem(str(library), "There are no topic files (*.yaml) in this folder.",
@@ -140,12 +142,25 @@ def discover(library: Path) -> list[Path]:
 # --------------------------------------------------------------------------------------
 
 
+def source_bytes(path: Path) -> bytes:
+    """The source topic beside a translation (nothing for a source topic)."""
+    source = source_of(path)
+    if source is None:
+        return b""
+    try:
+        return b"source:" + read_regular_file(source)
+    except OSError:
+        return b""
+
+
 def refusal(source: Source, data: bytes, config: BuildConfig, settings: LibrarySettings) -> Outcome:
     """The policy's own message for a topic it refuses, located in the file: from the bytes
     read for its input hash (nothing is read from disk again), by the one review decision."""
     loaded = load_topic_bytes(data, source.path)
     assert config.as_of is not None
-    status = review_state(loaded.topic, config.as_of, settings)
+    translated = check_translation(loaded)
+    status = review_state(loaded.topic, config.as_of, settings,
+                          translated.drift if translated is not None else ())
     try:
         render_permission(status, str(source.path), False, loaded.positions)
     except UserError as error:
@@ -230,7 +245,8 @@ def build(
             data = read_regular_file(path)  # never blocks on a FIFO or a device
         except OSError:
             data = b""  # the loader reports why it cannot be read
-        digest = input_hash(shared, rel, data, settings_bytes(path))
+        # a translation's state depends on its source (drift): its bytes count too
+        digest = input_hash(shared, rel, data, settings_bytes(path) + source_bytes(path))
         sources.append(Source(path=path, rel=rel, input_hash=digest))
         contents[rel] = data
     make_folder(out_dir)  # an output problem (a file, read-only) stops the build here

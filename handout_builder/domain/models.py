@@ -225,6 +225,59 @@ class Copyright(Closed):
     )
 
 
+class LanguageReview(Closed):
+    """A second person's check of a translation against its source (language and meaning)."""
+
+    reviewer: Line | None = Field(
+        default=None, max_length=300, description="Name and role of who checked it.",
+        examples=["Ana Ruiz, certified medical interpreter"],
+    )
+    reviewed: IsoDate | None = Field(default=None, description="Date of the check, YYYY-MM-DD.")
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewer is not None and self.reviewed is not None
+
+
+#: How a translation was made (the words printed for each are in the message catalogues).
+TRANSLATION_METHODS = ("professional", "bilingual-staff", "machine-with-human-review")
+
+
+class Translation(Closed):
+    """Where a translation comes from: ``<id>.<lang>.yaml`` beside its source ``<id>.yaml``."""
+
+    source_language: str = Field(
+        default="en", pattern=LANGUAGE_PATTERN, max_length=35,
+        description="The language of the source topic it was translated from.",
+    )
+    source_version: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-]*$", max_length=20,
+        description="The source topic's `version` that was translated.", examples=["1.0"],
+    )
+    fingerprint: dict[
+        Annotated[str, Field(pattern=r"^(title|short_title|category|summary|key_points|references|section-[0-9]{1,3})$")],
+        Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")],
+    ] = Field(
+        min_length=1,
+        description=(
+            "A fingerprint of each part of the source text it was made from (written by "
+            "`make-handout translate-status --stamp` or by an import). When the source "
+            "changes, the parts whose fingerprint differs are reported as drifted."
+        ),
+    )
+    translator: Line = Field(max_length=300, description="Who translated it (a person or an agency).")
+    method: Literal["professional", "bilingual-staff", "machine-with-human-review"] = Field(
+        description="How it was translated: by a professional translator, by bilingual staff, "
+        "or by machine translation checked and corrected by a person.",
+    )
+    translated: IsoDate = Field(description="The date the translation was finished, YYYY-MM-DD.")
+    review: LanguageReview | None = Field(
+        default=None,
+        description="The check of the translation by a second person. Without it the "
+        "translation is not printed as current.",
+    )
+
+
 class Topic(Closed):
     """One patient-education topic: the content of one leaflet."""
 
@@ -299,6 +352,13 @@ class Topic(Closed):
         description="The medical review. Missing or empty: the leaflet says it is not reviewed.",
     )
     copyright: Copyright = Field(description="The copyright notice.")
+    translation: Translation | None = Field(
+        default=None,
+        description=(
+            "Only in a translation (`<id>.<lang>.yaml` beside `<id>.yaml`): which source it "
+            "translates, who translated it and how, and its language review."
+        ),
+    )
 
     @property
     def is_reviewed(self) -> bool:
