@@ -35,6 +35,8 @@ REQUIRED_KEYS = frozenset(
         "example_banner", "also_in", "language_assistance", "translated_from",
         "translation_review", "translation_not_reviewed", "method_professional",
         "method_bilingual_staff", "method_machine_reviewed",
+        "callout_help", "callout_warning", "callout_tip", "callout_ask", "emergency_call",
+        "online_copy", "qr_alt",
     }
 )  # fmt: skip
 
