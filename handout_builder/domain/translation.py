@@ -48,7 +48,8 @@ def parts(topic: Topic) -> dict[str, object]:
     if topic.key_points:
         found["key_points"] = list(topic.key_points)
     for number, section in enumerate(topic.sections, start=1):
-        found[f"section-{number}"] = [section.heading, section.body]
+        # the heading, the body and anything else of the section (figures: alt text, caption)
+        found[f"section-{number}"] = section.model_dump(mode="json", exclude_none=True)
     if topic.references:
         found["references"] = [[r.title, r.publisher, r.url] for r in topic.references]
     return found
@@ -95,6 +96,11 @@ def structure_problems(source: Topic, translation: Topic) -> list[tuple[str, str
     if bool(source.summary) != bool(translation.summary):
         found.append(("summary", "The source has a summary and this translation none."
                       if source.summary else "This translation has a summary its source lacks."))
+    for number, (theirs_s, ours_s) in enumerate(zip(source.sections, translation.sections), 1):
+        a, b = len(getattr(theirs_s, "figures", ()) or ()), len(getattr(ours_s, "figures", ()) or ())
+        if a != b:
+            found.append((f"sections.{number}", f"Section {number} of the source has {a} "
+                          f"figure(s) and this translation's {b}."))
     if len(source.key_points) != len(translation.key_points):
         found.append(("key_points", f"The source has {len(source.key_points)} key points and "
                       f"this translation {len(translation.key_points)}."))

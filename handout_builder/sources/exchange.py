@@ -42,6 +42,9 @@ def entries(topic: Topic) -> list[tuple[str, str]]:
     found += [(f"key_points.{n}", text) for n, text in enumerate(topic.key_points, start=1)]
     for n, section in enumerate(topic.sections, start=1):
         found += [(f"sections.{n}.heading", section.heading), (f"sections.{n}.body", section.body)]
+        for m, figure in enumerate(getattr(section, "figures", ()) or (), start=1):
+            found += [(f"sections.{n}.figures.{m}.{name}", getattr(figure, name))
+                      for name in ("alt", "caption", "credit") if getattr(figure, name, None)]
     for n, ref in enumerate(topic.references, start=1):
         found += [(f"references.{n}.title", ref.title), (f"references.{n}.publisher", ref.publisher)]
     if topic.copyright.notice:

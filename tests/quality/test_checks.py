@@ -351,7 +351,7 @@ def test_json_output_shape(write_topic, capsys):
     assert set(first) == {"file", "id", "status", "review", "reading", "counts", "findings"}
     assert first["review"] == {
         "state": "current", "reviewed": "2026-10-01", "interval_months": 12,
-        "next_review": "2027-10-01", "days_left": 310, "printable": True, "example": False,
+        "next_review": "2027-10-01", "days_left": 310, "printable": True, "example": False, "drift": [],
     }
     assert set(first["reading"]) == {"language", "whole", "sections"}
     assert first["reading"]["sections"][0]["field"] == "sections.1.body"
