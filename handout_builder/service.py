@@ -611,14 +611,16 @@ def render_topic(
     raise RenderRefused(problems)  # outside the except block: no chained error to print
 
 
-def _language_name(tag: str) -> str:
-    """A language's name in itself: its catalogue's, else CLDR's (Babel), else the tag."""
-    if supports(tag):
+def _language_name(tag: str, in_locale: object = None) -> str:
+    """A language's name: in itself (its catalogue's, else CLDR's), or in ``in_locale``
+    (a Babel locale: "英语" for English in a Chinese leaflet); else the tag."""
+    if in_locale is None and supports(tag):
         return messages_for(tag).language_name
     try:
         from babel import Locale
 
-        return Locale.parse(tag, sep="-").get_display_name() or tag
+        locale = Locale.parse(tag, sep="-")
+        return locale.get_display_name(in_locale or locale) or tag
     except (ValueError, LookupError):
         return tag
 
@@ -637,7 +639,7 @@ def _translation_line(loaded: LoadedTopic, brand: LoadedBrand) -> str | None:
     t = messages_for(loaded.topic.language, region_subtag(brand.brand.locale))
     method = t.format("method_" + block.method.replace("-with-human-review", "_reviewed")
                       .replace("-", "_"))
-    line = t.format("translated_from", language=_language_name(block.source_language),
+    line = t.format("translated_from", language=_language_name(block.source_language, t.locale),
                     version=block.source_version or "", translator=block.translator,
                     method=method).replace("  ", " ")
     if block.review is not None and block.review.is_reviewed:
