@@ -44,7 +44,7 @@ from handout_builder.domain.review import ReviewRefused, ReviewStatus, render_pe
 from handout_builder.domain.locale import direction, region_subtag
 from handout_builder.domain.wording import messages_for, supports
 from handout_builder.output.store import output_path, write_atomic, write_personal
-from handout_builder.render.html import figure_context, render_html
+from handout_builder.render.html import figure_context, isolate, render_html
 from handout_builder.render.painted import SafetyMarks
 from handout_builder.render.pdf import LeafletPart, RenderedPdf, Renderer, SourceFile
 from handout_builder.sources.figures import figure_files
@@ -640,11 +640,11 @@ def _translation_line(loaded: LoadedTopic, brand: LoadedBrand) -> str | None:
     method = t.format("method_" + block.method.replace("-with-human-review", "_reviewed")
                       .replace("-", "_"))
     line = t.format("translated_from", language=_language_name(block.source_language, t.locale),
-                    version=block.source_version or "", translator=block.translator,
+                    version=block.source_version or "", translator=isolate(block.translator),
                     method=method).replace("  ", " ")
     if block.review is not None and block.review.is_reviewed:
         assert block.review.reviewed is not None
-        line += " " + t.format("translation_review", reviewer=block.review.reviewer,
+        line += " " + t.format("translation_review", reviewer=isolate(block.review.reviewer),
                                date=t.date(block.review.reviewed))
     else:
         line += " " + t.translation_not_reviewed

@@ -305,6 +305,7 @@ def template_environment(search_path: tuple[Path, ...]) -> Environment:
     env.filters["markdown"] = _markdown_filter
     env.filters["markdown_inline"] = markdown_inline
     env.filters["ltr"] = ltr
+    env.filters["isolate"] = isolate
     env.filters["address"] = printed_address
     return env
 
@@ -391,6 +392,13 @@ def _assistance(brand: LoadedBrand, language: str) -> str | None:
         if tag in notices:
             return notices[tag].replace(EMERGENCY_PLACEHOLDER, brand.brand.emergency_number)
     return None
+
+
+def isolate(text: str) -> str:
+    """A value inside a sentence of another direction (an English name or title in an Arabic
+    leaflet): a first-strong isolate (U+2068 ... U+2069, which print nothing), so the bidi
+    algorithm keeps its words, commas and brackets in their own order."""
+    return f"\u2068{text}\u2069"
 
 
 def ltr(text: str) -> Markup:
