@@ -24,6 +24,7 @@ from handout_builder.sources.library import SETTINGS_FILE_NAME, Library, library
 from handout_builder.sources.translations import check_translation
 from handout_builder.sources.loader import LoadedTopic, load_topic
 from handout_builder.quality.readability import (
+    no_formula,
     Sentence,
     is_passive,
     level,
@@ -294,7 +295,10 @@ def reading_findings(loaded: LoadedTopic, library: Library, loc: Locator
     settings = library.settings
     if not supported(topic.language):
         return [loc.finding("info", "reading.unsupported-language", ("language",),
-                            f"No reading-level formula for the language '{topic.language}'.")], None
+                            no_formula(topic.language),
+                            fix="Have people who read the language check it (for example "
+                            "with teach-back), and keep the source's short sentences and "
+                            "everyday words.")], None
     language = primary_subtag(topic.language)
     spanish = language == "es"
     found: list[Problem] = []
