@@ -148,3 +148,21 @@ def test_stamp_records_the_new_fingerprint_and_keeps_the_rest(library):
     assert after[:kept] == before[:kept]  # comments and text kept as written
     assert after.count("section-2: ") == 1 and after != before
     assert service.stamp_translation(path) == (False, ())
+
+
+def test_build_renders_each_translation_beside_its_source(library):
+    """A plain build finds the translations too; each is written as <id>.<lang>.pdf, and its
+    input hash covers its source (a changed source re-judges the translation)."""
+    from handout_builder.build.batch import discover, source_bytes
+    from handout_builder.service import _suffix
+    from handout_builder.domain.options import RenderOptions
+
+    found = [p.name for p in discover(library)]
+    assert found == ["calcification.yaml"] + [f"calcification.{t}.yaml" for t in LANGUAGES]
+    translation = load_topic(library / "calcification.zh-Hans.yaml")
+    assert _suffix(translation, RenderOptions()) == ".zh-Hans.pdf"
+    assert _suffix(load_topic(library / "calcification.yaml"), RenderOptions()) == ".pdf"
+    before = source_bytes(library / "calcification.zh-Hans.yaml")
+    assert source_bytes(library / "calcification.yaml") == b""
+    _edit_source(library)
+    assert source_bytes(library / "calcification.zh-Hans.yaml") != before
