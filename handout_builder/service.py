@@ -788,12 +788,21 @@ def export_translation(source: Path, language: str) -> tuple[bytes | None, tuple
 
 
 def import_translation(
-    data: bytes, name: str, source: Path, *, translator: str, method: str, translated: date,
+    data: bytes | Path, name: str, source: Path, *, translator: str, method: str,
+    translated: date,
 ) -> tuple[Path | None, tuple[Problem, ...]]:
-    """Write ``<id>.<lang>.yaml`` beside ``source`` from a translated PO catalogue (checked
-    by loading it, as every topic is, before it replaces anything)."""
+    """Write ``<id>.<lang>.yaml`` beside ``source`` from a translated PO catalogue (bytes,
+    or a file; checked by loading the result, as every topic is, before it replaces
+    anything)."""
     from handout_builder.sources.exchange import import_po, topic_yaml
+    from handout_builder.sources.loader import read_regular_file
 
+    if isinstance(data, Path):
+        try:
+            data = read_regular_file(data)
+        except OSError as error:
+            return None, (Problem(name, f"The file cannot be read ({error.strerror}).",
+                                  "Name the translated PO file."),)
     try:
         loaded = load_topic(source)
         language, topic_data = import_po(data, name, loaded.topic, translator=translator,

@@ -10,7 +10,6 @@ from handout_builder import service
 from handout_builder.domain import review
 from handout_builder.domain.problems import EXIT_INVALID, EXIT_OK, UserError
 from handout_builder.paths import HANDOUTS_DIR
-from handout_builder.sources.loader import read_regular_file
 
 
 def _report(problems) -> int:
@@ -44,13 +43,8 @@ def run(args: argparse.Namespace) -> int:
         service.write_atomic(out, data)
         print(f"wrote {out}")
         return EXIT_OK
-    try:
-        data = read_regular_file(args.po)
-    except OSError as error:
-        raise UserError(service.Problem(str(args.po), f"The file cannot be read ({error.strerror}).",
-                                        "Name the translated PO file.")) from None
     target, problems = service.import_translation(
-        data, str(args.po), args.topic, translator=args.translator, method=args.method,
+        args.po, str(args.po), args.topic, translator=args.translator, method=args.method,
         translated=args.translated or review.today(),
     )
     if problems:

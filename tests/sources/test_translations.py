@@ -166,3 +166,25 @@ def test_build_renders_each_translation_beside_its_source(library):
     assert source_bytes(library / "calcification.yaml") == b""
     _edit_source(library)
     assert source_bytes(library / "calcification.zh-Hans.yaml") != before
+
+
+def test_translate_commands(library, tmp_path, capsys):
+    """The three commands as a user runs them (exit codes, files written)."""
+    import json
+
+    from handout_builder.cli import main
+
+    assert main(["translate-status", str(library), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["topics"]
+    assert [(row["language"], row["state"]) for row in rows][1:] == [
+        (tag, "current") for tag in LANGUAGES]
+    po = tmp_path / "c.vi.po"
+    assert main(["translate-export", str(library / "calcification.yaml"), "--language", "vi",
+                 "--out", str(po)]) == 0
+    assert 'msgctxt "sections.1.body"' in po.read_text(encoding="utf-8")
+    # exported from the current translation: importing it again gives a current translation
+    assert main(["translate-import", str(po), str(library / "calcification.yaml"),
+                 "--translator", "Staff (fictional)", "--method", "bilingual-staff",
+                 "--translated", "2026-11-30"]) == 0
+    assert main(["translate-status", str(library)]) == 1  # a new import awaits its check
+    assert "translation-not-reviewed" in capsys.readouterr().out
