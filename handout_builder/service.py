@@ -256,7 +256,8 @@ def _render(request: RenderRequest, renderer: Renderer | None, out_dir: Path | N
     if out_dir is not None:  # checked before the render: a bad id or link costs nothing
         output_path(out_dir, loaded.id, suffix=_suffix(loaded, request.options),
                     source=str(loaded.path))
-    pdf = render_topic(loaded, renderer, watermark=watermark, personal=request.personal)  # 3-4
+    pdf = render_topic(loaded, renderer, watermark=watermark, personal=request.personal,
+                       next_review=status.next_review)  # 3-4
     result = RenderResult(topic=loaded, pdf=pdf, review=status, watermark=watermark,
                           watermark_key=key, options=request.options,
                           personal=request.personal is not None)
@@ -428,8 +429,9 @@ def _render_packet(
         request.personal.check_printable(bundled_characters())
     parts = [
         leaflet_part(loaded, renderer, watermark=watermark,
-                     personal=request.personal if i == 0 else None)
-        for i, (loaded, _, watermark) in enumerate(judged)
+                     personal=request.personal if i == 0 else None,
+                     next_review=status.next_review)
+        for i, (loaded, status, watermark) in enumerate(judged)
     ]
     title = request.title or " · ".join(loaded.topic.title for loaded, _, _ in judged)
     try:
@@ -476,9 +478,10 @@ def email_leaflet(request: EmailRequest) -> EmailResult:
         sender = request.sender or mail.default_sender(brand)
         loaded, settings = _load(request.topic, request.settings)
         handout_id = loaded.id
-        _, _, watermark = _review(loaded, request.as_of, False, settings)
+        status, _, watermark = _review(loaded, request.as_of, False, settings)
         renderer = Renderer(brand, options=RenderOptions(max_bytes=request.max_bytes))
-        pdf = render_topic(loaded, renderer, watermark=watermark, personal=request.personal)
+        pdf = render_topic(loaded, renderer, watermark=watermark, personal=request.personal,
+                           next_review=status.next_review)
         mail.check_size(len(pdf.data), request.max_bytes, loaded.id)
         message = mail.build_message(pdf.data, loaded, brand, request.to, sender,
                                      when=request.when, draft=request.smtp is None)
@@ -503,9 +506,45 @@ def check_topics(request: CheckRequest) -> CheckResult:
     from handout_builder.quality.checks import check_paths, exit_status  # readability, jargon
 
     as_of = request.as_of or review.today()
-    reports = check_paths(request.paths, as_of)
+    reports = [_page_budget(report) for report in check_paths(request.paths, as_of)]
     status = exit_status(reports, strict=request.strict)
     return CheckResult(tuple(reports), as_of, request.strict, status)
+
+
+def _page_budget(report: TopicReport) -> TopicReport:
+    """Add a warning when the standard leaflet (built-in brand) is over the library's page
+    budget (``page_budget`` in ``library.yaml``; no budget: nothing is laid out)."""
+    if report.id is None or report.count("error"):
+        return report
+    path = Path(report.file)
+    budget = library_for(path).settings.page_budget
+    if budget is None:
+        return report
+    from handout_builder.paths import DEFAULT_BRAND_DIR  # the brand check has no --brand
+
+    loaded = load_topic(path)
+    renderer = _budget_renderer(DEFAULT_BRAND_DIR)
+    try:
+        pages = render_topic(loaded, renderer).pages
+    except UserError:
+        return report  # what stops a render is reported by render and build
+    if pages <= budget:
+        return report
+    finding = Problem(
+        report.file, f"The leaflet takes {pages} pages, over the library's page budget of "
+        f"{budget} (page_budget in library.yaml).",
+        "Shorten it (keep to what a patient needs first), or split it into two leaflets.",
+        severity="warning", code="layout.pages", value=f"{pages} pages")
+    return replace(report, findings=[*report.findings, finding])
+
+
+_BUDGET_RENDERERS: dict[Path, Renderer] = {}
+
+
+def _budget_renderer(brand: Path) -> Renderer:
+    if brand not in _BUDGET_RENDERERS:
+        _BUDGET_RENDERERS[brand] = open_renderer(brand)
+    return _BUDGET_RENDERERS[brand]
 
 
 def build_library(request: BuildConfig, reporter: Reporter | None = None) -> LibraryResult:
@@ -568,13 +607,17 @@ def leaflet_part(
     *,
     watermark: str | None = None,
     personal: PersonalCopy | None = None,
+    next_review: date | None = None,
 ) -> LeafletPart:
     """Stage 3: one leaflet's HTML (from the templates), with its source, safety marks and
     figures (checked again here: a topic given as bytes or a model was not loaded from its
     folder). Raises InvalidTopic for a figure that cannot be used."""
     figures = figure_files(loaded) if any(s.figures for s in loaded.topic.sections) else []
+    if next_review is None and loaded.topic.is_reviewed:  # the default review interval
+        next_review = review_state(loaded.topic, review.today(), LibrarySettings()).next_review
     html = render_html(loaded, renderer.brand, watermark=watermark, personal=personal,
-                       figures=figure_context(figures), other_languages=_language_list(loaded),
+                       figures=figure_context(figures), next_review=next_review,
+                       other_languages=_language_list(loaded),
                        translation=_translation_line(loaded, renderer.brand))
     topic = loaded.topic
     reviewed = topic.review.reviewed if topic.review is not None and topic.is_reviewed else None
@@ -593,6 +636,7 @@ def render_topic(
     *,
     watermark: str | None = None,
     personal: PersonalCopy | None = None,
+    next_review: date | None = None,
 ) -> RenderedPdf:
     """Stages 3 and 4: HTML from the templates, then the PDF.
 
@@ -601,7 +645,8 @@ def render_topic(
     """
     if personal is not None:
         personal.check_printable(bundled_characters())  # before layout: a font problem names the option only
-    part = leaflet_part(loaded, renderer, watermark=watermark, personal=personal)
+    part = leaflet_part(loaded, renderer, watermark=watermark, personal=personal,
+                        next_review=next_review)
     try:
         return renderer.render_packet([part])
     except RenderRefused as error:

@@ -150,7 +150,7 @@ class Closed(BaseModel):
 FIGURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
 #: The printed width of the text column, in millimetres (both paper sizes): a figure at
 #: ``width: 100`` is printed this wide (``check`` judges raster figures' resolution by it).
-COLUMN_WIDTH_MM = 150
+COLUMN_WIDTH_MM = 142
 #: Raster figures printed at under this many pixels per inch look blurred (``check`` warns).
 MIN_FIGURE_DPI = 150
 

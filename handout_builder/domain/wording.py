@@ -36,7 +36,7 @@ REQUIRED_KEYS = frozenset(
         "translation_review", "translation_not_reviewed", "method_professional",
         "method_bilingual_staff", "method_machine_reviewed",
         "callout_help", "callout_warning", "callout_tip", "callout_ask", "emergency_call",
-        "online_copy", "qr_alt",
+        "online_copy", "qr_alt", "last_reviewed", "next_review",
     }
 )  # fmt: skip
 

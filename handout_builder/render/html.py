@@ -121,9 +121,9 @@ def _mark_links(state) -> None:
             bare = href.split("://", 1)[-1].removeprefix("mailto:").removeprefix("tel:")
             if text.rstrip("/") not in (href.rstrip("/"), bare.rstrip("/")):
                 token.attrSet("class", "show-url")
-                children[end].meta["shown"] = printed_address(href)
+                children[end].meta["shown"] = href
             elif end == i + 2 and children[i + 1].type == "text":  # the address is the text
-                children[i + 1].content = printed_address(children[i + 1].content)
+                children[i + 1].content = address_text(children[i + 1].content)
 
 
 def _render_callout(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
@@ -156,8 +156,30 @@ def _render_link(renderer: RendererHTML, tokens: Sequence[Token], idx: int, opti
         return ""
     html = renderer.renderToken(tokens, idx, options, env)
     if "shown" in token.meta:  # the address after the link text: a printed page has no links
-        html += f' <span class="shown-url">({escape(token.meta["shown"])})</span>'
+        html += f' <span class="shown-url">({address_html(token.meta["shown"])})</span>'
     return html
+
+
+#: WORD JOINER: no break here. Put after every other punctuation mark of a printed address
+#: ("?", "=", "&", ...), where the line breaking rules of text would allow a break.
+JOIN = "\u2060"
+
+
+def address_text(url: str) -> str:
+    """:func:`printed_address`, with a word joiner after every punctuation mark that is not a
+    break opportunity: the line breaks after "/", "." and "-" only. (An address part longer
+    than the line still wraps, rather than run off the page.)"""
+    out = []
+    for part in printed_address(url).split(BREAK):
+        out.append("".join(
+            char + JOIN if not char.isalnum() and i + 1 < len(part) else char
+            for i, char in enumerate(part)))
+    return BREAK.join(out)
+
+
+def address_html(url: str) -> Markup:
+    """:func:`address_text`, escaped for a template."""
+    return escape(address_text(url))
 
 
 def qr_code(address: str, alt: str) -> Markup:
@@ -306,7 +328,7 @@ def template_environment(search_path: tuple[Path, ...]) -> Environment:
     env.filters["markdown_inline"] = markdown_inline
     env.filters["ltr"] = ltr
     env.filters["isolate"] = isolate
-    env.filters["address"] = printed_address
+    env.filters["address"] = address_html
     return env
 
 
@@ -358,7 +380,8 @@ def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
         "personal": None,  # a PersonalCopy for one patient's copy (render_html(..., personal=))
         "watermark": None,  # the review-state watermark, when a proof is printed anyway
         "online": _online(loaded, brand),
-        "figures": {},  # section index -> its figures (figure_context), from the service  # the QR code and address of the online copy, or None
+        "figures": {},  # section index -> its figures (figure_context), from the service
+        "next_review": None,  # the date the next medical review is due (from the service)  # the QR code and address of the online copy, or None
     }
 
 
@@ -427,10 +450,9 @@ def _online(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any] | None:
         return None
     language = loaded.topic.language
     address = online_address(pattern, loaded.id, language)
-    shown = printed_address(address)
     words = messages_for(language)
-    alt = words.format("qr_alt", address=shown.replace(BREAK, ""))
-    return {"address": address, "shown": shown, "qr": qr_code(address, alt)}
+    alt = words.format("qr_alt", address=printed_address(address).replace(BREAK, ""))
+    return {"address": address, "shown": address_html(address), "qr": qr_code(address, alt)}
 
 
 def render_html(loaded: LoadedTopic, brand: LoadedBrand, **extra: Any) -> str:
