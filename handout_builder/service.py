@@ -617,7 +617,7 @@ def leaflet_part(
         next_review = review_state(loaded.topic, review.today(), LibrarySettings()).next_review
     html = render_html(loaded, renderer.brand, watermark=watermark, personal=personal,
                        figures=figure_context(figures), next_review=next_review,
-                       other_languages=_language_list(loaded),
+                       other_languages=_language_list(loaded) if renderer.brand.brand.other_languages else (),
                        translation=_translation_line(loaded, renderer.brand))
     topic = loaded.topic
     reviewed = topic.review.reviewed if topic.review is not None and topic.is_reviewed else None

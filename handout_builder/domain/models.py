@@ -563,6 +563,15 @@ class Brand(Closed):
         ),
         examples=["en-GB"],
     )
+    other_languages: bool = Field(
+        default=False,
+        description=(
+            "List, on the last page of each leaflet, the other languages it exists in (its "
+            "source and the translations beside it), each name in its own script. Off by "
+            "default: a name in Chinese embeds a Chinese font in every leaflet that lists it."
+        ),
+        examples=[True],
+    )
     language_assistance: dict[
         Annotated[str, Field(pattern=LANGUAGE_PATTERN, max_length=35)],
         Annotated[Line, Field(max_length=1000)],
