@@ -36,7 +36,7 @@ from pathlib import Path
 from handout_builder.build.executor import (
     DEFAULT_TIMEOUT, Executor, Job, Outcome, ProcessPool, RenderInFolder,
 )
-from handout_builder.build.fingerprint import input_hash, settings_bytes, shared_fingerprint
+from handout_builder.build.fingerprint import input_hash, settings_bytes, shared_fingerprint, source_bytes
 from handout_builder.build.plan import Plan, Source, plan, recheck_unchanged
 from handout_builder.domain import review
 from handout_builder.domain.options import RenderOptions
@@ -48,7 +48,7 @@ from handout_builder.output.manifest import (
 )
 from handout_builder.output.store import make_folder, output_error, write_atomic
 from handout_builder.sources.translations import check_translation
-from handout_builder.sources.library import LibrarySettings, library_for, source_of, topic_files, translation_files
+from handout_builder.sources.library import LibrarySettings, library_for, topic_files, translation_files
 from handout_builder.sources.loader import load_brand, load_topic_bytes, read_regular_file
 
 try:
@@ -140,17 +140,6 @@ def discover(library: Path) -> list[Path]:
 # --------------------------------------------------------------------------------------
 # Refused on the build's date, without rendering
 # --------------------------------------------------------------------------------------
-
-
-def source_bytes(path: Path) -> bytes:
-    """The source topic beside a translation (nothing for a source topic)."""
-    source = source_of(path)
-    if source is None:
-        return b""
-    try:
-        return b"source:" + read_regular_file(source)
-    except OSError:
-        return b""
 
 
 def refusal(source: Source, data: bytes, config: BuildConfig, settings: LibrarySettings) -> Outcome:

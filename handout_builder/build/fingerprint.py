@@ -17,7 +17,7 @@ from pathlib import Path
 from handout_builder import __version__
 from handout_builder.output.catalogue import CATALOGUE_TEMPLATE
 from handout_builder.paths import ASSETS_DIR, BUILTIN_BRANDS_DIR, TEMPLATES_DIR
-from handout_builder.sources.library import settings_path_for
+from handout_builder.sources.library import settings_path_for, source_of
 from handout_builder.sources.loader import read_regular_file
 
 #: Python packages whose version can change a PDF's bytes; part of every input hash.
@@ -91,3 +91,15 @@ def settings_bytes(topic_path: Path) -> bytes:
         return read_regular_file(settings_path_for(topic_path))
     except OSError:
         return b""  # the loader reports why it cannot be read
+
+
+def source_bytes(path: Path) -> bytes:
+    """The source topic beside a translation (its state depends on it: drift); nothing for a
+    source topic. Part of a translation's input hash, in the planner and in the worker."""
+    source = source_of(path)
+    if source is None:
+        return b""
+    try:
+        return b"source:" + read_regular_file(source)
+    except OSError:
+        return b""

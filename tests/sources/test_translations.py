@@ -153,7 +153,8 @@ def test_stamp_records_the_new_fingerprint_and_keeps_the_rest(library):
 def test_build_renders_each_translation_beside_its_source(library):
     """A plain build finds the translations too; each is written as <id>.<lang>.pdf, and its
     input hash covers its source (a changed source re-judges the translation)."""
-    from handout_builder.build.batch import discover, source_bytes
+    from handout_builder.build.batch import discover
+    from handout_builder.build.fingerprint import source_bytes
     from handout_builder.service import _suffix
     from handout_builder.domain.options import RenderOptions
 
