@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BRANDS, REPO, SAMPLE
+from tests.conftest import BRANDS, REPO, SAMPLE, copy_sample
 
 pytestmark = pytest.mark.pdf
 
@@ -73,8 +73,7 @@ def _pdf_text(path: Path) -> str:
 def _check_installed_tool(env_dir: Path, tmp: Path, expected: bytes) -> None:
     work = tmp / "work"  # a clinic's folder: its topics in handouts/, nothing else
     (work / "handouts").mkdir(parents=True)
-    topic = work / "handouts" / SAMPLE.name
-    shutil.copyfile(SAMPLE, topic)
+    topic = copy_sample(work / "handouts")
 
     probe = _run([env_dir / "bin" / "python", "-c",
                   "import json, sys, handout_builder, handout_builder.paths as p;"
@@ -95,7 +94,7 @@ def _check_installed_tool(env_dir: Path, tmp: Path, expected: bytes) -> None:
     _run([tool, "render", topic, "--as-of", "2026-11-25"], cwd=work)  # the built-in brand
     text = _pdf_text(work / "out" / "calcification.pdf")
     assert "Calcification" in text and "Riverside Family Clinic" in text, text[:300]
-    assert "Heart, Blood and Circulation" in text
+    assert "HEART, BLOOD AND CIRCULATION" in text  # the category, in capitals above the title
     # the same bytes as from the source tree: no path of a font or stylesheet leaks in
     assert (work / "out" / "calcification.pdf").read_bytes() == expected
     # a clinic's own brand, given as a folder anywhere; large print needs its stylesheet
