@@ -9,6 +9,7 @@ without it (the one discovery rule of ``check`` and ``build``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
