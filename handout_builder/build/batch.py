@@ -553,8 +553,11 @@ def _in_cell(outcome: Outcome, cell: Cell) -> Outcome:
     entry = outcome.entry
     assert entry is not None
     folder = matrix_folder(cell.brand, entry.language)
+    name = entry.output  # a translation's <id>.<lang>.pdf: the folder names the language
+    if name.startswith(f"{entry.id}.{entry.language}."):
+        name = entry.id + name[len(f"{entry.id}.{entry.language}"):]
     return replace(outcome, entry=replace(entry, brand=cell.brand, variant=cell.variant,
-                                          output=f"{folder}/{entry.output}"))
+                                          output=f"{folder}/{name}"))
 
 
 def _remove_empty_folders(out_dir: Path, cells: list[Cell]) -> None:
