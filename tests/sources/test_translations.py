@@ -189,3 +189,20 @@ def test_translate_commands(library, tmp_path, capsys):
                  "--translated", "2026-11-30"]) == 0
     assert main(["translate-status", str(library)]) == 1  # a new import awaits its check
     assert "translation-not-reviewed" in capsys.readouterr().out
+
+
+def test_the_manifest_keeps_a_translations_entry():
+    """<id>.<lang>.pdf is a safe output name for a translation's entry (else every build
+    would render the translations again); another language's name is not."""
+    from handout_builder.output.manifest import Entry, safe_output
+
+    def entry(output: str, language: str) -> Entry:
+        return Entry(id="calcification", source="calcification.es.yaml", title="t",
+                     category="c", language=language, output=output, pages=1, bytes=1,
+                     sha256="0" * 64, input_hash="0" * 64, reviewed=None, review_state="current",
+                     status="approved", next_review=None, watermark=None, example=False)
+
+    assert safe_output(entry("calcification.es.pdf", "es"))
+    assert safe_output(entry("calcification.zh-Hans.pdf", "zh-Hans"))
+    assert not safe_output(entry("calcification.es.pdf", "vi"))
+    assert not safe_output(entry("calcification.es/../x.pdf", "es"))
