@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up make_handout on a Debian or Ubuntu machine:
-#   1. the system libraries WeasyPrint needs, installed with apt only where missing;
+#   1. the system libraries WeasyPrint needs, and the Chinese, Japanese and Korean font
+#      (fonts-noto-cjk: too large to bundle), installed with apt only where missing;
 #   2. with --test, the PDF readers the tests check leaflets with (poppler-utils: pdfinfo,
 #      pdftohtml, pdftotext, pdftoppm; qpdf), also only where missing;
 #   3. a virtual environment in .venv with make_handout installed (editable).
@@ -18,7 +19,7 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
   missing+=(python3-venv)
 fi
-for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$pkg")
   fi

@@ -34,6 +34,10 @@ ASSETS_DIR = _assets_dir()
 TEMPLATES_DIR = ASSETS_DIR / "templates"
 STYLES_DIR = ASSETS_DIR / "styles"  # leaflet.css, large-print.css, safety.css, fonts/
 FONTS_DIR = STYLES_DIR / "fonts"
+#: Chinese, Japanese and Korean: Noto Sans CJK Regular from Debian's fonts-noto-cjk package
+#: (too large to bundle; setup.sh installs it). fonts.conf accepts this file of that folder only.
+CJK_FONTS_DIR = Path("/usr/share/fonts/opentype/noto")
+CJK_FONT_FILES = ("NotoSansCJK-Regular.ttc",)
 BUILTIN_BRANDS_DIR = ASSETS_DIR / "brands"
 DEFAULT_BRAND_DIR = BUILTIN_BRANDS_DIR / "default"
 MESSAGES_DIR = ASSETS_DIR / "messages"

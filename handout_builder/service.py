@@ -42,15 +42,17 @@ from handout_builder.domain.options import DEFAULT_MAX_BYTES, RenderOptions
 from handout_builder.domain.personal import COMMAND_LINE, PersonalCopy
 from handout_builder.domain.problems import Problem, RenderRefused, UserError
 from handout_builder.domain.review import ReviewRefused, ReviewStatus, render_permission, review_state
-from handout_builder.domain.wording import messages_for
+from handout_builder.domain.locale import direction, region_subtag
+from handout_builder.domain.wording import messages_for, supports
 from handout_builder.output.store import output_path, write_atomic, write_personal
-from handout_builder.render.html import figure_context, render_html
+from handout_builder.render.html import figure_context, isolate, render_html
 from handout_builder.render.painted import SafetyMarks
 from handout_builder.render.pdf import LeafletPart, RenderedPdf, Renderer, SourceFile
 from handout_builder.sources.figures import figure_files
 from handout_builder.sources.fonts import bundled_characters
 from handout_builder.sources.library import LibrarySettings, library_for
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic, load_brand, load_topic, load_topic_bytes
+from handout_builder.sources.translations import check_translation, other_languages
 
 if TYPE_CHECKING:  # imported where used: `render` must not pay for mail, checks or builds
     from handout_builder.build.batch import BuildConfig, BuildResult, Reporter
@@ -253,7 +255,8 @@ def _render(request: RenderRequest, renderer: Renderer | None, out_dir: Path | N
     loaded, settings = _load(request.topic, request.settings)  # 1-2: load and validate
     status, key, watermark = _review(loaded, request.as_of, request.allow_draft, settings)
     if out_dir is not None:  # checked before the render: a bad id or link costs nothing
-        output_path(out_dir, loaded.id, suffix=request.options.file_suffix, source=str(loaded.path))
+        output_path(out_dir, loaded.id, suffix=_suffix(loaded, request.options),
+                    source=str(loaded.path))
     pdf = render_topic(loaded, renderer, watermark=watermark, personal=request.personal,
                        next_review=status.next_review)  # 3-4
     result = RenderResult(topic=loaded, pdf=pdf, review=status, watermark=watermark,
@@ -267,12 +270,20 @@ def _render(request: RenderRequest, renderer: Renderer | None, out_dir: Path | N
 def _publish(result: RenderResult, out_dir: Path) -> Path:
     loaded = result.topic
     assert loaded is not None and result.pdf is not None
-    suffix = result.options.file_suffix
+    suffix = _suffix(loaded, result.options)
     if result.personal:  # a new name, never over another patient's copy
         return write_personal(out_dir, loaded.id, suffix, result.pdf.data, source=str(loaded.path))
     target = output_path(out_dir, loaded.id, suffix=suffix, source=str(loaded.path))
     write_atomic(target, result.pdf.data)
     return target
+
+
+def _suffix(loaded: LoadedTopic, options: RenderOptions) -> str:
+    """The output name after the id: ``.es.pdf`` for a translation, ``.pdf`` for a source
+    (with the variant's part, e.g. ``.large-print.pdf``)."""
+    if loaded.topic.translation is None:
+        return options.file_suffix
+    return f".{loaded.topic.language}{options.file_suffix}"
 
 
 def _failed(error: UserError) -> RenderResult:
@@ -304,7 +315,9 @@ def _review(
 ) -> tuple[ReviewStatus, str | None, str | None]:
     """The rendering policy: the status, the watermark's key and its words (or None).
     Raises ReviewRefused when the policy refuses the topic."""
-    status = review_state(loaded.topic, as_of or review.today(), settings)
+    translated = check_translation(loaded)  # a translation: its source, drift, missing parts
+    drift = translated.drift if translated is not None else ()
+    status = review_state(loaded.topic, as_of or review.today(), settings, drift)
     key = render_permission(status, str(loaded.path), allow_draft, loaded.positions)
     watermark = messages_for(loaded.topic.language).format(key) if key else None
     return status, key, watermark
@@ -687,7 +700,9 @@ def leaflet_part(
     if next_review is None and loaded.topic.is_reviewed:  # the default review interval
         next_review = review_state(loaded.topic, review.today(), LibrarySettings()).next_review
     html = render_html(loaded, renderer.brand, watermark=watermark, personal=personal,
-                       figures=figure_context(figures), next_review=next_review)
+                       figures=figure_context(figures), next_review=next_review,
+                       other_languages=_language_list(loaded) if renderer.brand.brand.other_languages else (),
+                       translation=_translation_line(loaded, renderer.brand))
     topic = loaded.topic
     reviewed = topic.review.reviewed if topic.review is not None and topic.is_reviewed else None
     source = SourceFile(name=loaded.path.name, data=loaded.source, reviewed=reviewed)
@@ -725,6 +740,46 @@ def render_topic(
     raise RenderRefused(problems)  # outside the except block: no chained error to print
 
 
+def _language_name(tag: str, in_locale: object = None) -> str:
+    """A language's name: in itself (its catalogue's, else CLDR's), or in ``in_locale``
+    (a Babel locale: "英语" for English in a Chinese leaflet); else the tag."""
+    if in_locale is None and supports(tag):
+        return messages_for(tag).language_name
+    try:
+        from babel import Locale
+
+        locale = Locale.parse(tag, sep="-")
+        return locale.get_display_name(in_locale or locale) or tag
+    except (ValueError, LookupError):
+        return tag
+
+
+def _language_list(loaded: LoadedTopic) -> tuple[tuple[str, str, str], ...]:
+    """(tag, name in its own script, direction) of each other language of the leaflet."""
+    return tuple((tag, _language_name(tag), direction(tag)) for tag in other_languages(loaded))
+
+
+def _translation_line(loaded: LoadedTopic, brand: LoadedBrand) -> str | None:
+    """"Translated from the English version 1.0 by ... (professional translator)." and its
+    language review, in the leaflet's language; None for a source topic."""
+    block = loaded.topic.translation
+    if block is None:
+        return None
+    t = messages_for(loaded.topic.language, region_subtag(brand.brand.locale))
+    method = t.format("method_" + block.method.replace("-with-human-review", "_reviewed")
+                      .replace("-", "_"))
+    line = t.format("translated_from", language=_language_name(block.source_language, t.locale),
+                    version=block.source_version or "", translator=isolate(block.translator),
+                    method=method).replace("  ", " ")
+    if block.review is not None and block.review.is_reviewed:
+        assert block.review.reviewed is not None
+        line += " " + t.format("translation_review", reviewer=isolate(block.review.reviewer),
+                               date=t.date(block.review.reviewed))
+    else:
+        line += " " + t.translation_not_reviewed
+    return line
+
+
 def _withheld(problem: Problem, personal: PersonalCopy) -> Problem:
     """``problem``, or a generic one when its text could quote a personal detail."""
     if not personal.mentioned_in(str(problem)):
@@ -760,3 +815,156 @@ def render_file(
     assert result.topic is not None and result.pdf is not None and result.review is not None
     return Written(loaded=result.topic, path=result.path, pdf=result.pdf, review=result.review,
                    watermark=result.watermark)
+
+
+# --------------------------------------------------------------------------------------
+# Translations: status, export and import for translators, fingerprint stamping
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranslationRow:
+    """One language of one topic: its file and state (``current``, ``translation-outdated``,
+    ``translation-not-reviewed``, ``overdue``... or ``invalid``: see ``problems``)."""
+
+    id: str
+    language: str
+    file: str
+    state: str
+    source: bool = False  # the source topic itself (not a translation)
+    drift: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class TranslationStatus:
+    rows: tuple[TranslationRow, ...]
+    as_of: date
+
+    @property
+    def exit_status(self) -> int:
+        """1 when a translation is not printable as current (drifted, unreviewed, invalid)."""
+        bad = {"invalid", "translation-outdated", "translation-not-reviewed"}
+        return 1 if any(row.state in bad for row in self.rows) else 0
+
+    def text(self) -> str:
+        lines = [f"{'topic':<24} {'language':<10} {'state':<26} file"]
+        for row in self.rows:
+            lines.append(f"{row.id:<24} {row.language:<10} {row.state:<26} {row.file}"
+                         + (" (source)" if row.source else ""))
+            lines += [f"{'':<36}changed: {part}" for part in row.drift]
+            lines += [f"{'':<36}{problem}" for problem in row.problems]
+        return "\n".join(lines) + "\n"
+
+    def json(self) -> str:
+        import json
+
+        return json.dumps({
+            "as_of": self.as_of.isoformat(),
+            "topics": [
+                {"id": row.id, "language": row.language, "file": row.file, "state": row.state,
+                 "source": row.source, "drift": list(row.drift),
+                 "problems": [str(p) for p in row.problems]}
+                for row in self.rows
+            ],
+        }, indent=2, ensure_ascii=False)
+
+
+def translation_status(folder: Path, as_of: date | None = None) -> TranslationStatus:
+    """Every topic of a library folder with its languages and their states."""
+    from handout_builder.sources.library import topic_files, translation_files
+
+    as_of = as_of or review.today()
+    translations = translation_files(folder)
+    rows: list[TranslationRow] = []
+    for path in topic_files(folder):
+        settings = library_for(path).settings
+        try:
+            source = load_topic(path)
+        except UserError as error:
+            rows.append(TranslationRow(path.stem, "?", str(path), "invalid",
+                                       source=True, problems=tuple(error.problems)))
+            continue
+        status = review_state(source.topic, as_of, settings)
+        rows.append(TranslationRow(source.id, source.topic.language, str(path),
+                                   status.state.value, source=True))
+        for language, file in translations.get(source.id, {}).items():
+            try:
+                loaded = load_topic(file)
+                checked = check_translation(loaded)
+                drift = checked.drift if checked is not None else ()
+                state = review_state(loaded.topic, as_of, settings, drift)
+                rows.append(TranslationRow(source.id, language, str(file), state.state.value,
+                                           drift=drift))
+            except UserError as error:
+                rows.append(TranslationRow(source.id, language, str(file), "invalid",
+                                           problems=tuple(error.problems)))
+    return TranslationStatus(tuple(rows), as_of)
+
+
+def export_translation(source: Path, language: str) -> tuple[bytes | None, tuple[Problem, ...]]:
+    """A PO catalogue for translating ``source`` into ``language`` (with the existing
+    translation's texts when there is one beside it)."""
+    from handout_builder.sources.exchange import export_po
+
+    try:
+        loaded = load_topic(source)
+        existing_path = source.with_name(f"{loaded.id}.{language}.yaml")
+        existing = load_topic(existing_path).topic if existing_path.is_file() else None
+        return export_po(loaded.topic, language, existing), ()
+    except UserError as error:
+        return None, tuple(error.problems)
+
+
+def import_translation(
+    data: bytes | Path, name: str, source: Path, *, translator: str, method: str,
+    translated: date,
+) -> tuple[Path | None, tuple[Problem, ...]]:
+    """Write ``<id>.<lang>.yaml`` beside ``source`` from a translated PO catalogue (bytes,
+    or a file; checked by loading the result, as every topic is, before it replaces
+    anything)."""
+    from handout_builder.sources.exchange import import_po, topic_yaml
+    from handout_builder.sources.loader import read_regular_file
+
+    if isinstance(data, Path):
+        try:
+            data = read_regular_file(data)
+        except OSError as error:
+            return None, (Problem(name, f"The file cannot be read ({error.strerror}).",
+                                  "Name the translated PO file."),)
+    try:
+        loaded = load_topic(source)
+        language, topic_data = import_po(data, name, loaded.topic, translator=translator,
+                                         method=method, translated=translated)
+        target = source.with_name(f"{loaded.id}.{language}.yaml")
+        text = topic_yaml(topic_data)
+        load_topic_bytes(text, target)  # the result must be a valid translation
+        write_atomic(target, text)
+        return target, ()
+    except UserError as error:
+        return None, tuple(error.problems)
+
+
+def stamp_translation(path: Path) -> tuple[bool, tuple[Problem, ...]]:
+    """Record the current fingerprint of its source in a translation file (after the
+    changed parts were translated again). True when the file changed."""
+    from handout_builder.domain.translation import fingerprint
+    from handout_builder.sources.exchange import stamp
+    from handout_builder.sources.library import source_of
+
+    try:
+        loaded = load_topic(path)
+        source_path = source_of(path)
+        if loaded.topic.translation is None or source_path is None:
+            raise UserError(Problem(str(path), "This is not a translation beside its source.",
+                                    "Name a <id>.<lang>.yaml file next to <id>.yaml."))
+        source = load_topic(source_path)
+        text = loaded.source.decode("utf-8")
+        new = stamp(text, fingerprint(source.topic))
+        if new == text:
+            return False, ()
+        load_topic_bytes(new.encode("utf-8"), path)
+        write_atomic(path, new.encode("utf-8"))
+        return True, ()
+    except UserError as error:
+        return False, tuple(error.problems)

@@ -35,13 +35,44 @@ def test_documented_example_is_a_valid_topic(tmp_path):
 
 @pytest.mark.parametrize("language", messages.available_languages())
 def test_every_catalogue_is_complete(language):
-    m = messages.messages_for(language)
-    assert len(m.months) == 12
-    assert "{reviewer}" in m.review_line and "{date}" in m.review_line
+    """Every key has a translation in every language, with the English text's placeholders."""
+    import string
+
+    entries = messages.read_catalogue(language)
+    english = messages.read_catalogue("en")
+    assert sorted(messages.REQUIRED_KEYS - set(entries)) == []
+    for key, text in english.items():
+        wanted = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+        found = {name for _, name, _, _ in string.Formatter().parse(entries[key]) if name}
+        assert found == wanted, (language, key)
+
+
+def test_a_missing_key_fails_the_completeness_check(tmp_path, monkeypatch):
+    """The check above can fail: a catalogue without one entry is refused."""
+    source = (messages.CATALOGUE_DIR / "es.po").read_text(encoding="utf-8")
+    start = source.index('msgctxt "key_points"')
+    end = source.index("\n\n", start)
+    (tmp_path / "es.po").write_text(source[:start] + source[end + 2:], encoding="utf-8")
+    monkeypatch.setattr(messages, "CATALOGUE_DIR", tmp_path)
+    messages.read_catalogue.cache_clear()
+    messages.messages_for.cache_clear()
+    try:
+        assert "key_points" not in messages.read_catalogue("es")
+        with pytest.raises(RuntimeError, match="key_points"):
+            messages.messages_for("es")
+    finally:
+        messages.read_catalogue.cache_clear()
+        messages.messages_for.cache_clear()
+
+
+def test_the_issue_languages_have_catalogues():
+    assert {"en", "es", "zh-Hans", "zh-Hant", "vi", "ar"} <= set(messages.available_languages())
 
 
 def test_language_subtags_use_the_main_catalogue():
     assert messages.supports("en-US") and messages.supports("es-419")
+    assert messages.catalogue_key("zh-TW") == "zh-Hant"
+    assert messages.catalogue_key("zh-CN") == "zh-Hans" and messages.catalogue_key("zh") == "zh-Hans"
     assert not messages.supports("fr")
 
 

@@ -33,7 +33,7 @@ RANK = {
 #: Not stages: usable from every stage (the version, the assets and the view of them).
 SHARED = {"", "__init__", "assets", "paths"}
 #: Third-party packages the domain may import.
-DOMAIN_THIRD_PARTY = {"pydantic", "pydantic_core", "yaml"}
+DOMAIN_THIRD_PARTY = {"pydantic", "pydantic_core", "yaml", "babel"}
 
 
 def _modules() -> list[Path]:

@@ -362,7 +362,7 @@ def test_names_in_other_scripts_print(script, tmp_path, capsys, caplog):
 
 
 @pytest.mark.parametrize(
-    "value", ["李小龍", "สมชาย ใจดี", "राम शर्मा", "Зорблакс 李"], ids=["han", "thai", "devanagari", "mixed"]
+    "value", ["สมชาย ใจดี", "राम शर्मा", "Зорблакс ก"], ids=["thai", "devanagari", "mixed"]
 )
 def test_a_name_no_bundled_font_prints_is_refused_by_option(value, tmp_path, capsys, caplog):
     out = tmp_path / "private"

@@ -181,13 +181,16 @@ def test_readme_build_works_ten_years_ahead(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(review, "today", lambda: TEN_YEARS_AHEAD)
     out = tmp_path / "out"
     assert run("build", HANDOUTS, "--out", out, "--brand", BRANDS["harbour"], "--jobs", "1") == 0
-    [entry] = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["handouts"]
-    assert (entry["review_state"], entry["watermark"], entry["example"]) == (
-        "overdue", None, True)
+    entries = {e["source"]: e for e in
+               json.loads((out / "manifest.json").read_text(encoding="utf-8"))["handouts"]}
+    assert len(entries) == 5  # the sample and its four translations (<id>.<lang>.pdf)
+    for entry in entries.values():
+        assert (entry["review_state"], entry["watermark"], entry["example"]) == (
+            "overdue", None, True)
     assert "EXAMPLE, not medical advice" in (out / "index.html").read_text(encoding="utf-8")
     # built again, unchanged: judged again by the same rule, still printed, not re-rendered
     assert run("build", HANDOUTS, "--out", out, "--brand", BRANDS["harbour"], "--jobs", "1") == 0
-    assert "built 0, unchanged 1" in capsys.readouterr().out
+    assert "built 0, unchanged 5" in capsys.readouterr().out
 
 
 def test_check_reports_the_sample_as_an_example_on_any_date(monkeypatch, capsys):

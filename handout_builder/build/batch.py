@@ -38,7 +38,7 @@ from handout_builder.build.executor import (
     DEFAULT_TIMEOUT, Executor, Job, Outcome, ProcessPool, RenderInFolder,
 )
 from handout_builder.build.fingerprint import (
-    figure_digests, input_hash, settings_bytes, shared_fingerprint,
+    figure_digests, input_hash, settings_bytes, shared_fingerprint, source_bytes,
 )
 from handout_builder.build.plan import Plan, Source, plan, recheck_unchanged
 from handout_builder.domain import review
@@ -55,6 +55,7 @@ from handout_builder.output.manifest import (
     matrix_folder, previous_brand_name, read_manifest,
 )
 from handout_builder.output.store import make_folder, output_error, write_atomic
+from handout_builder.sources.translations import check_translation
 from handout_builder.sources.library import (
     SETTINGS_FILE_NAME, LibrarySettings, library_for, load_library, topic_files, translation_files,
 )
@@ -178,7 +179,8 @@ def discover(library: Path) -> list[Path]:
             Problem(str(library), "The library folder does not exist.",
                     "Name the folder that holds the topic YAML files (default: handouts/).")
         )
-    found = topic_files(library)
+    found = topic_files(library)  # and each translation beside its source (<id>.<lang>.pdf)
+    found += [f for languages in translation_files(library).values() for f in languages.values()]
     if not found:
         raise InvalidTopic(
             Problem(str(library), "There are no topic files (*.yaml) in this folder.",
@@ -280,7 +282,8 @@ def matrix_paths(library: Path, topics: list[Path], languages: tuple[str, ...] |
     for by_language in translation_files(library).values():
         chosen += [path for tag, path in by_language.items()
                    if wanted is None or tag.casefold() in wanted]
-    return sorted(chosen, key=lambda p: p.relative_to(library).as_posix())
+    unique = dict.fromkeys(chosen)  # the topics given may hold the translations already
+    return sorted(unique, key=lambda p: p.relative_to(library).as_posix())
 
 
 # --------------------------------------------------------------------------------------
@@ -293,7 +296,9 @@ def refusal(source: Source, data: bytes, config: BuildConfig, settings: LibraryS
     read for its input hash (nothing is read from disk again), by the one review decision."""
     loaded = load_topic_bytes(data, source.path)
     assert config.as_of is not None
-    status = review_state(loaded.topic, config.as_of, settings)
+    translated = check_translation(loaded)
+    status = review_state(loaded.topic, config.as_of, settings,
+                          translated.drift if translated is not None else ())
     try:
         render_permission(status, str(source.path), False, loaded.positions)
     except UserError as error:
@@ -385,7 +390,8 @@ def build(
                 contents[rel] = read_regular_file(path)  # never blocks on a FIFO or a device
             except OSError:
                 contents[rel] = b""  # the loader reports why it cannot be read
-        settings[rel] = settings_bytes(path)
+        # a translation's state depends on its source (drift): its bytes count too
+        settings[rel] = settings_bytes(path) + source_bytes(path)
         figures[rel] = figure_digests(path, contents[rel])
     sources, shared = [], {}
     for cell in cells:
@@ -552,8 +558,11 @@ def _in_cell(outcome: Outcome, cell: Cell) -> Outcome:
     entry = outcome.entry
     assert entry is not None
     folder = matrix_folder(cell.brand, entry.language)
+    name = entry.output  # a translation's <id>.<lang>.pdf: the folder names the language
+    if name.startswith(f"{entry.id}.{entry.language}."):
+        name = entry.id + name[len(f"{entry.id}.{entry.language}"):]
     return replace(outcome, entry=replace(entry, brand=cell.brand, variant=cell.variant,
-                                          output=f"{folder}/{entry.output}"))
+                                          output=f"{folder}/{name}"))
 
 
 def _remove_empty_folders(out_dir: Path, cells: list[Cell]) -> None:

@@ -38,7 +38,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from handout_builder.build.fingerprint import figure_digests, input_hash, settings_bytes
+from handout_builder.build.fingerprint import (
+    figure_digests, input_hash, settings_bytes, source_bytes,
+)
 from handout_builder.build.plan import Source
 from handout_builder.domain.options import RenderOptions
 from handout_builder.domain.problems import Problem, UserError
@@ -167,7 +169,8 @@ def render_job(job: Job) -> Outcome:
         sha256=hashlib.sha256(written.pdf.data).hexdigest(),
         # the bytes actually rendered (the file may have changed since it was planned)
         input_hash=input_hash(
-            _worker["shared"], source.rel, written.topic.source, settings_bytes(source.path),
+            _worker["shared"], source.rel, written.topic.source,
+            settings_bytes(source.path) + source_bytes(source.path),
             figure_digests(source.path, written.topic.source),
         ),
         reviewed=status.reviewed.isoformat() if status.reviewed else None,

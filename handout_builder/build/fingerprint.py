@@ -19,9 +19,9 @@ from handout_builder import __version__
 from handout_builder.output.catalogue import CATALOGUE_TEMPLATE
 from handout_builder.paths import ASSETS_DIR, BUILTIN_BRANDS_DIR, TEMPLATES_DIR
 from handout_builder.domain.problems import UserError
-from handout_builder.sources.library import library_for, settings_path_for
 from handout_builder.sources.brand_files import MAX_RASTER_BYTES
 from handout_builder.sources.confined import confinement_problem
+from handout_builder.sources.library import library_for, settings_path_for, source_of
 from handout_builder.sources.loader import declared_figures, read_regular_file
 
 #: Python packages whose version can change a PDF's bytes; part of every input hash.
@@ -128,3 +128,15 @@ def settings_bytes(topic_path: Path) -> bytes:
     if settings.matrix is None:
         return raw
     return settings.model_dump_json(exclude={"matrix"}).encode("utf-8")
+
+
+def source_bytes(path: Path) -> bytes:
+    """The source topic beside a translation (its state depends on it: drift); nothing for a
+    source topic. Part of a translation's input hash, in the planner and in the worker."""
+    source = source_of(path)
+    if source is None:
+        return b""
+    try:
+        return b"source:" + read_regular_file(source)
+    except OSError:
+        return b""

@@ -181,9 +181,55 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("which", nargs="?", choices=("topic", "library"), default="topic",
                         help="topic (default) or library (library.yaml settings)")
     schema.set_defaults(handler="schema")
+    add_translate_commands(commands)
     add_build_command(commands)
     add_find_command(commands)
     return parser
+
+
+def add_translate_commands(commands: "argparse._SubParsersAction") -> None:
+    """``translate-status``, ``translate-export``, ``translate-import`` (cli/translate.py)."""
+    status = commands.add_parser(
+        "translate-status",
+        help="list every topic with its languages and their states (current, drifted, ...)",
+        description="For a library folder: every topic, each translation beside it "
+        "(<id>.<lang>.yaml) and its state: current, translation-outdated (its source changed "
+        "since: the changed parts are listed), translation-not-reviewed, invalid... Exit 1 "
+        "when a translation cannot be printed as current. --stamp FILE records the current "
+        "fingerprint of its source in a translation once the changes are translated.",
+    )
+    status.add_argument("folder", nargs="?", type=Path, default=None, metavar="FOLDER",
+                        help="the library folder (default: handouts/)")
+    status.add_argument("--as-of", type=iso_date, default=None, metavar="DATE",
+                        help="judge review dates as of DATE (YYYY-MM-DD; default: today)")
+    status.add_argument("--format", choices=("text", "json"), default="text")
+    status.add_argument("--stamp", type=Path, default=None, metavar="FILE",
+                        help="update the fingerprint of the translation FILE and stop")
+    status.set_defaults(handler="translate", action="status")
+    export = commands.add_parser(
+        "translate-export", help="write a PO file for translators from a topic",
+        description="Write a gettext PO file for translating TOPIC into --language: one "
+        "entry per title, key point, section heading and body (Markdown kept intact). An "
+        "existing translation's texts are filled in; parts changed since are marked fuzzy.",
+    )
+    export.add_argument("topic", type=Path, metavar="TOPIC", help="the source topic file")
+    export.add_argument("--language", required=True, metavar="TAG", help="e.g. es, zh-Hans, ar")
+    export.add_argument("--out", type=Path, default=None, metavar="FILE",
+                        help="the PO file (default: <id>.<lang>.po in the current folder)")
+    export.set_defaults(handler="translate", action="export")
+    imported = commands.add_parser(
+        "translate-import", help="write <id>.<lang>.yaml from a translated PO file",
+        description="Turn a translated PO file back into the translation <id>.<lang>.yaml "
+        "beside TOPIC, with its provenance. Every entry must be translated.",
+    )
+    imported.add_argument("po", type=Path, metavar="PO", help="the translated PO file")
+    imported.add_argument("topic", type=Path, metavar="TOPIC", help="the source topic file")
+    imported.add_argument("--translator", required=True, metavar="NAME")
+    imported.add_argument("--method", required=True,
+                          choices=("professional", "bilingual-staff", "machine-with-human-review"))
+    imported.add_argument("--translated", type=iso_date, default=None, metavar="DATE",
+                          help="the date the translation was finished (default: today)")
+    imported.set_defaults(handler="translate", action="import")
 
 
 def add_find_command(commands) -> None:

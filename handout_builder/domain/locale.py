@@ -1,14 +1,71 @@
-"""Language tags: the one rule for reading a topic's BCP 47 tag (``en-US``, ``es``).
+"""Language tags: the one rule for reading a BCP 47 tag (``en-US``, ``es``, ``zh-Hant-TW``).
 
 Imports: stdlib only.
 """
 
 from __future__ import annotations
 
+#: Languages written right to left (primary subtags), and right-to-left script subtags.
+RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "he", "yi", "ckb", "dv", "sd", "ug"})
+RTL_SCRIPTS = frozenset({"Arab", "Hebr", "Thaa", "Syrc", "Nkoo", "Adlm"})
+#: Chinese regions whose default script is Traditional.
+TRADITIONAL_REGIONS = frozenset({"TW", "HK", "MO"})
+
 
 def primary_subtag(language: str) -> str:
     """``en-US`` -> ``en``: the primary language subtag, lowercase.
 
-    Message catalogues, jargon lists and the reading-level formulas are all chosen by it.
+    Jargon lists and the reading-level formulas are chosen by it.
     """
     return language.split("-", 1)[0].lower()
+
+
+def script_subtag(language: str) -> str | None:
+    """``zh-Hant-TW`` -> ``Hant``; Chinese without one gets its region's (``zh-TW``: Hant)."""
+    parts = language.split("-")
+    script = next((p.title() for p in parts[1:] if len(p) == 4 and p.isalpha()), None)
+    if script is None and primary_subtag(language) == "zh":
+        region = region_subtag(language)
+        script = "Hant" if region in TRADITIONAL_REGIONS else "Hans"
+    return script
+
+
+def region_subtag(language: str) -> str | None:
+    """``en-GB`` -> ``GB``, ``es-419`` -> ``419``, ``ar`` -> None."""
+    for part in language.split("-")[1:]:
+        if (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
+            return part.upper()
+    return None
+
+
+def catalogue_candidates(language: str) -> list[str]:
+    """The message catalogues that could serve a tag, best first: ``zh-TW`` ->
+    ``[zh-Hant, zh]``, ``en-GB`` -> ``[en]``."""
+    primary = primary_subtag(language)
+    script = script_subtag(language)
+    return ([f"{primary}-{script}"] if script else []) + [primary]
+
+
+def locale_identifier(language: str, region: str | None = None) -> list[str]:
+    """CLDR identifiers to try for dates and numbers, best first (``es`` + ``MX``:
+    ``es_MX``, ``es``); the topic's own region wins over the brand's."""
+    primary = primary_subtag(language)
+    script = script_subtag(language) if primary == "zh" or any(
+        len(p) == 4 for p in language.split("-")[1:]) else None
+    region = region_subtag(language) or region
+    base = f"{primary}_{script}" if script else primary
+    found = [f"{base}_{region}"] if region else []
+    return found + [base, primary]
+
+
+def is_rtl(language: str) -> bool:
+    """Written right to left: Arabic, Hebrew, Persian, Urdu... (or an RTL script subtag)."""
+    script = script_subtag(language)
+    if script is not None and primary_subtag(language) != "zh":
+        return script in RTL_SCRIPTS
+    return primary_subtag(language) in RTL_LANGUAGES
+
+
+def direction(language: str) -> str:
+    """``rtl`` or ``ltr``: the ``dir`` attribute for text in ``language``."""
+    return "rtl" if is_rtl(language) else "ltr"

@@ -299,6 +299,59 @@ class Copyright(Closed):
     )
 
 
+class LanguageReview(Closed):
+    """A second person's check of a translation against its source (language and meaning)."""
+
+    reviewer: Line | None = Field(
+        default=None, max_length=300, description="Name and role of who checked it.",
+        examples=["Ana Ruiz, certified medical interpreter"],
+    )
+    reviewed: IsoDate | None = Field(default=None, description="Date of the check, YYYY-MM-DD.")
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewer is not None and self.reviewed is not None
+
+
+#: How a translation was made (the words printed for each are in the message catalogues).
+TRANSLATION_METHODS = ("professional", "bilingual-staff", "machine-with-human-review")
+
+
+class Translation(Closed):
+    """Where a translation comes from: ``<id>.<lang>.yaml`` beside its source ``<id>.yaml``."""
+
+    source_language: str = Field(
+        default="en", pattern=LANGUAGE_PATTERN, max_length=35,
+        description="The language of the source topic it was translated from.",
+    )
+    source_version: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-]*$", max_length=20,
+        description="The source topic's `version` that was translated.", examples=["1.0"],
+    )
+    fingerprint: dict[
+        Annotated[str, Field(pattern=r"^(title|short_title|category|summary|key_points|references|section-[0-9]{1,3})$")],
+        Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")],
+    ] = Field(
+        min_length=1,
+        description=(
+            "A fingerprint of each part of the source text it was made from (written by "
+            "`make-handout translate-status --stamp` or by an import). When the source "
+            "changes, the parts whose fingerprint differs are reported as drifted."
+        ),
+    )
+    translator: Line = Field(max_length=300, description="Who translated it (a person or an agency).")
+    method: Literal["professional", "bilingual-staff", "machine-with-human-review"] = Field(
+        description="How it was translated: by a professional translator, by bilingual staff, "
+        "or by machine translation checked and corrected by a person.",
+    )
+    translated: IsoDate = Field(description="The date the translation was finished, YYYY-MM-DD.")
+    review: LanguageReview | None = Field(
+        default=None,
+        description="The check of the translation by a second person. Without it the "
+        "translation is not printed as current.",
+    )
+
+
 def _digits_as_text(value: object) -> object:
     """SNOMED CT, RxNorm codes are digits: ``code: 860975`` (a YAML number) is meant as text."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
@@ -431,6 +484,13 @@ class Topic(Closed):
         "index. Not printed on the leaflet.",
     )
     copyright: Copyright = Field(description="The copyright notice.")
+    translation: Translation | None = Field(
+        default=None,
+        description=(
+            "Only in a translation (`<id>.<lang>.yaml` beside `<id>.yaml`): which source it "
+            "translates, who translated it and how, and its language review."
+        ),
+    )
 
     @property
     def is_reviewed(self) -> bool:
@@ -555,6 +615,41 @@ class Brand(Closed):
     colours: Colours
     contact: Contact = Field(default_factory=Contact)
     emergency_number: Line = Field(default="911", max_length=20, description="The emergency telephone number patients should call, for example 911, 999 or 112.")
+    locale: str = Field(
+        default="en-US",
+        pattern=LANGUAGE_PATTERN,
+        max_length=35,
+        description=(
+            "The clinic's locale as a BCP 47 tag (language and region), e.g. en-US, en-GB, "
+            "es-US, es-MX, ar, zh-Hans. Its region sets how dates and numbers are written in "
+            "every leaflet's language (en-GB: 2 November 2026)."
+        ),
+        examples=["en-GB"],
+    )
+    other_languages: bool = Field(
+        default=False,
+        description=(
+            "List, on the last page of each leaflet, the other languages it exists in (its "
+            "source and the translations beside it), each name in its own script. Off by "
+            "default: a name in Chinese embeds a Chinese font in every leaflet that lists it."
+        ),
+        examples=[True],
+    )
+    language_assistance: dict[
+        Annotated[str, Field(pattern=LANGUAGE_PATTERN, max_length=35)],
+        Annotated[Line, Field(max_length=1000)],
+    ] = Field(
+        default_factory=dict,
+        max_length=60,
+        description=(
+            "The clinic's language-assistance notice (such as a Section 1557 notice), by "
+            "language tag; printed on the last page of a leaflet in that language (or the "
+            "`en` one when the leaflet's language has none). Use {emergency_number} or the "
+            "clinic's phone number in the text as needed."
+        ),
+        examples=[{"en": "Free language help is available. Call 555-0100.",
+                   "es": "Hay ayuda gratuita con el idioma. Llame al 555-0100."}],
+    )
     paper: Literal["letter", "a4"] = Field(default="letter", description="Paper size.")
     font_family: Literal["Atkinson Hyperlegible"] = Field(
         default="Atkinson Hyperlegible",

@@ -36,6 +36,10 @@ class ReviewState(str, enum.Enum):
     DRAFT = "draft"
     WITHDRAWN = "withdrawn"
     FUTURE_DATE = "future-date"  # approved, but the review date is after the date judged on
+    #: A translation whose source changed after it was made (drift): like an overdue review.
+    TRANSLATION_OUTDATED = "translation-outdated"
+    #: A translation that no second person has checked (its ``translation.review``).
+    TRANSLATION_NOT_REVIEWED = "translation-not-reviewed"
 
 
 #: How each state reads in a sentence ({date} is the next review date).
@@ -47,6 +51,8 @@ DESCRIPTIONS = {
     ReviewState.DRAFT: "draft",
     ReviewState.WITHDRAWN: "withdrawn",
     ReviewState.FUTURE_DATE: "review date {reviewed} is in the future",
+    ReviewState.TRANSLATION_OUTDATED: "translation out of date: its source changed",
+    ReviewState.TRANSLATION_NOT_REVIEWED: "translation not checked by a second person",
 }
 
 #: The watermark (a message catalogue key) printed on a leaflet in each state, when allowed.
@@ -57,6 +63,8 @@ WATERMARK_KEYS = {
     ReviewState.WITHDRAWN: "watermark_withdrawn",
     # a review dated in the future cannot be trusted to have happened
     ReviewState.FUTURE_DATE: "watermark_not_reviewed",
+    ReviewState.TRANSLATION_OUTDATED: "watermark_translation_outdated",
+    ReviewState.TRANSLATION_NOT_REVIEWED: "watermark_not_reviewed",
 }
 
 
@@ -70,6 +78,8 @@ class ReviewStatus:
     reviewed: date | None
     next_review: date | None
     example: bool = False  # the topic is example content (``example: true``)
+    #: A translation: the parts of its source that changed since it was made (drift).
+    drift: tuple[str, ...] = ()
 
     @property
     def days_left(self) -> int | None:
@@ -98,6 +108,7 @@ class ReviewStatus:
             "days_left": self.days_left,
             "printable": self.printable,
             "example": self.example,
+            "drift": list(self.drift),
         }
 
 
@@ -128,13 +139,17 @@ def review_date_in_future(reviewed: date | None, as_of: date) -> bool:
 
 
 def classify(
-    status: str, reviewed: date | None, due: date | None, as_of: date, due_soon_days: int
+    status: str, reviewed: date | None, due: date | None, as_of: date, due_soon_days: int,
+    *, drifted: bool = False, translation_reviewed: bool = True,
 ) -> ReviewState:
     """The state from the topic's ``status``, its review date, its next review date and the
     date to judge on: the one rule every command uses.
 
     Withdrawn and draft come first (whatever the review says), then a missing review, then a
-    review dated in the future (after ``as_of``). A review is overdue from the day after the
+    review dated in the future (after ``as_of``). A translation whose source changed since it
+    was made (``drifted``) comes right after draft: whatever its own dates, it is out of date;
+    one that no second person checked (``translation_reviewed`` false) is next to an overdue
+    review. A review is overdue from the day after the
     next review date; it is due soon when that date is at most ``due_soon_days`` days away
     (the due date itself included).
     """
@@ -142,12 +157,16 @@ def classify(
         return ReviewState.WITHDRAWN
     if status == "draft":
         return ReviewState.DRAFT
+    if drifted:
+        return ReviewState.TRANSLATION_OUTDATED
     if due is None:
         return ReviewState.NEVER_REVIEWED
     if review_date_in_future(reviewed, as_of):
         return ReviewState.FUTURE_DATE
     if as_of > due:
         return ReviewState.OVERDUE
+    if not translation_reviewed:
+        return ReviewState.TRANSLATION_NOT_REVIEWED
     if (due - as_of).days <= due_soon_days:
         return ReviewState.DUE_SOON
     return ReviewState.CURRENT
@@ -167,8 +186,13 @@ def policy(state: ReviewState, allow_draft: bool, example: bool = False) -> tupl
       so there is no diagonal watermark to add. Its dates never refuse it, so the sample
       keeps working on any date. A draft or withdrawn example follows the rule for drafts and
       withdrawn topics.
+    - A translation out of date (its source changed since it was made) is refused like an
+      overdue review, examples included (a sample must not drift either); with
+      ``allow_draft`` it is printed watermarked "TRANSLATION OUT OF DATE". A translation no
+      second person checked is refused like a topic never reviewed.
     """
-    if example and state not in (ReviewState.DRAFT, ReviewState.WITHDRAWN):
+    if example and state not in (ReviewState.DRAFT, ReviewState.WITHDRAWN,
+                                 ReviewState.TRANSLATION_OUTDATED):
         return True, None
     if state in (ReviewState.CURRENT, ReviewState.DUE_SOON):
         return True, None
@@ -180,13 +204,22 @@ def watermark_key(state: ReviewState, allow_draft: bool, example: bool = False) 
     return policy(state, allow_draft, example)[1]
 
 
-def review_state(topic: Topic, as_of: date, settings: LibrarySettings) -> ReviewStatus:
-    """The state of ``topic`` on ``as_of`` (see :func:`classify`)."""
+def review_state(
+    topic: Topic, as_of: date, settings: LibrarySettings, drift: tuple[str, ...] = ()
+) -> ReviewStatus:
+    """The state of ``topic`` on ``as_of`` (see :func:`classify`); ``drift``: for a
+    translation, the parts of its source that changed since it was made."""
     due = next_review(topic, settings)
     reviewed = topic.review.reviewed if topic.is_reviewed and topic.review else None
-    state = classify(topic.status, reviewed, due, as_of, settings.due_soon_days)
+    translated = topic.translation
+    state = classify(
+        topic.status, reviewed, due, as_of, settings.due_soon_days, drifted=bool(drift),
+        translation_reviewed=translated is None or (
+            translated.review is not None and translated.review.is_reviewed),
+    )
     return ReviewStatus(
-        state, as_of, interval_months(topic, settings), reviewed, due, example=topic.example
+        state, as_of, interval_months(topic, settings), reviewed, due, example=topic.example,
+        drift=tuple(drift),
     )
 
 
@@ -205,6 +238,9 @@ _REFUSALS = {
     ReviewState.NEVER_REVIEWED: "The topic has never been medically reviewed.",
     ReviewState.OVERDUE: "The topic's medical review is overdue.",
     ReviewState.FUTURE_DATE: "The topic's review date is in the future.",
+    ReviewState.TRANSLATION_OUTDATED: "The translation is out of date: its source changed "
+    "since it was made.",
+    ReviewState.TRANSLATION_NOT_REVIEWED: "No second person has checked the translation.",
 }
 
 
@@ -229,6 +265,8 @@ def render_permission(
     message = _REFUSALS[status.state]
     if status.state is ReviewState.OVERDUE:
         message = message[:-1] + f": it was due on {status.next_review.isoformat()}."  # type: ignore[union-attr]
+    if status.state is ReviewState.TRANSLATION_OUTDATED:
+        message = message[:-1] + " (changed: " + ", ".join(status.drift) + ")."
     if status.state is ReviewState.FUTURE_DATE:
         message = (
             message[:-1] + f": {status.reviewed.isoformat()} is after "  # type: ignore[union-attr]
@@ -242,11 +280,18 @@ def render_permission(
         ReviewState.OVERDUE: "Have it reviewed again and update `review: reviewed`",
         ReviewState.FUTURE_DATE: "Correct `review: reviewed` to the date of the review "
         "(YYYY-MM-DD)",
+        ReviewState.TRANSLATION_OUTDATED: "Translate the changed parts again (make-handout "
+        "translate-export), then update the translation's fingerprint with make-handout "
+        "translate-status --stamp",
+        ReviewState.TRANSLATION_NOT_REVIEWED: "Have a second person check it and fill in "
+        "`translation: review: reviewer` and `reviewed`",
     }
     field, at = {
         ReviewState.DRAFT: ("status", ("status",)),
         ReviewState.WITHDRAWN: ("status", ("status",)),
         ReviewState.FUTURE_DATE: ("review.reviewed", ("review", "reviewed")),
+        ReviewState.TRANSLATION_OUTDATED: ("translation.fingerprint", ("translation", "fingerprint")),
+        ReviewState.TRANSLATION_NOT_REVIEWED: ("translation", ("translation",)),
     }.get(status.state, ("review", ("review",)))
     line, column = (positions or {}).get(at, (None, None))
     raise ReviewRefused(

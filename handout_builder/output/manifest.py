@@ -128,11 +128,17 @@ def safe_output(entry: Entry) -> bool:
         return False
     folder = _folder(entry)
     name = entry.output[len(folder):]
+    rest = name[len(entry.id):]
+    # a translation outside a matrix build: <id>.<lang>[.variant].pdf (its language, checked)
+    language = f".{entry.language}" if isinstance(entry.language, str) and re.fullmatch(
+        LANGUAGE_PATTERN, entry.language) else None
+    if language and rest.startswith(language + "."):
+        rest = rest[len(language):]
     return (
         entry.output.startswith(folder)
         and re.fullmatch(ID_PATTERN, entry.id) is not None
         and name.startswith(entry.id)
-        and name[len(entry.id):] in _VARIANT_SUFFIXES
+        and rest in _VARIANT_SUFFIXES
     )
 
 def entry_file(out_dir: Path, entry: Entry) -> Path:

@@ -22,9 +22,11 @@ from handout_builder.domain.models import COLUMN_WIDTH_MM, MIN_FIGURE_DPI
 from handout_builder.sources.markdown import CALLOUT_KINDS, callout_kind, markdown_parser
 from handout_builder.domain.positions import Path_, end_of, field_name, position_of
 from handout_builder.domain.problems import Problem, UserError, printable
-from handout_builder.sources.library import SETTINGS_FILE_NAME, Library, library_for, load_library, topic_files
+from handout_builder.sources.library import SETTINGS_FILE_NAME, Library, library_for, load_library, topic_files, translation_files
+from handout_builder.sources.translations import check_translation
 from handout_builder.sources.loader import LoadedTopic, load_topic
 from handout_builder.quality.readability import (
+    no_formula,
     Sentence,
     is_passive,
     level,
@@ -231,6 +233,30 @@ def review_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> 
     return found
 
 
+def translation_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> list[Problem]:
+    """A translation: each part of its source that changed since it was made (drift: an error,
+    as for an overdue review, since the policy refuses it), and a missing language review."""
+    block = loaded.topic.translation
+    if block is None:
+        return []
+    found = [
+        loc.finding("error", "translation.drift", ("translation", "fingerprint"),
+                    f"The source's {part} changed after this translation was made. It is not "
+                    "printed.", fix="Translate the change, then run make-handout "
+                    "translate-status --stamp on this file.", value=part)
+        for part in status.drift
+    ]
+    if block.review is None or not block.review.is_reviewed:
+        example = loaded.topic.example
+        found.append(loc.finding(
+            "info" if example else "error", "translation.not-reviewed", ("translation",),
+            "No second person has checked this translation. " + (
+                "As an example topic it is still printed, marked as an example." if example
+                else "It is not printed."),
+            fix="Have it checked and fill in `translation: review: reviewer` and `reviewed`."))
+    return found
+
+
 def reference_findings(loaded: LoadedTopic, status: ReviewStatus, loc: Locator) -> list[Problem]:
     """References without a URL or access date, and evidence read too long ago."""
     found = []
@@ -271,7 +297,10 @@ def reading_findings(loaded: LoadedTopic, library: Library, loc: Locator
     settings = library.settings
     if not supported(topic.language):
         return [loc.finding("info", "reading.unsupported-language", ("language",),
-                            f"No reading-level formula for the language '{topic.language}'.")], None
+                            no_formula(topic.language),
+                            fix="Have people who read the language check it (for example "
+                            "with teach-back), and keep the source's short sentences and "
+                            "everyday words.")], None
     language = primary_subtag(topic.language)
     spanish = language == "es"
     found: list[Problem] = []
@@ -507,10 +536,17 @@ def _has_header_text(tokens: list, start: int) -> bool:
 def check_loaded(loaded: LoadedTopic, as_of: date, library: Library) -> TopicReport:
     """Every check on one valid topic."""
     loc = Locator(loaded)
-    status = review_state(loaded.topic, as_of, library.settings)
+    try:
+        translated = check_translation(loaded)
+    except UserError as error:
+        return TopicReport(file=str(loaded.path), id=loaded.id, status=loaded.topic.status,
+                           findings=_from_problems(error, "translation"))
+    drift = translated.drift if translated is not None else ()
+    status = review_state(loaded.topic, as_of, library.settings, drift)
     reading_found, reading = reading_findings(loaded, library, loc)
     findings = (
-        review_findings(loaded, status, loc)
+        translation_findings(loaded, status, loc)
+        + review_findings(loaded, status, loc)
         + reference_findings(loaded, status, loc)
         + reading_found
         + sentence_findings(loaded, library, loc)
@@ -566,6 +602,7 @@ def check_paths(paths: Iterable[Path], as_of: date) -> list[TopicReport]:
             reports.append(check_file(path, as_of))
             continue
         files = topic_files(path)
+        files += [f for languages in translation_files(path).values() for f in languages.values()]
         if not files:
             reports.append(TopicReport(file=str(path), findings=[Problem(
                 str(path), "This folder holds no topic files (*.yaml).",

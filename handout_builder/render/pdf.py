@@ -299,7 +299,7 @@ def _layout_problems(source_name: str, messages: list[str]) -> list[Problem]:
         problems.append(Problem(
             source_name,
             f"Some text from outside the topic file ({len(notdef)} place(s)) uses characters "
-            "the bundled font (Atkinson Hyperlegible) does not have; they would print as empty "
+            "no bundled font has; they would print as empty "
             "boxes.",
             "Check the brand's brand.yaml texts and templates, and the personal details given "
             "on the command line, for letters outside the Latin script.",

@@ -1,41 +1,68 @@
-"""Which characters the bundled fonts can print (read from the font files' character maps).
+"""Which characters the fonts can print (read from the font files' character maps).
 
-Two questions, two answers: :func:`font_coverage` is what topic text may use (every face of
-the leaflet's type face has it: regular, bold, italics); :func:`bundled_characters` is what a
-patient's details may use (some bundled font has it).
+The leaflet's fonts are the bundled ones (``assets/styles/fonts/``: Atkinson Hyperlegible,
+Noto Sans with Vietnamese, Greek and Cyrillic, Noto Sans Hebrew, Noto Sans Arabic, a Hangul
+subset) and Noto Sans CJK from Debian's fonts-noto-cjk package (``paths.CJK_FONTS_DIR``),
+when installed. Every language's font order lists all of them (``leaflet.css``), so a
+character prints when some font has it: :func:`font_coverage` (topic text) and
+:func:`bundled_characters` (a patient's details) are the same set.
 
-Imports: stdlib, fontTools and the bundled fonts.
+Imports: stdlib, fontTools and the font files.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-from handout_builder.paths import FONTS_DIR
+from handout_builder.paths import CJK_FONT_FILES, CJK_FONTS_DIR, FONTS_DIR
 
-#: The font files every piece of topic text may be printed in (regular, bold, italics).
+#: The leaflet's Latin type face (every piece of English or Spanish text is printed in it).
 FONT_FILES = ("AtkinsonHyperlegible_400Regular.ttf", "AtkinsonHyperlegible_400Regular_Italic.ttf",
               "AtkinsonHyperlegible_700Bold.ttf", "AtkinsonHyperlegible_700Bold_Italic.ttf")
 FONT_NAME = "Atkinson Hyperlegible"
+#: What the fonts cover, in words (for messages).
+SCRIPTS = ("Latin (Vietnamese included), Greek, Cyrillic, Hebrew, Arabic, Chinese (Simplified "
+           "and Traditional), Japanese and Korean")
+#: The first code point of each block the CJK fonts provide (to say what to install).
+_CJK_BLOCKS = ((0x2E80, 0x2FDF), (0x3000, 0x30FF), (0x3100, 0x31FF), (0x3400, 0x4DBF),
+               (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF),
+               (0x20000, 0x2FA1F))
+
+
+#: The face of the collection read for coverage (Noto Sans CJK SC; all share one cmap).
+_CJK_FACE = 2
+
+
+def cjk_font_paths() -> list[Path]:
+    """The Noto Sans CJK files that are installed (none on a machine without the package)."""
+    return [CJK_FONTS_DIR / name for name in CJK_FONT_FILES if (CJK_FONTS_DIR / name).is_file()]
+
+
+def is_cjk(char: str) -> bool:
+    return any(start <= ord(char) <= end for start, end in _CJK_BLOCKS)
 
 
 @cache
-def font_coverage() -> frozenset[int]:
-    """Code points every bundled face of the font has a glyph for."""
-    sets = []
-    for name in FONT_FILES:
-        with TTFont(FONTS_DIR / name, lazy=True) as font:
-            sets.append(set(font.getBestCmap()))
-    return frozenset(set.intersection(*sets))
+def _cmap(path: Path) -> frozenset[int]:
+    if path.suffix.lower() == ".ttc":  # the faces of Noto Sans CJK share one character map
+        with TTFont(path, lazy=True, fontNumber=_CJK_FACE) as font:
+            return frozenset(font.getBestCmap() or {})
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap() or {})
 
 
 @cache
 def bundled_characters() -> frozenset[int]:
-    """Every code point some bundled font (``assets/styles/fonts/``) has a glyph for."""
+    """Every code point some font of the leaflet has a glyph for."""
     found: set[int] = set()
-    for path in sorted(FONTS_DIR.glob("*.[ot]tf")):
-        with TTFont(path, lazy=True) as font:
-            found.update(font.getBestCmap() or {})
+    for path in [*sorted(FONTS_DIR.glob("*.[ot]tf")), *cjk_font_paths()[:1]]:
+        found.update(_cmap(path))
     return frozenset(found)
+
+
+def font_coverage() -> frozenset[int]:
+    """Code points topic text may use (some font in every language's order has them)."""
+    return bundled_characters()

@@ -17,7 +17,7 @@ from pathlib import Path
 # The models live in the domain; named here too, where the files are read.
 from handout_builder.domain.library import InvalidLibrary, JargonList, JargonTerm, LibrarySettings
 from handout_builder.domain.locale import primary_subtag
-from handout_builder.domain.models import LANGUAGE_PATTERN
+from handout_builder.domain.translation import translation_stem
 from handout_builder.sources.confined import confined_file
 from handout_builder.sources.loader import load_model
 from handout_builder.paths import DATA_DIR
@@ -57,28 +57,11 @@ class Library:
 TOPIC_SUFFIXES = (".yaml", ".yml")
 
 
-def _translation_of(path: Path) -> tuple[str, str] | None:
-    """``(topic id, language tag)`` when ``path`` is a translation file ``<id>.<lang>.yaml``."""
-    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    topic_id, dot, tag = stem.partition(".")
-    if dot and re.fullmatch(LANGUAGE_PATTERN, tag):
-        return topic_id, tag
-    return None
-
-
-def translation_files(folder: Path) -> dict[str, dict[str, Path]]:
-    """The translation files of a folder: topic id -> {language tag -> file}.
-
-    A translation is its own file beside its source, ``<id>.<lang>.yaml`` (for example
-    ``calcification.es.yaml``), found by the same rule as :func:`topic_files` (sub-folders
-    included, hidden files left out), which does not return them.
-    """
-    found: dict[str, dict[str, Path]] = {}
-    for path in _yaml_files(folder):
-        parts = _translation_of(path)
-        if parts is not None:
-            found.setdefault(parts[0], {})[parts[1]] = path
-    return found
+def translation_name(path: Path) -> tuple[str, str] | None:
+    """``(id, language)`` when ``path`` is named like a translation (``x.es.yaml``), else None."""
+    if path.suffix not in TOPIC_SUFFIXES:
+        return None
+    return translation_stem(path.stem)
 
 
 def _yaml_files(folder: Path) -> list[Path]:
@@ -96,12 +79,36 @@ def topic_files(folder: Path) -> list[Path]:
     """The topic files of a folder: the one rule for ``check`` and ``build``.
 
     Every ``*.yaml`` and ``*.yml`` regular file under ``folder``, sub-folders included,
-    except ``library.yaml`` files and anything hidden (a name starting with a dot, such as
+    except ``library.yaml`` files, translations (``<id>.<lang>.yaml``: see
+    :func:`translation_files`) and anything hidden (a name starting with a dot, such as
     ``.git`` or an editor's back-up, at any depth below ``folder``); in a stable order (by
-    the path relative to ``folder``). Translation files (``<id>.<lang>.yaml``, see
-    :func:`translation_files`) are not topic files.
+    the path relative to ``folder``).
     """
-    return [path for path in _yaml_files(folder) if _translation_of(path) is None]
+    return [path for path in _yaml_files(folder) if translation_name(path) is None]
+
+
+def translation_files(folder: Path) -> dict[str, dict[str, Path]]:
+    """The translations of a folder, by topic id and language tag (from their file names:
+    ``calcification.zh-Hans.yaml`` -> ``{"calcification": {"zh-Hans": path}}``), by the same
+    rule as :func:`topic_files` otherwise; ids and languages in a stable order."""
+    found: dict[str, dict[str, Path]] = {}
+    for path in _yaml_files(folder):
+        named = translation_name(path)
+        if named is not None:
+            found.setdefault(named[0], {})[named[1]] = path
+    return {key: dict(sorted(value.items())) for key, value in sorted(found.items())}
+
+
+def source_of(translation: Path) -> Path | None:
+    """The source topic file beside a translation (``x.es.yaml`` -> ``x.yaml``), if any."""
+    named = translation_name(translation)
+    if named is None:
+        return None
+    for suffix in TOPIC_SUFFIXES:
+        candidate = translation.with_name(named[0] + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def settings_path_for(topic_path: Path) -> Path:

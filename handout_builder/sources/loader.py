@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from handout_builder.domain import wording as messages
 from handout_builder.domain.error_wording import problems_from
+from handout_builder.domain.translation import translation_stem
 from handout_builder.domain.models import (
     CONTROL_CHARACTERS, ID_PATTERN, Brand, Topic, is_control_character,
 )
@@ -111,9 +112,10 @@ def load_topic_bytes(source: bytes, name: Path | str) -> LoadedTopic:
         )
         data = {k: v for k, v in data.items() if k != "id"}
     elif "id" not in data:
-        id_problem = _default_id_problem(path, shown)
+        named = translation_stem(path.stem)  # x.es.yaml: a translation of x
+        id_problem = None if named else _default_id_problem(path, shown)
         if id_problem is None:
-            data = {"id": path.stem, **data}
+            data = {"id": named[0] if named else path.stem, **data}
         else:
             problems.insert(0, id_problem)
     language = data.get("language", "en")
@@ -130,11 +132,43 @@ def load_topic_bytes(source: bytes, name: Path | str) -> LoadedTopic:
                 column=column,
             )
         )
+    problems += _translation_name_problems(path, shown, data, positions)
     topic = _validate(Topic, data, positions, shown, problems, InvalidTopic)
     printing = check_topic(topic, positions, shown, source.decode("utf-8-sig"), spans)
     if printing:
         raise InvalidTopic(printing)
     return LoadedTopic(path=path, source=source, topic=topic, positions=positions)
+
+
+def _translation_name_problems(
+    path: Path, shown: str, data: dict, positions: dict[Path_, Position]
+) -> list[Problem]:
+    """A translation is named ``<id>.<lang>.yaml`` and says so; a source is not."""
+    named = translation_stem(path.stem)
+    block = data.get("translation")
+    if named is None:
+        if block is None:
+            return []
+        line, column = positions.get(("translation",), (None, None))
+        return [Problem(shown, "This file has a translation block, but its name is not "
+                        "<id>.<language>.yaml, so it would be taken for a source topic.",
+                        f"Rename it to {path.stem}.{data.get('language', 'xx')}.yaml, beside its "
+                        "source.", field="translation", line=line, column=column)]
+    found = []
+    language = data.get("language")
+    if not isinstance(language, str) or language.lower() != named[1].lower():
+        line, column = positions.get(("language",), (1, 1))
+        found.append(Problem(shown, f"The file name says this is the '{named[1]}' translation, "
+                             f"but `language:` is {language!r}.",
+                             f"Set `language: {named[1]}`, or rename the file.",
+                             field="language", line=line, column=column))
+    if block is None:
+        found.append(Problem(shown, "A file named <id>.<language>.yaml is a translation, but "
+                             "this one has no translation block (source, translator, method, "
+                             "fingerprint).", "Add a `translation:` block (see "
+                             "docs/topic-format.md), or rename the file if it is not a "
+                             "translation.", field="translation", line=1, column=1))
+    return found
 
 
 def declared_language(source: bytes) -> str | None:

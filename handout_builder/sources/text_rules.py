@@ -5,8 +5,8 @@ Three rules on the text as it will be printed (Markdown already turned into char
 
 * no control characters (``&#0;`` and other impossible character references become U+FFFD,
   a replacement box, and are refused the same way);
-* every character is in the bundled font (otherwise it prints as an empty box); reported
-  once per file, listing the characters;
+* every character is in a font of the leaflet (otherwise it prints as an empty box);
+  reported once per file, listing the characters, each with its field, line and column;
 * no word longer than :data:`MAX_WORD_CHARACTERS`: a line cannot be broken inside a word,
   and laying out one very long word takes time that grows with the square of its length (a
   64,000-character word took 52 s, although ``overflow-wrap: anywhere`` lets it break).
@@ -25,7 +25,7 @@ from typing import Any
 from handout_builder.domain.models import CONTROL_CHARACTERS, Topic
 from handout_builder.domain.positions import Path_, Position, end_of, field_name, position_of
 from handout_builder.domain.problems import Problem
-from handout_builder.sources.fonts import FONT_NAME, font_coverage
+from handout_builder.sources.fonts import SCRIPTS, cjk_font_paths, font_coverage, is_cjk
 from handout_builder.sources.markdown import inline_text, link_addresses, markdown_parser
 
 MAX_WORD_CHARACTERS = 100
@@ -174,14 +174,26 @@ def check_topic(
     if missing:
         chars = list(missing)
         first = missing[chars[0]]
-        listed = ", ".join(f"'{c}' ({_describe(c)})" for c in chars[:8])
-        more = f" and {len(chars) - 8} more" if len(chars) > 8 else ""
+
+        def placed(char: str) -> str:
+            path = missing[char]
+            at = where(path, char)
+            line = f", line {at[0]}, column {at[1]}" if at else ""
+            return f"'{char}' ({_describe(char)}) in {field_name(path)}{line}"
+
+        listed = "; ".join(placed(c) for c in chars[:8])
+        more = f"; and {len(chars) - 8} more" if len(chars) > 8 else ""
+        if any(is_cjk(c) for c in chars) and not cjk_font_paths():
+            fix = ("Install the Chinese, Japanese and Korean fonts (Debian's fonts-noto-cjk "
+                   "package: ./setup.sh installs it), or remove these characters.")
+        else:
+            fix = (f"The fonts print {SCRIPTS}: replace these characters with letters of "
+                   "those scripts or common punctuation, or remove them (an emoji or a "
+                   "symbol can be written as a word).")
         problems.append(Problem(
             shown,
-            f"The bundled font ({FONT_NAME}) has no letter shape for {listed}{more}; they "
-            "would print as empty boxes. The first is here.",
-            "Replace them with letters the font has (Latin script, common punctuation), or "
-            "remove them.",
-            field=field_name(first), **_range(where(first, chars[0])),
+            f"No font of the leaflet has a letter shape for {listed}{more}; they would print "
+            "as empty boxes.",
+            fix, field=field_name(first), **_range(where(first, chars[0])),
         ))
     return problems

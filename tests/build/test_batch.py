@@ -372,7 +372,7 @@ def test_shared_fingerprint_covers_the_assets_and_the_brand_only(tmp_path, monke
                     assets / "templates" / "parts" / "section.html.j2",
                     assets / "styles" / "fonts" / "fonts.conf",
                     assets / "styles" / "fonts" / "AtkinsonHyperlegible_400Regular.ttf",
-                    assets / "messages" / "en.yaml", brand / "logo.svg"):
+                    assets / "messages" / "en.po", brand / "logo.svg"):
         original = changed.read_bytes()
         changed.write_bytes(original + b"\n")
         assert fingerprint.shared_fingerprint(brand) != base, changed

@@ -24,11 +24,24 @@ BETA = MINIMAL_TOPIC.replace("Test topic", "Beta")
 MATRIX = "matrix:\n  brands: [default, clinic]\n  languages: [en, es]\n"
 
 
+def _translated(source: Path) -> str:
+    """ALPHA_ES as a translation of ``source``: its provenance, language review and the
+    fingerprint of the source text (tests/sources/test_translations.py tests drift)."""
+    from handout_builder.domain.translation import fingerprint
+    from handout_builder.sources.loader import load_topic
+
+    parts = fingerprint(load_topic(source).topic)
+    return (ALPHA_ES + "translation:\n  translator: Test (fictional)\n  method: professional\n"
+            "  translated: 2024-01-02\n  review:\n    reviewer: Test reviewer\n"
+            "    reviewed: 2024-01-03\n  fingerprint:\n"
+            + "".join(f"    {name}: {value}\n" for name, value in parts.items()))
+
+
 def _library(root: Path, matrix: str = MATRIX) -> Path:
     library = root / "handouts"
     library.mkdir(parents=True)
     (library / "alpha.yaml").write_text(ALPHA, encoding="utf-8")
-    (library / "alpha.es.yaml").write_text(ALPHA_ES, encoding="utf-8")
+    (library / "alpha.es.yaml").write_text(_translated(library / "alpha.yaml"), encoding="utf-8")
     (library / "beta.yaml").write_text(BETA, encoding="utf-8")
     (library / "library.yaml").write_text(matrix, encoding="utf-8")
     shutil.copytree(REPO / "styles" / "harbour", root / "styles" / "clinic")

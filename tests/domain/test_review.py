@@ -153,6 +153,8 @@ PROOF_WORDS = {
     ReviewState.OVERDUE: "watermark_overdue",
     ReviewState.NEVER_REVIEWED: "watermark_not_reviewed",
     ReviewState.FUTURE_DATE: "watermark_not_reviewed",
+    ReviewState.TRANSLATION_OUTDATED: "watermark_translation_outdated",
+    ReviewState.TRANSLATION_NOT_REVIEWED: "watermark_not_reviewed",
 }
 
 
@@ -165,10 +167,11 @@ def test_the_policy(state, allow_draft):
         assert policy(state, allow_draft) == (
             allow_draft, PROOF_WORDS[state] if allow_draft else None
         )
-    # an example prints whatever its dates (the template marks it); drafts stay drafts
+    # an example prints whatever its dates (the template marks it); drafts stay drafts, and
+    # a translation out of date is never printed as if it were current, example or not
     expected = (
         policy(state, allow_draft)
-        if state in (ReviewState.DRAFT, ReviewState.WITHDRAWN)
+        if state in (ReviewState.DRAFT, ReviewState.WITHDRAWN, ReviewState.TRANSLATION_OUTDATED)
         else (True, None)
     )
     assert policy(state, allow_draft, example=True) == expected

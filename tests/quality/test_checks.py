@@ -4,6 +4,7 @@ sides, the exit statuses and the JSON a CI reads. Every date is fixed (``AS_OF``
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from datetime import date
 
 import pytest
@@ -128,7 +129,10 @@ def test_default_checks_the_handouts_folder(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(REPO)
     assert run("check", "--as-of", AS_OF, "--format", "json") == 0
     data = json.loads(capsys.readouterr().out)
-    assert [f["id"] for f in data["files"]] == ["calcification"]  # library.yaml is not a topic
+    # library.yaml is not a topic; the translations beside the sample are checked after it
+    assert [Path(f["file"]).name for f in data["files"]] == [
+        "calcification.yaml", "calcification.ar.yaml", "calcification.es.yaml",
+        "calcification.vi.yaml", "calcification.zh-Hans.yaml"]
     # ./handouts of the folder it runs in, wherever make_handout is installed
     (tmp_path / "handouts").mkdir()
     (tmp_path / "handouts" / "good.yaml").write_text(GOOD, encoding="utf-8")
@@ -351,7 +355,7 @@ def test_json_output_shape(write_topic, capsys):
     assert set(first) == {"file", "id", "status", "review", "reading", "counts", "findings"}
     assert first["review"] == {
         "state": "current", "reviewed": "2026-10-01", "interval_months": 12,
-        "next_review": "2027-10-01", "days_left": 310, "printable": True, "example": False,
+        "next_review": "2027-10-01", "days_left": 310, "printable": True, "example": False, "drift": [],
     }
     assert set(first["reading"]) == {"language", "whole", "sections"}
     assert first["reading"]["sections"][0]["field"] == "sections.1.body"

@@ -56,7 +56,7 @@ def test_sample_html_has_every_part(default_brand):
     loaded = load_topic(SAMPLE)
     html = render_html(loaded, default_brand)
     topic = loaded.topic
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     assert f"<h1>{topic.title}</h1>" in html
     for section in topic.sections:
         assert f"<h2>{section.heading}</h2>" in html

@@ -201,16 +201,20 @@ def test_control_character_reference_is_located(write_topic):
 
 
 def test_character_in_a_block_is_located_at_its_line(write_topic):
-    [p] = problems_of(write_topic(with_body("|\n      First line.\n      Then \u2603 here.")))
+    [p] = problems_of(write_topic(with_body("|\n      First line.\n      Then \u0e01 here.")))
     assert (p.line, p.column) == (7, 12)
 
 
 def test_characters_the_font_lacks_once_per_file(write_topic):
-    text = with_body("字字 and ☃ here.").replace("title: Test topic", "title: Test 字")
+    text = with_body("กก and \U0001F600 here.").replace("title: Test topic", "title: Test ก")
     [p] = problems_of(write_topic(text))
     assert (p.field, p.line, p.column) == ("title", 1, 13)  # the first such character
-    assert "U+5B57" in p.message and "U+2603" in p.message
-    assert p.message.count("U+5B57") == 1
+    assert "U+0E01" in p.message and "U+1F600" in p.message
+    assert p.message.count("U+0E01") == 1
+    # each character with its field, line and column; and what to do
+    assert "in title, line 1, column 13" in p.message
+    assert "in sections.1.body, line " in p.message
+    assert "Greek, Cyrillic, Hebrew, Arabic, Chinese" in p.fix
 
 
 @pytest.mark.pdf
