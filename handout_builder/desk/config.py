@@ -26,12 +26,13 @@ Role = Literal["front-desk", "content"]
 _N, _R, _P = 2**14, 8, 1
 
 
-def hash_password(password: str) -> str:
-    """A salted scrypt hash, written as ``scrypt$N$r$p$salt$hash`` (base64)."""
+def hash_password(password: str, n: int = _N) -> str:
+    """A salted scrypt hash, written as ``scrypt$N$r$p$salt$hash`` (base64). ``n`` is the
+    work factor (tests use a small one to stay fast; the hash records it)."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=_R, p=_P, dklen=32)
     b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
-    return f"scrypt${_N}${_R}${_P}${b64(salt)}${b64(digest)}"
+    return f"scrypt${n}${_R}${_P}${b64(salt)}${b64(digest)}"
 
 
 def check_password(password: str, stored: str) -> bool:
