@@ -486,11 +486,12 @@ async def signin(request: Request) -> Response:
         return problem_page(request, 403, "This form has expired",
                             "Go back, reload the page and try again.")
     client = request.client.host if request.client else "?"
-    if not desk.signin_limit.allow(client):
+    if desk.signin_limit.full(client):  # failed attempts only are counted
         return page(request, "signin.html", status=429,
                     error="Too many attempts. Wait five minutes and try again.")
     user = account_user(desk.config, _field(form, "name"), str(form.get("password") or ""))
     if user is None:
+        desk.signin_limit.add(client)
         return page(request, "signin.html", status=401,
                     error="That name and password do not match an account.")
     request.session.clear()

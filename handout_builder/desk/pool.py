@@ -69,6 +69,8 @@ class _Worker:
         self.ready = True
 
     def call(self, job, timeout: float) -> work.Reply:
+        if not self.process.is_alive():  # died while idle: replaced before it is given a job
+            self.restart()
         try:
             self.wait_ready()
             self.conn.send(job)

@@ -191,12 +191,26 @@ class RateLimit:
         self.count, self.seconds, self._clock = count, seconds, clock
         self._events: dict[str, deque[float]] = {}
 
-    def allow(self, key: str) -> bool:
+    def _recent(self, key: str) -> deque[float]:
         now = self._clock()
         events = self._events.setdefault(key, deque())
         while events and events[0] <= now - self.seconds:
             events.popleft()
-        if len(events) >= self.count:
+        if not events:
+            del self._events[key]  # forgotten: the table does not grow with every key seen
+            return self._events.setdefault(key, deque())
+        return events
+
+    def full(self, key: str) -> bool:
+        """Whether ``key`` has used up its events (without counting one)."""
+        return len(self._recent(key)) >= self.count
+
+    def add(self, key: str) -> None:
+        self._recent(key).append(self._clock())
+
+    def allow(self, key: str) -> bool:
+        """Count one event for ``key``, unless it has used them all up."""
+        if self.full(key):
             return False
-        events.append(now)
+        self.add(key)
         return True

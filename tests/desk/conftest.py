@@ -24,6 +24,7 @@ from tests.desk.library import make_library
 
 FRONT_DESK = ("frontdesk", "front-desk password 1")
 CONTENT = ("editor", "content password 22")
+NURSE = ("nurse", "nurse password 333")  # front desk too; the email rate-limit test uses it up
 
 
 def accounts_config(**extra) -> DeskConfig:
@@ -31,10 +32,11 @@ def accounts_config(**extra) -> DeskConfig:
     return DeskConfig.model_validate({"sign_in": {"accounts": [
         {"name": FRONT_DESK[0], "role": "front-desk", "password": _HASHES[0]},
         {"name": CONTENT[0], "role": "content", "password": _HASHES[1]},
+        {"name": NURSE[0], "role": "front-desk", "password": _HASHES[2]},
     ]}, **extra})
 
 
-_HASHES = (hash_password(FRONT_DESK[1], n=2**10), hash_password(CONTENT[1], n=2**10))
+_HASHES = tuple(hash_password(a[1], n=2**10) for a in (FRONT_DESK, CONTENT, NURSE))
 
 
 def token(html: str) -> str:
@@ -134,7 +136,7 @@ def live_desk(tmp_path_factory, mailbox):
     library = make_library(tmp_path_factory.mktemp("desk") / "library")
     config = accounts_config(smtp={"host": "127.0.0.1", "port": mailbox.port,
                                    "sender": "desk@clinic.example"},
-                             emails_per_hour=5, queue=32)
+                             emails_per_hour=2, queue=32)
     desk = Desk(library, [BRANDS["default"], BRANDS["harbour"]], config, workers=2, watch=0.3,
                 today=lambda: TEST_TODAY)
     port = free_port()
