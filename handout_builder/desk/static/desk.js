@@ -72,7 +72,7 @@
       event.preventDefault();
       say("Preparing the leaflet to print…");
       var body = new URLSearchParams(new FormData(printForm, button));
-      fetch(printForm.action, { method: "POST", body: body, credentials: "same-origin" })
+      fetch(printForm.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin" })
         .then(printPdf)
         .catch(function (response) {
           if (response && response.text) {
