@@ -44,9 +44,10 @@ from handout_builder.domain.problems import Problem, RenderRefused, UserError
 from handout_builder.domain.review import ReviewRefused, ReviewStatus, render_permission, review_state
 from handout_builder.domain.wording import messages_for
 from handout_builder.output.store import output_path, write_atomic, write_personal
-from handout_builder.render.html import render_html
+from handout_builder.render.html import figure_context, render_html
 from handout_builder.render.painted import SafetyMarks
-from handout_builder.render.pdf import RenderedPdf, Renderer, SourceFile
+from handout_builder.render.pdf import LeafletPart, RenderedPdf, Renderer, SourceFile
+from handout_builder.sources.figures import figure_files
 from handout_builder.sources.fonts import bundled_characters
 from handout_builder.sources.library import LibrarySettings, library_for
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic, load_brand, load_topic, load_topic_bytes
@@ -253,7 +254,8 @@ def _render(request: RenderRequest, renderer: Renderer | None, out_dir: Path | N
     status, key, watermark = _review(loaded, request.as_of, request.allow_draft, settings)
     if out_dir is not None:  # checked before the render: a bad id or link costs nothing
         output_path(out_dir, loaded.id, suffix=request.options.file_suffix, source=str(loaded.path))
-    pdf = render_topic(loaded, renderer, watermark=watermark, personal=request.personal)  # 3-4
+    pdf = render_topic(loaded, renderer, watermark=watermark, personal=request.personal,
+                       next_review=status.next_review)  # 3-4
     result = RenderResult(topic=loaded, pdf=pdf, review=status, watermark=watermark,
                           watermark_key=key, options=request.options,
                           personal=request.personal is not None)
@@ -277,7 +279,7 @@ def _failed(error: UserError) -> RenderResult:
     return RenderResult(problems=tuple(error.problems), refused=isinstance(error, ReviewRefused))
 
 
-def _renderer_for(request: RenderRequest, renderer: Renderer | None) -> Renderer:
+def _renderer_for(request: RenderRequest | PacketRequest, renderer: Renderer | None) -> Renderer:
     if renderer is None:
         return open_renderer(request.brand, request.options)
     brand_dir = request.brand.dir if isinstance(request.brand, LoadedBrand) else request.brand
@@ -309,6 +311,142 @@ def _review(
 
 
 # --------------------------------------------------------------------------------------
+# Packets
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PacketRequest:
+    """Several leaflets printed together as one PDF (a visit's packet).
+
+    Each leaflet starts on a new sheet (a blank page follows one with an odd number of
+    pages), keeps its own header, "Page X of Y", review line and references; the personal
+    details, if any, are printed once, on the first leaflet's first page.
+    """
+
+    topics: tuple[TopicInput, ...]
+    brand: Path | LoadedBrand
+    #: The packet's name: its output file is ``<name>[.variant].pdf`` (an id: lowercase
+    #: letters, digits and single hyphens).
+    name: str
+    options: RenderOptions = RenderOptions()
+    personal: PersonalCopy | None = None
+    as_of: date | None = None
+    allow_draft: bool = False
+    #: The library settings for every topic; None: each topic file's own ``library.yaml``.
+    settings: LibrarySettings | None = None
+    #: The PDF's title (None: the leaflets' titles, joined by " · ").
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class PacketResult:
+    """A rendered packet, or the problems that stopped it (those of every topic at once)."""
+
+    topics: tuple[LoadedTopic, ...] = ()
+    pdf: RenderedPdf | None = None
+    reviews: tuple[ReviewStatus, ...] = ()
+    watermarks: tuple[str | None, ...] = ()
+    path: Path | None = None
+    problems: tuple[Problem, ...] = ()
+    refused: bool = False  # the review policy refused at least one of its topics
+    options: RenderOptions = RenderOptions()
+    personal: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.pdf is not None and not self.problems
+
+    @property
+    def data(self) -> bytes:
+        assert self.pdf is not None, "no PDF: see problems"
+        return self.pdf.data
+
+    @property
+    def pages(self) -> int:
+        assert self.pdf is not None, "no PDF: see problems"
+        return self.pdf.pages
+
+    @property
+    def leaflet_pages(self) -> tuple[int, ...]:
+        """The pages of each leaflet, in order (the blank backs not counted)."""
+        assert self.pdf is not None, "no PDF: see problems"
+        return self.pdf.leaflet_pages
+
+
+def render_packet(
+    request: PacketRequest, renderer: Renderer | None = None, out_dir: Path | None = None
+) -> PacketResult:
+    """Render several leaflets into one PDF; with ``out_dir``, publish it there as
+    ``<name>[.variant].pdf`` (a personal copy: a new ``<name>[.variant].personal-<token>.pdf``).
+
+    Every topic is loaded and judged first; the problems of all of them come back together,
+    and nothing is rendered while any is refused. Never raises a ``UserError``.
+    """
+    try:
+        return _render_packet(request, renderer, out_dir)
+    except UserError as error:
+        return PacketResult(problems=tuple(error.problems),
+                            refused=isinstance(error, ReviewRefused))
+
+
+def _render_packet(
+    request: PacketRequest, renderer: Renderer | None, out_dir: Path | None
+) -> PacketResult:
+    if not request.topics:
+        raise RenderRefused(Problem(request.name, "A packet needs at least one topic.",
+                                "Give the topic files to print together."))
+    renderer = _renderer_for(request, renderer)
+    suffix = request.options.file_suffix
+    if out_dir is not None:  # a bad name costs nothing
+        output_path(out_dir, request.name, suffix=suffix, source=request.name)
+    problems: list[Problem] = []
+    refused = False
+    judged: list[tuple[LoadedTopic, ReviewStatus, str | None]] = []
+    for topic in request.topics:
+        try:
+            loaded, settings = _load(topic, request.settings)
+            status, _, watermark = _review(loaded, request.as_of, request.allow_draft, settings)
+            judged.append((loaded, status, watermark))
+        except UserError as error:
+            problems += error.problems
+            refused = refused or isinstance(error, ReviewRefused)
+    if problems:
+        return PacketResult(problems=tuple(problems), refused=refused)
+    if request.personal is not None:
+        request.personal.check_printable(bundled_characters())
+    parts = [
+        leaflet_part(loaded, renderer, watermark=watermark,
+                     personal=request.personal if i == 0 else None,
+                     next_review=status.next_review)
+        for i, (loaded, status, watermark) in enumerate(judged)
+    ]
+    title = request.title or " · ".join(loaded.topic.title for loaded, _, _ in judged)
+    try:
+        pdf = renderer.render_packet(parts, title=title)
+    except RenderRefused as error:
+        if request.personal is None:
+            raise
+        withheld = [_withheld(problem, request.personal) for problem in error.problems]
+        return PacketResult(problems=tuple(withheld))
+    result = PacketResult(
+        topics=tuple(loaded for loaded, _, _ in judged), pdf=pdf,
+        reviews=tuple(status for _, status, _ in judged),
+        watermarks=tuple(watermark for _, _, watermark in judged),
+        options=request.options, personal=request.personal is not None,
+    )
+    if out_dir is None:
+        return result
+    source = ", ".join(str(loaded.path) for loaded in result.topics)
+    if request.personal is not None:
+        path = write_personal(out_dir, request.name, suffix, pdf.data, source=source)
+    else:
+        path = output_path(out_dir, request.name, suffix=suffix, source=source)
+        write_atomic(path, pdf.data)
+    return replace(result, path=path)
+
+
+# --------------------------------------------------------------------------------------
 # Email
 # --------------------------------------------------------------------------------------
 
@@ -329,11 +467,12 @@ def email_leaflet(request: EmailRequest, renderer: Renderer | None = None) -> Em
         sender = request.sender or mail.default_sender(brand)
         loaded, settings = _load(request.topic, request.settings)
         handout_id = loaded.id
-        _, _, watermark = _review(loaded, request.as_of, False, settings)
+        status, _, watermark = _review(loaded, request.as_of, False, settings)
         options = RenderOptions(max_bytes=request.max_bytes)
         if renderer is None or renderer.options != options or renderer.brand.dir != brand.dir:
             renderer = Renderer(brand, options=options)
-        pdf = render_topic(loaded, renderer, watermark=watermark, personal=request.personal)
+        pdf = render_topic(loaded, renderer, watermark=watermark, personal=request.personal,
+                           next_review=status.next_review)
         mail.check_size(len(pdf.data), request.max_bytes, loaded.id)
         message = mail.build_message(pdf.data, loaded, brand, request.to, sender,
                                      when=request.when, draft=request.smtp is None)
@@ -358,9 +497,45 @@ def check_topics(request: CheckRequest) -> CheckResult:
     from handout_builder.quality.checks import check_paths, exit_status  # readability, jargon
 
     as_of = request.as_of or review.today()
-    reports = check_paths(request.paths, as_of)
+    reports = [_page_budget(report) for report in check_paths(request.paths, as_of)]
     status = exit_status(reports, strict=request.strict)
     return CheckResult(tuple(reports), as_of, request.strict, status)
+
+
+def _page_budget(report: TopicReport) -> TopicReport:
+    """Add a warning when the standard leaflet (built-in brand) is over the library's page
+    budget (``page_budget`` in ``library.yaml``; no budget: nothing is laid out)."""
+    if report.id is None or report.count("error"):
+        return report
+    path = Path(report.file)
+    budget = library_for(path).settings.page_budget
+    if budget is None:
+        return report
+    from handout_builder.paths import DEFAULT_BRAND_DIR  # the brand check has no --brand
+
+    loaded = load_topic(path)
+    renderer = _budget_renderer(DEFAULT_BRAND_DIR)
+    try:
+        pages = render_topic(loaded, renderer).pages
+    except UserError:
+        return report  # what stops a render is reported by render and build
+    if pages <= budget:
+        return report
+    finding = Problem(
+        report.file, f"The leaflet takes {pages} pages, over the library's page budget of "
+        f"{budget} (page_budget in library.yaml).",
+        "Shorten it (keep to what a patient needs first), or split it into two leaflets.",
+        severity="warning", code="layout.pages", value=f"{pages} pages")
+    return replace(report, findings=[*report.findings, finding])
+
+
+_BUDGET_RENDERERS: dict[Path, Renderer] = {}
+
+
+def _budget_renderer(brand: Path) -> Renderer:
+    if brand not in _BUDGET_RENDERERS:
+        _BUDGET_RENDERERS[brand] = open_renderer(brand)
+    return _BUDGET_RENDERERS[brand]
 
 
 def build_library(request: BuildConfig, reporter: Reporter | None = None) -> LibraryResult:
@@ -417,12 +592,40 @@ def check_review(
     return status, watermark
 
 
+def leaflet_part(
+    loaded: LoadedTopic,
+    renderer: Renderer,
+    *,
+    watermark: str | None = None,
+    personal: PersonalCopy | None = None,
+    next_review: date | None = None,
+) -> LeafletPart:
+    """Stage 3: one leaflet's HTML (from the templates), with its source, safety marks and
+    figures (checked again here: a topic given as bytes or a model was not loaded from its
+    folder). Raises InvalidTopic for a figure that cannot be used."""
+    figures = figure_files(loaded) if any(s.figures for s in loaded.topic.sections) else []
+    if next_review is None and loaded.topic.is_reviewed:  # the default review interval
+        next_review = review_state(loaded.topic, review.today(), LibrarySettings()).next_review
+    html = render_html(loaded, renderer.brand, watermark=watermark, personal=personal,
+                       figures=figure_context(figures), next_review=next_review)
+    topic = loaded.topic
+    reviewed = topic.review.reviewed if topic.review is not None and topic.is_reviewed else None
+    source = SourceFile(name=loaded.path.name, data=loaded.source, reviewed=reviewed)
+    marks = SafetyMarks(  # must be visible as painted, whatever the brand's CSS
+        watermark=watermark,
+        notice=None if topic.is_reviewed else messages_for(topic.language).not_reviewed_banner,
+    )
+    return LeafletPart(html, source_name=str(loaded.path), source=source, marks=marks,
+                       files=tuple(figure.path for figure in figures))
+
+
 def render_topic(
     loaded: LoadedTopic,
     renderer: Renderer,
     *,
     watermark: str | None = None,
     personal: PersonalCopy | None = None,
+    next_review: date | None = None,
 ) -> RenderedPdf:
     """Stages 3 and 4: HTML from the templates, then the PDF.
 
@@ -431,16 +634,10 @@ def render_topic(
     """
     if personal is not None:
         personal.check_printable(bundled_characters())  # before layout: a font problem names the option only
-    html = render_html(loaded, renderer.brand, watermark=watermark, personal=personal)
-    topic = loaded.topic
-    reviewed = topic.review.reviewed if topic.review is not None and topic.is_reviewed else None
-    source = SourceFile(name=loaded.path.name, data=loaded.source, reviewed=reviewed)
-    marks = SafetyMarks(  # must be visible as painted, whatever the brand's CSS
-        watermark=watermark,
-        notice=None if topic.is_reviewed else messages_for(topic.language).not_reviewed_banner,
-    )
+    part = leaflet_part(loaded, renderer, watermark=watermark, personal=personal,
+                        next_review=next_review)
     try:
-        return renderer.render(html, source_name=str(loaded.path), source=source, marks=marks)
+        return renderer.render_packet([part])
     except RenderRefused as error:
         if personal is None:
             raise

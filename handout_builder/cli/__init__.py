@@ -108,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="output folder (default: out/); '-' writes the PDF to standard output (one "
         "FILE). A personal copy needs a private folder named here",
     )
+    render.add_argument(
+        "--packet", default=None, metavar="NAME",
+        help="print all FILEs together as one PDF, OUT/NAME.pdf: each leaflet on a new sheet "
+        "with its own page numbers, the personal details once on the first page",
+    )
     add_brand_option(render)
     add_personal_options(render)
     add_policy_options(render)

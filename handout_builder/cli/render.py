@@ -8,7 +8,7 @@ import sys
 from handout_builder import service
 from handout_builder.cli import render_options
 from handout_builder.cli.common import personal_from, personal_options_given, report, skipped
-from handout_builder.domain.problems import EXIT_INVALID, EXIT_OK, InvalidOption
+from handout_builder.domain.problems import EXIT_INVALID, EXIT_OK, InvalidOption, printable
 from handout_builder.output.store import private_folder_problem
 from handout_builder.paths import DEFAULT_OUT_DIR
 
@@ -16,7 +16,7 @@ from handout_builder.paths import DEFAULT_OUT_DIR
 def run(args: argparse.Namespace) -> int:
     personal = personal_from(args)  # checked first: a bad value stops before any work
     to_stdout = args.out is not None and str(args.out) == "-"
-    if to_stdout and len(args.files) != 1:
+    if to_stdout and len(args.files) != 1 and args.packet is None:
         args.parser.error("--out - writes one PDF to standard output: give exactly one FILE")
     if to_stdout and sys.stdout.isatty():
         args.parser.error("--out - writes a PDF to standard output, which is a terminal here: "
@@ -28,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
     out_dir = None if to_stdout else (args.out or DEFAULT_OUT_DIR)
     options = render_options(args)
     renderer = service.open_renderer(args.brand, options)  # a bad brand stops here (exit 1)
+    if args.packet is not None:
+        return _packet(args, renderer, options, personal, out_dir)
     status = EXIT_OK
     for path in args.files:
         request = service.RenderRequest(
@@ -55,3 +57,30 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"wrote {result.path} ({result.pages} pages{note})")
     return status
+
+
+def _packet(args: argparse.Namespace, renderer, options, personal, out_dir) -> int:
+    """``--packet NAME``: every FILE in one PDF."""
+    request = service.PacketRequest(
+        topics=tuple(args.files), brand=renderer.brand, name=args.packet, options=options,
+        personal=personal, as_of=args.as_of, allow_draft=args.allow_draft,
+    )
+    result = service.render_packet(request, renderer, out_dir)
+    if result.problems:
+        report(result.problems)
+        print(f"skipped: packet {printable(args.packet)} (not rendered"
+              f"{', no personal copy written' if personal else ''})", file=sys.stderr)
+        return EXIT_INVALID
+    notes = [status.description for status, watermark in zip(result.reviews, result.watermarks)
+             if watermark or status.example]
+    note = f", {'; '.join(dict.fromkeys(notes))}" if notes else ""
+    note += ", watermarked" if any(result.watermarks) else ""
+    note += ", personal copy: keep it private, delete it once printed" if personal else ""
+    summary = (f"{len(result.topics)} leaflets, {result.pages} pages{note}")
+    if result.path is None:
+        sys.stdout.buffer.write(result.data)
+        sys.stdout.flush()
+        print(f"wrote standard output ({summary})", file=sys.stderr)
+    else:
+        print(f"wrote {result.path} ({summary})")
+    return EXIT_OK

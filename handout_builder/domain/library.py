@@ -49,6 +49,15 @@ class LibrarySettings(Closed):
     starter_jargon: bool = Field(
         default=True, description="Use the jargon list shipped with make_handout."
     )
+    page_budget: int | None = Field(
+        default=None, ge=1, le=50,
+        description=(
+            "Most pages a standard leaflet should take (short leaflets are read: 1 to 3 "
+            "pages is usual); `check` lays each topic out with the built-in brand and warns "
+            "when it is longer. None: no budget (and no layout in `check`)."
+        ),
+        examples=[3],
+    )
     jargon_files: list[str] = Field(
         default_factory=list,
         description="Further jargon lists (YAML, same format as the starter list), relative to "

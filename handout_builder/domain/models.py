@@ -146,6 +146,69 @@ class Closed(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+#: The image files a figure may be (by suffix).
+FIGURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
+#: The printed width of the text column, in millimetres (both paper sizes): a figure at
+#: ``width: 100`` is printed this wide (``check`` judges raster figures' resolution by it).
+COLUMN_WIDTH_MM = 142
+#: Raster figures printed at under this many pixels per inch look blurred (``check`` warns).
+MIN_FIGURE_DPI = 150
+
+
+class Figure(Closed):
+    """An image printed after a section's text: a file beside the topic, with alt text."""
+
+    file: str = Field(
+        max_length=200,
+        pattern=r"^([A-Za-z0-9_][A-Za-z0-9_.-]*/)*[A-Za-z0-9_][A-Za-z0-9_.-]*\.(png|jpe?g|svg|PNG|JPE?G|SVG)$",
+        description=(
+            "The image (PNG, JPEG or SVG), a path relative to the topic file's folder and inside "
+            "it, for example figures/where-calcium-goes.svg."
+        ),
+        examples=["figures/where-calcium-goes.svg"],
+    )
+    alt: Line | None = Field(
+        default=None,
+        max_length=500,
+        description=(
+            "What the image shows, read out by screen readers in place of it. Required "
+            "unless `decorative: true`."
+        ),
+    )
+    decorative: bool = Field(
+        default=False,
+        description="True for an image that adds no information (no alt text; screen readers skip it).",
+    )
+    caption: Line | None = Field(
+        default=None, max_length=300, description="A caption printed under the image."
+    )
+    credit: Line | None = Field(
+        default=None, max_length=200,
+        description="Who made the image, printed under it (with the licence).",
+        examples=["Drawing: Riverside Family Clinic"],
+    )
+    licence: Line | None = Field(
+        default=None, max_length=200, description="The image's licence, e.g. CC BY 4.0.",
+        examples=["CC BY 4.0"],
+    )
+    width: int = Field(
+        default=100, ge=20, le=100,
+        description="Printed width, in percent of the text column (20 to 100).",
+    )
+
+    @model_validator(mode="after")
+    def _described(self) -> Figure:
+        if self.decorative and self.alt:
+            raise PydanticCustomError(
+                "decorative_alt", "has alt text but says decorative: true; keep one of the two")
+        if not self.decorative and not self.alt:
+            raise PydanticCustomError(
+                "missing_alt",
+                "has no alt text: write what the image shows in `alt`, or set "
+                "`decorative: true` for an image that adds no information")
+        return self
+
+
 class Section(Closed):
     """One question or part of the leaflet: a heading and its Markdown body."""
 
@@ -161,6 +224,10 @@ class Section(Closed):
             "print their alt text only."
         ),
         examples=["Calcification is a build-up of calcium in a body tissue."],
+    )
+    figures: list[Figure] = Field(
+        default_factory=list, max_length=10,
+        description="Images printed after the section's text, each with alt text.",
     )
 
 
@@ -378,6 +445,38 @@ class Contact(Closed):
     address: Line | None = Field(default=None, max_length=300)
 
 
+#: The placeholders a brand's ``leaflet_url`` may use.
+LEAFLET_URL_FIELDS = ("id", "lang")
+
+
+def _leaflet_url_pattern(value: str | None) -> str | None:
+    """``{id}`` and ``{lang}`` only, each as a whole placeholder; no other braces."""
+    if value is None:
+        return value
+    _no_invisible_characters(value)
+    rest = value
+    for name in LEAFLET_URL_FIELDS:
+        rest = rest.replace("{" + name + "}", "")
+    if "{" in rest or "}" in rest:
+        raise PydanticCustomError(
+            "url_pattern",
+            "has a placeholder other than {id} and {lang}, or a lone brace",
+            {"id": "{id}", "lang": "{lang}"},
+        )
+    if "{id}" not in value:
+        raise PydanticCustomError(
+            "url_pattern", "has no {id}, so every leaflet would get the same address",
+            {"id": "{id}"},
+        )
+    return value
+
+
+def online_address(pattern: str, handout_id: str, language: str) -> str:
+    """A brand's ``leaflet_url`` filled in for one leaflet (both values URL-safe already:
+    an id is lowercase letters, digits and hyphens; a language tag letters, digits and hyphens)."""
+    return pattern.replace("{id}", handout_id).replace("{lang}", language)
+
+
 class Brand(Closed):
     """A clinic's look: ``styles/<brand>/brand.yaml``."""
 
@@ -390,6 +489,7 @@ class Brand(Closed):
     logo_alt: Line = Field(description="Alt text of the logo, read out by screen readers.")
     colours: Colours
     contact: Contact = Field(default_factory=Contact)
+    emergency_number: Line = Field(default="911", max_length=20, description="The emergency telephone number patients should call, for example 911, 999 or 112.")
     paper: Literal["letter", "a4"] = Field(default="letter", description="Paper size.")
     font_family: Literal["Atkinson Hyperlegible"] = Field(
         default="Atkinson Hyperlegible",
@@ -400,4 +500,23 @@ class Brand(Closed):
         default=None,
         max_length=500,
         description="A line printed under the contact details, e.g. a disclaimer.",
+    )
+    write_in_on_blank_copies: bool = Field(
+        default=False,
+        description=(
+            "Print the 'Prepared for' lines and the notes box on blank copies too, for staff "
+            "to fill in by hand. Personal copies always have them."
+        ),
+    )
+    leaflet_url: Annotated[str | None, AfterValidator(_leaflet_url_pattern)] = Field(
+        default=None,
+        max_length=300,
+        pattern=r"^https?://[^\s<>\"]+$",
+        description=(
+            "Where each leaflet can be read online, as a pattern: {id} becomes the handout "
+            "id and {lang} its language tag, for example "
+            "https://clinic.example/leaflets/{id}?lang={lang}. The leaflet then prints a QR "
+            "code of this address, with the address beside it."
+        ),
+        examples=["https://clinic.example/leaflets/{id}?lang={lang}"],
     )

@@ -24,6 +24,8 @@ REQUIRED_KEYS = frozenset(
         "email_greeting", "email_body", "email_questions", "email_closing", "email_no_reply",
         "version", "watermark_draft", "watermark_overdue", "watermark_not_reviewed",
         "watermark_withdrawn",
+        "callout_help", "callout_warning", "callout_tip", "callout_ask", "emergency_call",
+        "online_copy", "qr_alt", "last_reviewed", "next_review",
     }
 )  # fmt: skip
 

@@ -18,6 +18,8 @@ from datetime import date
 from pathlib import Path
 
 from handout_builder.domain.locale import primary_subtag
+from handout_builder.domain.models import COLUMN_WIDTH_MM, MIN_FIGURE_DPI
+from handout_builder.sources.markdown import CALLOUT_KINDS, callout_kind, markdown_parser
 from handout_builder.domain.positions import Path_, end_of, field_name, position_of
 from handout_builder.domain.problems import Problem, UserError, printable
 from handout_builder.sources.library import SETTINGS_FILE_NAME, Library, library_for, load_library, topic_files
@@ -435,6 +437,68 @@ def pemat_findings(loaded: LoadedTopic, loc: Locator) -> list[Problem]:
     return found
 
 
+def content_findings(loaded: LoadedTopic, loc: Locator) -> list[Problem]:
+    """Callouts without content, tables without a header row, figures printed blurred.
+
+    (A figure without alt text, or an image that cannot be used, is a schema error: the
+    topic is not rendered.)"""
+    from handout_builder.sources.figures import figure_files  # Pillow: only for figures
+
+    found: list[Problem] = []
+    for i, section in enumerate(loaded.topic.sections):
+        where = ("sections", i, "body")
+        tokens = markdown_parser().parse(section.body)
+        for k, token in enumerate(tokens):
+            kind = callout_kind(token)
+            if kind is not None and tokens[k + 1].type == f"container_{kind}_close":
+                found.append(loc.finding(
+                    "warning", "content.empty-callout", where,
+                    f"The '::: {kind}' box has nothing in it: it would print a heading alone.",
+                    fix="Write what the reader should do inside the box, or delete it.",
+                    value=f"::: {kind}", snippet=f"::: {kind}"))
+            if token.type == "table_open" and not _has_header_text(tokens, k):
+                found.append(loc.finding(
+                    "warning", "content.table-header", where,
+                    "This table has no header row (its first row is empty): a screen reader "
+                    "cannot say what each column holds.",
+                    fix="Give each column a short heading in the first row."))
+        for k, line in enumerate(section.body.splitlines()):
+            stripped = line.strip()
+            if stripped.startswith(":::") and stripped[3:].strip() and \
+                    stripped[3:].split()[0] not in CALLOUT_KINDS:
+                found.append(loc.finding(
+                    "warning", "content.callout-kind", where,
+                    "This box kind is unknown, so the lines print as text with the colons.",
+                    fix="Use ::: help, ::: warning, ::: tip or ::: ask.", value=stripped[:40],
+                    snippet=stripped))
+    if any(section.figures for section in loaded.topic.sections):
+        for figure in figure_files(loaded):
+            if figure.pixels is None:
+                continue  # SVG: sharp at any size
+            printed_inches = COLUMN_WIDTH_MM * figure.figure.width / 100 / 25.4
+            dpi = figure.pixels[0] / printed_inches
+            if dpi < MIN_FIGURE_DPI:
+                found.append(loc.finding(
+                    "warning", "figure.resolution",
+                    ("sections", figure.section, "figures", figure.index, "file"),
+                    f"The image is {figure.pixels[0]} pixels wide, {dpi:.0f} dots per inch "
+                    f"at its printed width ({printed_inches * 25.4:.0f} mm): it will print "
+                    f"blurred (under {MIN_FIGURE_DPI} dpi).",
+                    fix=f"Use an image at least {round(MIN_FIGURE_DPI * printed_inches)} "
+                    "pixels wide, an SVG, or a smaller `width:`.", value=figure.figure.file))
+    return found
+
+
+def _has_header_text(tokens: list, start: int) -> bool:
+    """Whether the table opening at ``tokens[start]`` has text in its header row."""
+    for token in tokens[start:]:
+        if token.type == "thead_close":
+            return False
+        if token.type == "inline" and token.content.strip():
+            return True
+    return False
+
+
 # --------------------------------------------------------------------------------------
 # Running the checks
 # --------------------------------------------------------------------------------------
@@ -452,6 +516,7 @@ def check_loaded(loaded: LoadedTopic, as_of: date, library: Library) -> TopicRep
         + sentence_findings(loaded, library, loc)
         + jargon_findings(loaded, library, loc)
         + pemat_findings(loaded, loc)
+        + content_findings(loaded, loc)
     )
     return TopicReport(
         file=str(loaded.path), id=loaded.id, status=loaded.topic.status, review=status,

@@ -42,13 +42,25 @@ class Sentence:
 
 
 def markdown_units(text: str) -> list[TextUnit]:
-    """The plain-text blocks of a Markdown text (paragraphs, list items, headings)."""
+    """The plain-text blocks of a Markdown text (paragraphs, list items, headings; a table
+    row is one block, its cells joined by a dash, as a reader takes a term and the cell that
+    explains it together)."""
     units = []
+    row: list[str] | None = None
+    row_line = 0
     for token in markdown_parser().parse(text):
+        if token.type == "tr_open":
+            row, row_line = [], token.map[0] if token.map else 0
+        elif token.type == "tr_close" and row is not None:
+            if row:
+                units.append(TextUnit(" \u2014 ".join(row), row_line))
+            row = None
         if token.type != "inline":
             continue
         plain = " ".join(inline_text(token, " ").split())
-        if plain:
+        if plain and row is not None:
+            row.append(plain)
+        elif plain:
             units.append(TextUnit(plain, token.map[0] if token.map else 0))
     return units
 

@@ -21,6 +21,8 @@ that would make it unnecessary:
   content becomes ``/Artifact <</Type /Pagination>>``, its parent-tree entries ``null``, and
   the orphaned structure elements are replaced by ``null`` objects (never freed: see
   :func:`_null_object`).
+* **Table header cells get a scope** (``/Scope /Column``: PDF/UA-1 7.5; WeasyPrint issue
+  #2482).
 * **Link annotations print** (the Print flag, bit 3), as PDF/UA-1 7.18.1 and PDF/A ask
   (WeasyPrint sets it for PDF/A only; PDF/UA work is gathered in WeasyPrint issue #2482).
 * **Archival copies** (PDF/A-3): each associated file is listed once in the catalogue's
@@ -110,6 +112,7 @@ def finish(pdf: Any, *, archival: bool, dated_source: bool = True) -> None:
     """
     margin_content_to_artifacts(pdf)
     annotations_print(pdf)
+    header_cells_scoped(pdf)
     if archival:
         associated_files_once(pdf)
         if not dated_source:
@@ -216,6 +219,20 @@ def _mark_as_artifacts(stream: Any, mcids: set[int]) -> None:
         if ops[i + 2] == b"BDC" and isinstance(props, dict) and props.get("MCID") in mcids:
             ops[i] = "/Artifact"
             ops[i + 1] = pydyf.Dictionary({"Type": "/Pagination"})
+
+
+def header_cells_scoped(pdf: Any) -> None:
+    """Every table header cell says which cells it heads (PDF/UA-1 7.5: ``/Scope`` in its
+    Table attributes). WeasyPrint links cells to headers by ``/Headers`` and ``/ID`` but writes
+    no scope (WeasyPrint issue #2482); a leaflet's tables are Markdown tables, whose only
+    header cells are the first row's, so each heads its column."""
+    for element in _dictionaries(pdf, "/StructElem"):
+        if element.get("S") != "/TH":
+            continue
+        attributes = element.get("A")
+        if not isinstance(attributes, dict):
+            attributes = element["A"] = pydyf.Dictionary({"O": "/Table"})
+        attributes.setdefault("Scope", "/Column")
 
 
 def annotations_print(pdf: Any) -> None:

@@ -20,6 +20,7 @@ from jinja2 import (
     StrictUndefined,
     TemplateNotFound,
     TemplateSyntaxError,
+    pass_context,
     select_autoescape,
 )
 from jinja2.exceptions import SecurityError
@@ -31,16 +32,22 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 
 from handout_builder.sources.confined import confined_file, read_confined
+from handout_builder.domain.models import online_address
 from handout_builder.domain.problems import InvalidBrand, Problem, UserError
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic
 from handout_builder.domain.wording import messages_for
 from handout_builder.paths import TEMPLATES_DIR
-from handout_builder.sources.markdown import new_parser
+from handout_builder.sources.markdown import CALLOUT_KINDS, callout_kind, new_parser
 
 #: Link schemes that may become clickable. Anything else stays plain text.
 LINK_SCHEMES = ("https://", "http://", "mailto:", "tel:")
 #: Markdown headings inside a section body sit under the section's <h2>.
 HEADING_SHIFT = 2
+#: An invisible break opportunity (ZERO WIDTH SPACE): printed web addresses may break only
+#: there, after "/", "." or "-"; nothing is drawn and text extraction leaves it out.
+BREAK = "\u200b"
+#: The scheme left off printed addresses: a browser adds it (http:// stays, it is not implied).
+IMPLIED_SCHEME = "https://"
 
 
 # --------------------------------------------------------------------------------------
@@ -50,6 +57,28 @@ HEADING_SHIFT = 2
 
 def _link_allowed(url: str) -> bool:
     return url.strip().lower().startswith(LINK_SCHEMES)
+
+
+def printed_address(url: str) -> str:
+    """A web address as printed on paper: without ``https://`` (unambiguous: a browser adds
+    it), and with an invisible break opportunity after each "/", "." and "-" past the scheme,
+    so a long address breaks only there, without an inserted hyphen."""
+    url = url.strip()
+    scheme = ""
+    if url.lower().startswith(IMPLIED_SCHEME):
+        url = url[len(IMPLIED_SCHEME):]
+    elif "://" in url:
+        scheme, url = url.split("://", 1)
+        scheme += "://"
+    elif url.lower().startswith(("mailto:", "tel:")):
+        return url
+    rest = url.rstrip("/") if url.count("/") == 1 and url.endswith("/") else url
+    out = []
+    for i, char in enumerate(rest):
+        out.append(char)
+        if char in "/.-" and i + 1 < len(rest) and rest[i + 1] not in "/.-":
+            out.append(BREAK)
+    return scheme + "".join(out)
 
 
 def _render_image(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
@@ -90,12 +119,75 @@ def _mark_links(state) -> None:
             bare = href.split("://", 1)[-1].removeprefix("mailto:").removeprefix("tel:")
             if text.rstrip("/") not in (href.rstrip("/"), bare.rstrip("/")):
                 token.attrSet("class", "show-url")
+                children[end].meta["shown"] = href
+            elif end == i + 2 and children[i + 1].type == "text":  # the address is the text
+                shown = Token("html_inline", "", 0)
+                shown.content = str(address_html(children[i + 1].content))
+                children[i + 1] = shown
+
+
+def _render_callout(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
+    """A callout box: a section with its heading word (an icon beside it, from the
+    stylesheet) and, for "when to get help", the brand's emergency number first."""
+    token = tokens[idx]
+    if token.nesting != 1:
+        return "</section>\n"
+    kind = callout_kind(token) or "tip"
+    words = env.get("messages") or messages_for("en")
+    html = (f'<section class="callout callout-{kind}">\n'
+            f'<h3 class="callout-heading">{escape(words.format(f"callout_{kind}"))}</h3>\n')
+    if kind == "help":
+        number = escape(env.get("emergency_number") or "911")
+        html += ('<p class="callout-call">'
+                 f'{words.format("emergency_call", number=Markup(f"<strong>{number}</strong>"))}'
+                 '</p>\n')
+    return html
+
+
+def _render_header_cell(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
+    """A table's header cell heads its column (``scope="col"``, tagged TH with a scope)."""
+    tokens[idx].attrSet("scope", "col")
+    return renderer.renderToken(tokens, idx, options, env)
 
 
 def _render_link(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
-    if tokens[idx].meta.get("plain"):
+    token = tokens[idx]
+    if token.meta.get("plain"):
         return ""
-    return renderer.renderToken(tokens, idx, options, env)
+    html = renderer.renderToken(tokens, idx, options, env)
+    if "shown" in token.meta:  # the address after the link text: a printed page has no links
+        html += f' <span class="shown-url">({address_html(token.meta["shown"])})</span>'
+    return html
+
+
+#: An address part (between break opportunities) up to this long never breaks inside; a
+#: longer one may, rather than run off the page.
+UNBROKEN_PART = 40
+
+
+def address_html(url: str) -> Markup:
+    """:func:`printed_address` as HTML: each part between two break opportunities is kept
+    whole (``white-space: nowrap``), so the line breaks nowhere else (not after "?" or "=",
+    where text would break)."""
+    parts = printed_address(url).split(BREAK)
+    return Markup(BREAK.join(
+        str(escape(part)) if len(part) > UNBROKEN_PART
+        else f'<span class="url-part">{escape(part)}</span>'
+        for part in parts
+    ))
+
+
+def qr_code(address: str, alt: str) -> Markup:
+    """A QR code of ``address`` as inline SVG (vector: sharp at any size), with ``alt`` as
+    its title: WeasyPrint tags it as a Figure with that alt text. Error correction M (15%),
+    the standard 4-module quiet zone."""
+    import segno  # imported where used: only leaflets of brands with a leaflet_url need it
+
+    code = segno.make(address, error="m", micro=False, boost_error=False)
+    svg = code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr-code", lineclass=None,
+                          dark="#000000")
+    head, rest = svg.split(">", 1)
+    return Markup(f'{head} role="img"><title>{escape(alt)}</title>{rest}')
 
 
 @cache
@@ -110,12 +202,25 @@ def html_markdown_parser() -> MarkdownIt:
     md.add_render_rule("link_open", _render_link)
     md.add_render_rule("link_close", _render_link)
     md.core.ruler.push("show_url", _mark_links)
+    for kind in CALLOUT_KINDS:
+        md.add_render_rule(f"container_{kind}_open", _render_callout)
+        md.add_render_rule(f"container_{kind}_close", _render_callout)
+    md.add_render_rule("th_open", _render_header_cell)
     return md
 
 
-def markdown(text: str) -> Markup:
-    """Markdown block text to safe HTML (raw HTML is escaped, never interpreted)."""
-    return Markup(html_markdown_parser().render(text))
+def markdown(text: str, messages: Any = None, emergency_number: str | None = None) -> Markup:
+    """Markdown block text to safe HTML (raw HTML is escaped, never interpreted); callouts
+    take their heading words from ``messages`` and the emergency number given."""
+    env = {"messages": messages, "emergency_number": emergency_number}
+    return Markup(html_markdown_parser().render(text, env))
+
+
+@pass_context
+def _markdown_filter(context: Any, text: str) -> Markup:
+    """The templates' ``markdown`` filter: the leaflet's wording and the brand's number."""
+    brand = context.get("brand")
+    return markdown(text, context.get("t"), getattr(brand, "emergency_number", None))
 
 
 def markdown_inline(text: str) -> Markup:
@@ -214,8 +319,9 @@ def template_environment(search_path: tuple[Path, ...]) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["markdown"] = markdown
+    env.filters["markdown"] = _markdown_filter
     env.filters["markdown_inline"] = markdown_inline
+    env.filters["address"] = address_html
     return env
 
 
@@ -261,7 +367,35 @@ def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
         "t": messages_for(topic.language),
         "personal": None,  # a PersonalCopy for one patient's copy (render_html(..., personal=))
         "watermark": None,  # the review-state watermark, when a proof is printed anyway
+        "online": _online(loaded, brand),
+        "figures": {},  # section index -> its figures (figure_context), from the service
+        "next_review": None,  # the date the next medical review is due (from the service)  # the QR code and address of the online copy, or None
     }
+
+
+def figure_context(figures: Sequence[Any]) -> dict[int, list[dict[str, Any]]]:
+    """The checked figures (:class:`~handout_builder.sources.figures.FigureFile`) as the
+    templates see them, by section index: the image's URL and what is printed with it."""
+    by_section: dict[int, list[dict[str, Any]]] = {}
+    for found in figures:
+        figure = found.figure
+        by_section.setdefault(found.section, []).append({
+            "src": found.path.as_uri(),  # percent-encoded: safe in an attribute and in url()
+            "alt": figure.alt, "decorative": figure.decorative, "caption": figure.caption,
+            "credit": figure.credit, "licence": figure.licence, "width": figure.width,
+        })
+    return by_section
+
+
+def _online(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any] | None:
+    pattern = brand.brand.leaflet_url
+    if pattern is None:
+        return None
+    language = loaded.topic.language
+    address = online_address(pattern, loaded.id, language)
+    words = messages_for(language)
+    alt = words.format("qr_alt", address=printed_address(address).replace(BREAK, ""))
+    return {"address": address, "shown": address_html(address), "qr": qr_code(address, alt)}
 
 
 def render_html(loaded: LoadedTopic, brand: LoadedBrand, **extra: Any) -> str:

@@ -70,6 +70,8 @@ _SOURCE_URL = "make-handout:topic-source"
 #: WeasyPrint would date the embedded source with the current time when given no date; a
 #: topic without a review date gets this placeholder, which pdf_finish removes.
 _NO_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+#: The language of the blank page behind a leaflet with an odd number of pages (it has no text).
+BLANK_LANGUAGE = "und"
 
 
 @cache
@@ -92,6 +94,8 @@ def _weasyprint() -> Any:
 class RenderedPdf:
     data: bytes
     pages: int
+    #: The pages of each leaflet, in order (a packet has several; blank backs not counted).
+    leaflet_pages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,21 @@ class SourceFile:
     data: bytes
     #: The date its content was last approved (the medical review), if any.
     reviewed: date | None = None
+
+
+@dataclass(frozen=True)
+class LeafletPart:
+    """One leaflet's HTML, and what goes with it, for :meth:`Renderer.render_packet`."""
+
+    html: str
+    #: Used in error messages.
+    source_name: str
+    #: Embedded in archival copies.
+    source: SourceFile | None = None
+    #: Must be visible on its pages as painted.
+    marks: SafetyMarks = SafetyMarks()
+    #: Files outside the brand and assets that it may show: its figures (checked, real paths).
+    files: tuple[Path, ...] = ()
 
 
 class _Refused(Exception):
@@ -120,6 +139,7 @@ def _fetcher_class() -> type:
             self.roots = tuple(root.resolve() for root in roots)
             self.refused: list[str] = []
             self.unsafe: dict[str, str] = {}  # images refused by brand_files.image_problem
+            self.files: frozenset[Path] = frozenset()  # the figures of the leaflet laid out
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             parts = urlsplit(url)
@@ -127,7 +147,8 @@ def _fetcher_class() -> type:
                 self.refused.append(url)
                 raise _Refused(url)
             path = Path(unquote(parts.path)).resolve()
-            if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+            allowed = path in self.files or any(path.is_relative_to(root) for root in self.roots)
+            if not allowed or not path.is_file():
                 self.refused.append(url)
                 raise _Refused(url)
             if path.suffix.lower() in IMAGE_SUFFIXES:  # whoever asks (a template part, say)
@@ -355,6 +376,17 @@ class Renderer:
         (:data:`IMAGE_REDUCTIONS`); when even the last step is too large, the render is
         refused with the sizes and what to do.
         """
+        return self.render_packet([LeafletPart(html, source_name, source, marks)])
+
+    def render_packet(self, parts: list[LeafletPart], title: str | None = None) -> RenderedPdf:
+        """Several leaflets in one PDF (:meth:`render` is the packet of one).
+
+        Each leaflet is laid out on its own (its own running header, "Page X of Y" within
+        it, every check of :meth:`render`), then their pages are put together in order; a
+        leaflet with an odd number of pages is followed by a blank page, so that each one
+        starts on a new sheet when printed on both sides. The outline and the structure
+        tree hold every leaflet; ``title`` (default: the first leaflet's) names the PDF.
+        """
         budget = self.options.max_bytes
         sizes: list[int] = []
         last = IMAGE_REDUCTIONS[-1]
@@ -363,7 +395,7 @@ class Renderer:
             f"(JPEG quality {last['jpeg_quality']})"
         )
         for images in IMAGE_REDUCTIONS:
-            pdf = self._render_once(html, source_name, source, images, marks)
+            pdf = self._render_once(parts, images, title)
             if len(pdf.data) <= budget:
                 return pdf
             if sizes and len(pdf.data) == sizes[-1]:
@@ -372,27 +404,21 @@ class Renderer:
             sizes.append(len(pdf.data))
         raise RenderRefused(
             Problem(
-                source_name,
-                f"The leaflet is {format_size(len(pdf.data))}, over the size budget of "
+                parts[0].source_name,
+                f"The {'leaflet' if len(parts) == 1 else 'packet'} is "
+                f"{format_size(len(pdf.data))}, over the size budget of "
                 f"{format_size(budget)}, {tried}.",
                 "Use a smaller logo (an SVG, or a PNG a few hundred pixels wide) in the brand "
-                "folder, or raise the budget with --max-size.",
+                "folder and smaller figures beside the topic, or raise the budget with "
+                "--max-size.",
             )
         )
 
     def _render_once(
-        self,
-        html: str,
-        source_name: str,
-        source: SourceFile | None,
-        images: dict[str, Any],
-        marks: SafetyMarks = SafetyMarks(),
+        self, parts: list[LeafletPart], images: dict[str, Any], title: str | None = None
     ) -> RenderedPdf:
-        wp = _weasyprint()
         from handout_builder.render.finish import add_pdfua_identification, finish
 
-        self.fetcher.refused.clear()
-        self.fetcher.unsafe.clear()
         archival = self.options.archival
         options: dict[str, Any] = {
             "pdf_variant": ARCHIVAL_VARIANT if archival else PDF_VARIANT,
@@ -401,32 +427,66 @@ class Renderer:
             "cache": self.image_cache.setdefault(str(sorted(images.items())), {}),
             **images,
         }
+        documents = [self._lay_out(part, options) for part in parts]
+        counts = tuple(len(document.pages) for document in documents)
+        document = documents[0]
+        if len(documents) > 1:
+            pages = []
+            for laid in documents:
+                pages += laid.pages
+                if len(laid.pages) % 2 and laid is not documents[-1]:
+                    pages += self._blank_page(options)
+            document = documents[0].copy(pages)
+        if title is not None:
+            document.metadata.title = title
+        if archival:  # PDF/A-3u says so in XMP; add that it is PDF/UA-1 as well
+            document.metadata.generate_rdf_metadata = add_pdfua_identification(
+                document.metadata.generate_rdf_metadata
+            )
+        sources = [part.source for part in parts if part.source is not None]
         write_options: dict[str, Any] = {}
-        if archival and source is not None:
-            write_options["attachments"] = [_source_attachment(source)]
-        dated_source = source is not None and source.reviewed is not None
+        if archival and sources:
+            write_options["attachments"] = [_source_attachment(source) for source in sources]
+        dated_source = bool(sources) and all(source.reviewed is not None for source in sources)
+        with strict_weasyprint_logs() as logs, warnings.catch_warnings():
+            # WeasyPrint 70 opens its bundled sRGB profile (the PDF/A output intent)
+            # and never closes it; that ResourceWarning is about WeasyPrint, not us.
+            warnings.simplefilter("ignore", ResourceWarning)
+            data = document.write_pdf(
+                finisher=lambda _document, pdf: finish(
+                    pdf, archival=archival, dated_source=dated_source
+                ),
+                **options,
+                **write_options,
+            )
+        if logs.messages:
+            raise RenderRefused(_layout_problems(
+                parts[0].source_name, [_reason(m) for m in logs.messages]))
+        return RenderedPdf(data=data, pages=len(document.pages), leaflet_pages=counts)
+
+    def _blank_page(self, options: dict[str, Any]) -> list[Any]:
+        """One empty page of the brand's paper size (the back of a leaflet's last sheet)."""
+        wp = _weasyprint()
+        paper = wp.CSS(string=brand_stylesheet(self.brand), font_config=self.font_config)
+        blank = wp.HTML(string=f'<html lang="{BLANK_LANGUAGE}"><body></body></html>').render(
+            font_config=self.font_config, stylesheets=[paper], **options)
+        return list(blank.pages)
+
+    def _lay_out(self, part: LeafletPart, options: dict[str, Any]) -> Any:
+        """One leaflet laid out (a WeasyPrint document), with every check on what it paints."""
+        wp = _weasyprint()
+        source_name = part.source_name
+        self.fetcher.refused.clear()
+        self.fetcher.unsafe.clear()
+        self.fetcher.files = frozenset(part.files)
         with strict_weasyprint_logs() as logs:
             try:
                 document = wp.HTML(
-                    string=html, base_url=str(self.brand.dir) + "/", url_fetcher=self.fetcher
+                    string=part.html, base_url=str(self.brand.dir) + "/",
+                    url_fetcher=self.fetcher,
                 ).render(font_config=self.font_config, stylesheets=self.stylesheets, **options)
-                if archival:  # PDF/A-3u says so in XMP; add that it is PDF/UA-1 as well
-                    document.metadata.generate_rdf_metadata = add_pdfua_identification(
-                        document.metadata.generate_rdf_metadata
-                    )
-                with warnings.catch_warnings():
-                    # WeasyPrint 70 opens its bundled sRGB profile (the PDF/A output intent)
-                    # and never closes it; that ResourceWarning is about WeasyPrint, not us.
-                    warnings.simplefilter("ignore", ResourceWarning)
-                    data = document.write_pdf(
-                        finisher=lambda _document, pdf: finish(
-                            pdf, archival=archival, dated_source=dated_source
-                        ),
-                        **options,
-                        **write_options,
-                    )
             except wp.urls.FatalURLFetchingError:
-                data = None
+                document = None
         templates = self.brand.dir / "templates"
         if self.fetcher.unsafe:
             raise InvalidBrand([
@@ -448,11 +508,11 @@ class Renderer:
                     for url in dict.fromkeys(self.fetcher.refused)
                 ]
             )
-        if logs.messages or data is None:
+        if logs.messages or document is None:
             raise RenderRefused(
                 _layout_problems(source_name, [_reason(m) for m in logs.messages])
             )
-        self._check_painted(document, marks)
+        self._check_painted(document, part.marks)
         if self.options.large_print:
             small = _text_smaller_than(document, LARGE_PRINT_MIN_PT)
             if small:
@@ -465,7 +525,7 @@ class Renderer:
                         f"them at least {LARGE_PRINT_MIN_PT} pt.",
                     )
                 )
-        return RenderedPdf(data=data, pages=len(document.pages))
+        return document
 
     def _check_painted(self, document: Any, marks: SafetyMarks) -> None:
         """Refuse the brand when a safety mark is not visible, or text is below WCAG AA."""

@@ -77,9 +77,15 @@ class LoadedTopic:
 
 
 def load_topic(path: Path | str) -> LoadedTopic:
-    """Read, parse and validate one topic file; raise :class:`InvalidTopic` with every problem."""
+    """Read, parse and validate one topic file; raise :class:`InvalidTopic` with every problem
+    (its figures' files included: see :mod:`handout_builder.sources.figures`)."""
+    from handout_builder.sources.figures import figure_files  # Pillow: only when there are figures
+
     path = Path(path)
-    return load_topic_bytes(_read_bytes(path, str(path), InvalidTopic), path)
+    loaded = load_topic_bytes(_read_bytes(path, str(path), InvalidTopic), path)
+    if any(section.figures for section in loaded.topic.sections):
+        figure_files(loaded)
+    return loaded
 
 
 def load_topic_bytes(source: bytes, name: Path | str) -> LoadedTopic:

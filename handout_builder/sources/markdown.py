@@ -2,11 +2,14 @@
 
 CommonMark with raw HTML off (shown as text, never interpreted), no auto-linking, and
 typographic replacements and smart quotes on, so that what the text rules and the reading
-level see are the characters the leaflet prints. Every URL parses here; the HTML stage
+level see are the characters the leaflet prints. Two additions: tables (GitHub's pipe
+tables) and callouts, blocks fenced by ``::: help`` (when to get help: the emergency box),
+``::: warning``, ``::: tip`` or ``::: ask`` (ask your care team) and ``:::``
+(mdit-py-plugins' container plugin). Every URL parses here; the HTML stage
 (:mod:`handout_builder.render.html`) decides which links print and adds its own render rules
 to a parser made by :func:`new_parser`.
 
-Imports: markdown-it-py only.
+Imports: markdown-it-py and mdit-py-plugins only.
 """
 
 from __future__ import annotations
@@ -15,12 +18,18 @@ from functools import cache
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
+
+#: The kinds of callout box, as written after ``:::``.
+CALLOUT_KINDS = ("help", "warning", "tip", "ask")
 
 
 def new_parser() -> MarkdownIt:
     """A fresh parser with the topic format's Markdown configuration."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True})
-    md.enable(["replacements", "smartquotes"])
+    md.enable(["replacements", "smartquotes", "table"])
+    for kind in CALLOUT_KINDS:
+        container_plugin(md, kind)
     md.validateLink = lambda url: True  # every URL parses; the HTML stage decides what prints
     return md
 
@@ -47,3 +56,11 @@ def link_addresses(token: Token) -> list[str]:
     """The address of every link in an ``inline`` token, in order."""
     return [str(child.attrGet("href") or "") for child in token.children or []
             if child.type == "link_open"]
+
+
+def callout_kind(token: Token) -> str | None:
+    """The callout kind of a ``container_<kind>_open`` token (else None)."""
+    for kind in CALLOUT_KINDS:
+        if token.type == f"container_{kind}_open":
+            return kind
+    return None

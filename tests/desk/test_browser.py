@@ -314,6 +314,6 @@ def test_200_percent_zoom_loses_nothing(browser, live_desk):
         width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], url
         if SHOTS:
-            page.screenshot(path=f"{SHOTS}/zoom-{url.strip('/').split('?')[0] or 'find'}.png",
+            page.screenshot(path=f"{SHOTS}/zoom-{url.strip('/').split('?')[0].replace('/', '-') or 'find'}.png",
                             full_page=True)
     context.close()
