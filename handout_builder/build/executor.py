@@ -175,6 +175,7 @@ def render_job(job: Job) -> Outcome:
         next_review=status.next_review.isoformat() if status.next_review else None,
         watermark=written.watermark_key,
         example=status.example,
+        codes=tuple(code.token for code in topic.codes),
     )
     return Outcome(source, entry=entry, staged=written.path)
 
