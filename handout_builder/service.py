@@ -793,7 +793,7 @@ class LeafletInfo:
     text: str = ""
     #: Keywords and synonyms the topic lists (none until topics carry them).
     keywords: tuple[str, ...] = ()
-    #: Diagnosis or drug codes, ``SYSTEM|CODE`` (none until topics carry them).
+    #: Diagnosis, drug and test codes, ``SYSTEM|CODE`` (``ICD-10-CM|E11.9``; domain/codes.py).
     codes: tuple[str, ...] = ()
 
     @property
@@ -835,6 +835,7 @@ def read_leaflet(path: Path, folder: Path, as_of: date | None = None) -> Leaflet
         id=loaded.id, language=topic.language, title=topic.title, category=topic.category,
         path=path, name=name, source=data, settings=settings, topic=topic, review=status,
         text="\n".join(w for w in words if w),
+        codes=tuple(code.token for code in topic.codes),
     )
 
 

@@ -36,8 +36,9 @@ from handout_builder.desk.pool import Busy, Cached, LeafletCache, WorkerFailed, 
 from handout_builder.desk.security import (
     Guard, RateLimit, User, account_user, csrf_ok, csrf_token, proxy_user, session_user,
 )
-from handout_builder.desk.worker import EmailJob, Reply, RenderJob
+from handout_builder.desk.worker import EmailJob, PacketJob, Reply, RenderJob
 from handout_builder.domain import review
+from handout_builder.domain.codes import parse_query
 from handout_builder.domain.models import ID_PATTERN
 from handout_builder.domain.personal import personal_copy
 from handout_builder.domain.problems import Problem, UserError
@@ -49,7 +50,6 @@ BASKET_MAX = 20
 #: Results shown on one page of search results.
 RESULTS = 50
 _ID = re.compile(ID_PATTERN)
-_CODE = re.compile(r"[^\s|]{1,200}(\|[^\s|]{1,60})?")
 _LABELS = {"--patient-name": "Patient name", "--clinician": "Clinician", "--date": "Date",
            "--note": "Note", "to": "Email address", "patient_name": "Patient name",
            "clinician": "Clinician", "date": "Date", "note": "Note"}
@@ -422,8 +422,33 @@ def _basket_entries(request: Request) -> list[Entry]:
 
 @guarded
 async def basket(request: Request) -> Response:
-    return page(request, "basket.html", entries=_basket_entries(request), packets=False,
-                message=request.query_params.get("done", ""))
+    desk = _desk(request)
+    return page(request, "basket.html", entries=_basket_entries(request),
+                message=request.query_params.get("done", ""), brands=desk.brands,
+                default_brand=desk.default_brand)
+
+
+@guarded
+async def basket_print(request: Request, form: FormData) -> Response:
+    """The basket as one PDF packet: one print job, each leaflet with its own pages."""
+    desk = _desk(request)
+    entries = _basket_entries(request)
+    if not entries:
+        return RedirectResponse("/basket", status_code=303)
+    brand = _field(form, "brand") or desk.default_brand
+    action = form.get("action")
+    if brand not in desk.brands or action not in ("print", "download"):
+        raise HTTPException(404)
+    job = PacketJob(topics=tuple(e.info.topic_bytes() for e in entries),
+                    settings=entries[0].info.settings, brand=brand, as_of=entries[0].review.as_of,
+                    large_print=form.get("large") == "1")
+    try:
+        reply = await desk.pool.run(job)
+    except (Busy, WorkerFailed) as error:
+        return _trouble(request, error)
+    if not reply.ok:
+        return _trouble(request, reply)
+    return pdf_response(reply.pdf, "packet", download=action == "download")
 
 
 @guarded
@@ -463,17 +488,26 @@ async def basket_change(request: Request, form: FormData) -> Response:
 async def connect(request: Request) -> Response:
     """``/connect?code=SYSTEM|CODE&lang=es``: the leaflets for a diagnosis or drug code."""
     desk = _desk(request)
-    code = request.query_params.get("code", "")
-    if not _CODE.fullmatch(code):
-        return problem_page(request, 400, "No code given",
-                            "Link here as /connect?code=SYSTEM|CODE (for example "
-                            "http://hl7.org/fhir/sid/icd-10-cm|E11.9), optionally with &lang=es.")
-    language = request.query_params.get("lang") or None
+    code = request.query_params.get("code", "")[:300]
+    try:
+        query = parse_query(code)
+    except ValueError as error:
+        return problem_page(request, 400, "This code cannot be looked up",
+                            f"{str(error)[:1].upper()}{str(error)[1:]}. Link here as "
+                            "/connect?code=SYSTEM|CODE, for example "
+                            "/connect?code=ICD-10-CM|E11.9&lang=es (the system may also be "
+                            "its FHIR address, such as http://hl7.org/fhir/sid/icd-10-cm).")
     staff = _staff(request)
-    entries = desk.catalogue.by_code(code, language=language, staff=staff)
-    if not entries and language:  # none in that language: show the others
-        entries = desk.catalogue.by_code(code, staff=staff)
-    return page(request, "connect.html", code=code, entries=entries, language=language)
+    language = request.query_params.get("lang") or None
+    if language not in desk.catalogue.languages(staff=staff):
+        language = None
+    found = desk.catalogue.by_code(query, language=language, staff=staff)
+    other_languages = False
+    if not found and language:  # none in that language: show the others, and say so
+        found = desk.catalogue.by_code(query, staff=staff)
+        other_languages = bool(found)
+    return page(request, "connect.html", code=query.token, found=found, language=language,
+                other_languages=other_languages)
 
 
 async def signin(request: Request) -> Response:
@@ -534,6 +568,7 @@ def create_app(desk: Desk) -> Starlette:
         Route("/leaflet/{handout_id}/page/{number:int}", leaflet_page_image),
         Route("/leaflet/{handout_id}/copy", personal, methods=["POST"]),
         Route("/basket", basket),
+        Route("/basket/print", basket_print, methods=["POST"]),
         Route("/basket/{what:str}", basket_change, methods=["POST"]),
         Route("/connect", connect),
         Route("/signin", signin, methods=["GET", "POST"]),

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from handout_builder import service
 from handout_builder.domain import review
+from handout_builder.domain.codes import CodeQuery, matches
 from handout_builder.domain.problems import Problem, UserError
 from handout_builder.domain.review import ReviewStatus
 
@@ -36,8 +37,8 @@ _SCHEMA = """
 CREATE TABLE leaflet(rowid INTEGER PRIMARY KEY, path TEXT UNIQUE, id TEXT, language TEXT,
                      title TEXT, category TEXT, visible INTEGER);
 CREATE INDEX leaflet_id ON leaflet(id);
-CREATE TABLE code(code TEXT, rowid INTEGER);
-CREATE INDEX code_code ON code(code);
+CREATE TABLE code(system TEXT, token TEXT, rowid INTEGER);
+CREATE INDEX code_system ON code(system);
 CREATE VIRTUAL TABLE words USING fts5(title, keywords, category, text, codes,
                                       tokenize = "unicode61 remove_diacritics 2");
 """
@@ -85,11 +86,6 @@ def fts_query(text: str) -> str | None:
     if not words:
         return None
     return " ".join(f'"{word}"*' for word in words)
-
-
-def normal_code(code: str) -> str:
-    """``SYSTEM|CODE`` compared without case or surrounding spaces."""
-    return "|".join(part.strip() for part in code.split("|", 1)).lower()
 
 
 class Catalogue:
@@ -186,8 +182,8 @@ class Catalogue:
             "INSERT INTO words(rowid, title, keywords, category, text, codes) VALUES (?, ?, ?, ?, ?, ?)",
             (rowid, info.title, " ".join(info.keywords), info.category, info.text,
              " ".join(info.codes)))
-        self._db.executemany("INSERT INTO code VALUES (?, ?)",
-                             [(normal_code(c), rowid) for c in info.codes])
+        self._db.executemany("INSERT INTO code VALUES (?, ?, ?)",
+                             [(c.partition("|")[0], c, rowid) for c in info.codes])
         self._entries[rowid] = entry
 
     def _remove(self, path: Path) -> None:
@@ -263,17 +259,24 @@ class Catalogue:
                     [match, *args, limit]).fetchall()
             return Found(total, [self._entries[r[0]] for r in rows])
 
-    def by_code(self, code: str, *, language: str | None = None, staff: bool = False) -> list[Entry]:
-        """Leaflets whose topic lists ``code`` (``SYSTEM|CODE``; a bare CODE matches any system)."""
-        wanted = normal_code(code)
+    def by_code(self, query: CodeQuery, *, language: str | None = None,
+                staff: bool = False) -> list[tuple[Entry, str, str]]:
+        """Leaflets about ``query`` (parsed by :func:`domain.codes.parse_query`), as
+        (entry, the leaflet's code, "exact" or "broader"): exact matches first, then broader
+        ICD-10-CM categories (the domain's rule, :func:`domain.codes.matches`)."""
         where, args = self._where(staff, language, None)
-        test = "code.code = ?" if "|" in wanted else "(code.code = ? OR code.code LIKE ?)"
-        codes = [wanted] if "|" in wanted else [wanted, "%|" + wanted]
         with self._lock:
             rows = self._db.execute(
-                f"SELECT DISTINCT leaflet.rowid FROM code JOIN leaflet ON leaflet.rowid = code.rowid "
-                f"WHERE {test} AND {where} ORDER BY leaflet.title", [*codes, *args]).fetchall()
-            return [self._entries[r[0]] for r in rows]
+                f"SELECT code.token, leaflet.rowid FROM code JOIN leaflet ON leaflet.rowid = code.rowid "
+                f"WHERE code.system = ? AND {where}", [query.system, *args]).fetchall()
+            found: dict[int, tuple[bool, str]] = {}
+            for token, rowid in rows:
+                how = matches(query, token)
+                if how is not None and (rowid not in found or how == "exact"):
+                    found[rowid] = (how != "exact", token)
+            order = sorted(found, key=lambda r: (found[r][0], self._entries[r].title))
+            return [(self._entries[r], found[r][1], "broader" if found[r][0] else "exact")
+                    for r in order]
 
     def versions(self, handout_id: str, *, staff: bool = False) -> list[Entry]:
         """Every language of one leaflet (visible to this member of staff)."""

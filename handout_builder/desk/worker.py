@@ -52,6 +52,18 @@ class EmailJob:
 
 
 @dataclass(frozen=True)
+class PacketJob:
+    """Several leaflets as one PDF (the basket): each keeps its pages, outline entry and
+    review line (:func:`service.render_packet`)."""
+
+    topics: tuple[service.TopicBytes, ...]
+    settings: Any
+    brand: str
+    as_of: date
+    large_print: bool = False
+
+
+@dataclass(frozen=True)
 class Reply:
     pdf: bytes | None = None
     pages: int = 0
@@ -80,7 +92,15 @@ class _Warm:
                 self.brands[brand], RenderOptions(large_print=large_print))
         return self.renderers[key]
 
-    def run(self, job: RenderJob | EmailJob) -> Reply:
+    def run(self, job: RenderJob | EmailJob | PacketJob) -> Reply:
+        if isinstance(job, PacketJob):
+            renderer = self.renderer(job.brand, job.large_print)
+            packet = service.render_packet(service.PacketRequest(
+                topics=job.topics, brand=renderer.brand, name="packet", options=renderer.options,
+                as_of=job.as_of, settings=job.settings), renderer)
+            if not packet.ok:
+                return Reply(problems=packet.problems, refused=packet.refused)
+            return Reply(pdf=packet.data, pages=packet.pages)
         if isinstance(job, EmailJob):
             renderer = self.renderer(job.brand, False)
             result = service.email_leaflet(service.EmailRequest(

@@ -23,7 +23,7 @@ sections:
   - heading: "{heading}"
     body: |
       {body}
-review:
+{codes}review:
   reviewer: Dr Test Reviewer
   reviewed: {reviewed}
 copyright:
@@ -31,6 +31,12 @@ copyright:
   year: 2026
 """
 
+#: Clinical codes by topic id (every language of it).
+CODES = {
+    "heart-failure": [("ICD-10-CM", "I50")],
+    "high-blood-pressure": [("ICD-10-CM", "I10"), ("RxNorm", "29046")],
+    "asthma": [("ICD-10-CM", "J45.909")],
+}
 #: id, language, title, category, status, reviewed, words in the text.
 TOPICS = [
     ("heart-failure", "en", "Heart failure", "Heart, Blood and Circulation", "approved",
@@ -52,7 +58,10 @@ TOPICS = [
 
 def topic_text(handout_id: str, language: str, title: str, category: str, status: str,
                reviewed: str, body: str) -> str:
-    return TOPIC.format(id=handout_id, language=language, title=title, category=category,
+    codes = "".join(f"  - system: {system}\n    code: \"{code}\"\n"
+                    for system, code in CODES.get(handout_id, []))
+    return TOPIC.format(codes="codes:\n" + codes if codes else "",
+                        id=handout_id, language=language, title=title, category=category,
                         status=status, reviewed=reviewed, summary=body.split(".")[0] + ".",
                         point=body.split(". ")[-1], heading="What is it?",
                         body=textwrap.indent(body, "      ").lstrip())

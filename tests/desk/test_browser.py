@@ -220,6 +220,20 @@ def test_basket(staff, live_desk, axe):
     assert page.locator(".basket .card-title").all_inner_texts() == ["Gout", "Asthma in adults"]
     assert page.locator(".top .count").inner_text() == "2"
     check(page, axe, "basket")
+    with page.expect_download() as caught:
+        page.get_by_role("button", name="Download the packet").click()
+    packet = Path(caught.value.path()).read_bytes()
+    assert caught.value.suggested_filename == "packet.pdf"
+    text = pdf_text(packet)
+    assert text.index("Gout") < text.index("Asthma in adults")  # in the basket's order
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(packet)
+    outline = [item.get_title() for item in document.get_toc()]
+    document.close()
+    assert outline[:1] == ["Gout"] and "Asthma in adults" in outline  # one entry per leaflet
+    data = printed(page, page.get_by_role("button", name="Print all as one packet").click)
+    assert pdf_text(data) == text  # the same packet goes to the print dialog
     page.get_by_role("button", name="Remove Gout").click()
     assert page.locator(".basket .card-title").all_inner_texts() == ["Asthma in adults"]
 

@@ -110,5 +110,17 @@ def test_review_states_follow_the_date(library):
     assert catalogue.get("gout") is None
 
 
-def test_by_code_is_empty_until_topics_carry_codes(catalogue):
-    assert catalogue.by_code("http://hl7.org/fhir/sid/icd-10-cm|I50.9") == []
+def test_by_code_uses_the_domain_rule(catalogue):
+    from handout_builder.domain.codes import parse_query
+
+    def found(text, **kw):
+        return [(e.id, e.language, how) for e, _, how in catalogue.by_code(parse_query(text), **kw)]
+
+    # a leaflet coded I50 (heart failure) answers I50.9 as a broader code, in both languages
+    assert found("http://hl7.org/fhir/sid/icd-10-cm|I50.9") == [
+        ("heart-failure", "en", "broader"), ("heart-failure", "es", "broader")]
+    assert found("ICD-10-CM|I50.9", language="es") == [("heart-failure", "es", "broader")]
+    assert found("rxnorm|29046") == [("high-blood-pressure", "en", "exact")]
+    assert found("ICD-10-CM|J45.909") == [("asthma", "en", "exact")]
+    assert found("ICD-10-CM|E11.9") == []
+    assert catalogue.search("J45").total == 1  # the search box finds codes too

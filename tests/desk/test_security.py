@@ -11,7 +11,7 @@ from handout_builder.desk.server import check_binding
 from handout_builder.domain.problems import InvalidOption
 from tests.desk.conftest import CONTENT, FRONT_DESK, accounts_config, token
 
-POSTS = ["/leaflet/gout/copy", "/basket/add", "/basket/remove", "/basket/clear", "/signin",
+POSTS = ["/leaflet/gout/copy", "/basket/print", "/basket/add", "/basket/remove", "/basket/clear", "/signin",
          "/signout"]
 TRAVERSALS = ["../../../../etc/passwd", "..%2F..%2F..%2Fetc%2Fpasswd", "%2e%2e/%2e%2e/etc/passwd",
               "/etc/passwd", "..\\..\\windows\\win.ini", "gout/../../etc/passwd", "gout\x00.yaml"]
@@ -243,3 +243,15 @@ def test_rate_limit():
     assert limit.allow("bob")
     now[0] = 61
     assert limit.allow("ann")
+
+
+def test_connect_lists_the_leaflets_for_a_code(shared_client):
+    page = shared_client.get("/connect?code=http://hl7.org/fhir/sid/icd-10-cm|I50.9&lang=es")
+    assert page.status_code == 200
+    assert "Insuficiencia cardíaca" in page.text and ">Heart failure<" not in page.text
+    assert "1 leaflet found" in page.text and "broader code" in page.text
+    none_in_french = shared_client.get("/connect?code=ICD-10-CM|I10&lang=vi").text
+    assert "High blood pressure" in none_in_french
+    wrong = shared_client.get("/connect?code=ICD-10-CM|E11.99999")
+    assert wrong.status_code == 400 and "not a valid ICD-10-CM code" in wrong.text
+    assert shared_client.get("/connect?code=E11.9").status_code == 400
