@@ -2,7 +2,8 @@
 # Set up make_handout on a Debian or Ubuntu machine:
 #   1. the system libraries WeasyPrint needs, installed with apt only where missing;
 #   2. with --test, the PDF readers the tests check leaflets with (poppler-utils: pdfinfo,
-#      pdftohtml, pdftotext, pdftoppm; qpdf), also only where missing;
+#      pdftohtml, pdftotext, pdftoppm; qpdf) and the browser the desk's tests drive (Debian's
+#      chromium, at /usr/bin/chromium: Playwright downloads no browser), also only where missing;
 #   3. a virtual environment in .venv with make_handout installed (editable).
 # Usage: ./setup.sh          (to render leaflets)
 #        ./setup.sh --test   (also the test tools)
@@ -28,6 +29,7 @@ if [ -n "$testing" ]; then
     if ! command -v "$tool" >/dev/null 2>&1; then missing+=(poppler-utils); break; fi
   done
   command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
