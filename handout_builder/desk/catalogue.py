@@ -108,6 +108,8 @@ class Catalogue:
         #: Files that could not be taken (invalid, unreadable, duplicate id): their problems.
         self.problems: dict[Path, list[Problem]] = {}
         self.loaded = False
+        self._generation = 0  # counts changes: the lists below are kept until the next one
+        self._lists: dict[tuple, list] = {}
 
     # ---------------------------------------------------------------- keeping it current
 
@@ -139,6 +141,11 @@ class Catalogue:
             del self.problems[path]
         if as_of != self._as_of:
             self._judge_all(as_of)
+            changed += 1
+        if changed:
+            with self._lock:
+                self._generation += 1
+                self._lists.clear()
         self.loaded = True
         return changed
 
@@ -301,17 +308,25 @@ class Catalogue:
         return versions[0] if versions else None
 
     def categories(self, *, staff: bool = False, language: str | None = None) -> list[tuple[str, int]]:
-        where, args = self._where(staff, language, None)
+        """The categories and how many leaflets each has (kept until the library changes)."""
+        key = ("categories", staff, language)
         with self._lock:
-            return [(c, n) for c, n in self._db.execute(
-                f"SELECT category, count(*) FROM leaflet WHERE {where} GROUP BY category ORDER BY category",
-                args)]
+            if key not in self._lists:
+                where, args = self._where(staff, language, None)
+                self._lists[key] = [(c, n) for c, n in self._db.execute(
+                    f"SELECT category, count(*) FROM leaflet WHERE {where} GROUP BY category "
+                    "ORDER BY category", args)]
+            return self._lists[key]
 
     def languages(self, *, staff: bool = False) -> list[str]:
-        where, args = self._where(staff, None, None)
+        """The languages there are leaflets in (kept until the library changes)."""
+        key = ("languages", staff)
         with self._lock:
-            return [r[0] for r in self._db.execute(
-                f"SELECT DISTINCT language FROM leaflet WHERE {where} ORDER BY language", args)]
+            if key not in self._lists:
+                where, args = self._where(staff, None, None)
+                self._lists[key] = [r[0] for r in self._db.execute(
+                    f"SELECT DISTINCT language FROM leaflet WHERE {where} ORDER BY language", args)]
+            return self._lists[key]
 
     def __len__(self) -> int:
         return len(self._entries)
