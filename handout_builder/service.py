@@ -806,10 +806,16 @@ class LeafletInfo:
 
 
 def library_topic_files(folder: Path) -> list[Path]:
-    """The topic files of a library folder (the one discovery rule of ``check`` and ``build``)."""
-    from handout_builder.sources.library import topic_files
+    """Every leaflet file of a library folder: its topic files (the one discovery rule of
+    ``check`` and ``build``) and their translations (``<id>.<lang>.yaml``, each a complete
+    topic in its own language), in a stable order."""
+    from handout_builder.sources.library import topic_files, translation_files
 
-    return topic_files(Path(folder))
+    folder = Path(folder)
+    translations = [path for languages in translation_files(folder).values()
+                    for path in languages.values()]
+    return sorted([*topic_files(folder), *translations],
+                  key=lambda path: path.relative_to(folder).as_posix())
 
 
 def read_leaflet(path: Path, folder: Path, as_of: date | None = None) -> LeafletInfo:

@@ -68,7 +68,7 @@ def topic_text(handout_id: str, language: str, title: str, category: str, status
 
 
 def file_name(handout_id: str, language: str) -> str:
-    return f"{handout_id}.yaml" if language == "en" else f"{handout_id}-{language}.yaml"
+    return f"{handout_id}.yaml" if language == "en" else f"{handout_id}.{language}.yaml"
 
 
 def make_library(folder: Path) -> Path:

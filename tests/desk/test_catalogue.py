@@ -30,6 +30,12 @@ def test_finds_by_title_text_category_and_prefix(catalogue):
     assert catalogue.search("hea").total == 3  # as you type
 
 
+def test_translations_are_listed_under_their_topic(catalogue):
+    versions = catalogue.versions("heart-failure")
+    assert [(e.language, e.info.path.name) for e in versions] == [
+        ("en", "heart-failure.yaml"), ("es", "heart-failure.es.yaml")]
+
+
 def test_filters_by_language_and_category(catalogue):
     assert ids(catalogue.search("heart", language="es")) == [("heart-failure", "es")]
     found = catalogue.search("", category="Bones, Joints and Muscles")
