@@ -29,6 +29,18 @@ REPO = Path(__file__).resolve().parent.parent
 HANDOUTS = REPO / "handouts"
 BRANDS = {"default": DEFAULT_BRAND_DIR, "harbour": REPO / "styles" / "harbour"}
 SAMPLE = HANDOUTS / "calcification.yaml"
+#: The sample's figure files (a folder beside it, which a copy of the sample needs too).
+SAMPLE_FIGURES = HANDOUTS / "figures"
+
+
+def copy_sample(folder: Path, data: bytes | None = None) -> Path:
+    """The sample topic (or ``data`` in its place) in ``folder``, with its figures beside it."""
+    target = folder / SAMPLE.name
+    target.write_bytes(SAMPLE.read_bytes() if data is None else data)
+    shutil.copytree(SAMPLE_FIGURES, folder / SAMPLE_FIGURES.name, dirs_exist_ok=True)
+    return target
+
+
 #: "Today" for every test: review states never depend on the real date.
 TEST_TODAY = date(2026, 11, 25)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BRANDS, REPO, SAMPLE
+from tests.conftest import BRANDS, REPO, SAMPLE, copy_sample
 
 pytestmark = pytest.mark.pdf
 
@@ -73,8 +73,7 @@ def _pdf_text(path: Path) -> str:
 def _check_installed_tool(env_dir: Path, tmp: Path, expected: bytes) -> None:
     work = tmp / "work"  # a clinic's folder: its topics in handouts/, nothing else
     (work / "handouts").mkdir(parents=True)
-    topic = work / "handouts" / SAMPLE.name
-    shutil.copyfile(SAMPLE, topic)
+    topic = copy_sample(work / "handouts")
 
     probe = _run([env_dir / "bin" / "python", "-c",
                   "import json, sys, handout_builder, handout_builder.paths as p;"

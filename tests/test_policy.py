@@ -166,10 +166,10 @@ def test_quick_start_renders_the_sample_on_any_date(monkeypatch, tmp_path, capsy
     assert run("render", SAMPLE) == 0
     captured = capsys.readouterr()
     written = tmp_path / "out" / "calcification.pdf"
-    assert captured.out.startswith(f"wrote {Path('out') / 'calcification.pdf'} (3 pages, "
+    assert captured.out.startswith(f"wrote {Path('out') / 'calcification.pdf'} (5 pages, "
                                    "example topic, ")
     texts = page_texts(written)
-    assert len(texts) == 3
+    assert len(texts) == 5
     # never printed as a current leaflet: a banner on the first page, a mark in every footer
     assert "Example content for demonstration: this is not medical advice." in texts[0]
     for text in texts:

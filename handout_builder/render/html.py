@@ -121,9 +121,7 @@ def _mark_links(state) -> None:
                 token.attrSet("class", "show-url")
                 children[end].meta["shown"] = href
             elif end == i + 2 and children[i + 1].type == "text":  # the address is the text
-                shown = Token("html_inline", "", 0)
-                shown.content = str(address_html(children[i + 1].content))
-                children[i + 1] = shown
+                children[i + 1].content = address_text(children[i + 1].content)
 
 
 def _render_callout(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
@@ -160,21 +158,26 @@ def _render_link(renderer: RendererHTML, tokens: Sequence[Token], idx: int, opti
     return html
 
 
-#: An address part (between break opportunities) up to this long never breaks inside; a
-#: longer one may, rather than run off the page.
-UNBROKEN_PART = 40
+#: WORD JOINER: no break here. Put after every other punctuation mark of a printed address
+#: ("?", "=", "&", ...), where the line breaking rules of text would allow a break.
+JOIN = "\u2060"
+
+
+def address_text(url: str) -> str:
+    """:func:`printed_address`, with a word joiner after every punctuation mark that is not a
+    break opportunity: the line breaks after "/", "." and "-" only. (An address part longer
+    than the line still wraps, rather than run off the page.)"""
+    out = []
+    for part in printed_address(url).split(BREAK):
+        out.append("".join(
+            char + JOIN if not char.isalnum() and i + 1 < len(part) else char
+            for i, char in enumerate(part)))
+    return BREAK.join(out)
 
 
 def address_html(url: str) -> Markup:
-    """:func:`printed_address` as HTML: each part between two break opportunities is kept
-    whole (``white-space: nowrap``), so the line breaks nowhere else (not after "?" or "=",
-    where text would break)."""
-    parts = printed_address(url).split(BREAK)
-    return Markup(BREAK.join(
-        str(escape(part)) if len(part) > UNBROKEN_PART
-        else f'<span class="url-part">{escape(part)}</span>'
-        for part in parts
-    ))
+    """:func:`address_text`, escaped for a template."""
+    return escape(address_text(url))
 
 
 def qr_code(address: str, alt: str) -> Markup:

@@ -18,6 +18,7 @@ from pathlib import Path
 from PIL import Image
 
 from handout_builder.domain.models import Figure
+from handout_builder.domain.positions import field_name
 from handout_builder.domain.problems import InvalidTopic, Problem
 from handout_builder.sources.brand_files import image_problem
 from handout_builder.sources.confined import confinement_problem

@@ -23,7 +23,7 @@ from handout_builder.render.pdf import Renderer
 from handout_builder.domain.personal import personal_copy
 from handout_builder.service import check_review, render_topic
 
-from tests.conftest import BRANDS, SAMPLE, TEST_TODAY
+from tests.conftest import BRANDS, SAMPLE, TEST_TODAY, copy_sample
 from tests.readers import (
     ROLES,
     pdfium_text,
@@ -53,10 +53,8 @@ VARIANTS = {
 def rendered_variants(tmp_path_factory) -> dict[str, Path]:
     """Every variant of the sample, rendered once."""
     out = tmp_path_factory.mktemp("readers")
-    draft_source = out / SAMPLE.name
-    draft_source.write_bytes(
-        SAMPLE.read_bytes().replace(b"\nstatus: approved\n", b"\nstatus: draft\n")
-    )
+    draft_source = copy_sample(
+        out, SAMPLE.read_bytes().replace(b"\nstatus: approved\n", b"\nstatus: draft\n"))
     renderers: dict = {}
     paths = {}
     for name, (brand, options, kind) in VARIANTS.items():

@@ -48,7 +48,7 @@ def test_an_example_proof_has_both_marks(write_topic, renderer, tmp_path):
     written = render_file(write_topic(text), renderer, tmp_path, as_of=AS_OF, allow_draft=True)
     [page] = page_texts(written.path)
     assert "Folleto topic · EJEMPLO · NO ES CONSEJO MÉDICO · BORRADOR" in " ".join(page.split())
-    assert "Contenido de ejemplo para demostración: no es consejo médico." in page
+    assert "Contenido de ejemplo para demostración: no es consejo médico." in " ".join(page.split())
 
 
 @pytest.mark.parametrize(

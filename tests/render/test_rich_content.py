@@ -54,6 +54,28 @@ RICH_TOPIC = MINIMAL_TOPIC.replace(
 ) + f"references:\n  - title: A long address\n    publisher: Example\n    url: {LONG_URL}\n"
 
 
+#: A photo-like PNG with alt text, and a decorative SVG (an artifact: no Figure, no alt).
+FIGURES = """\
+    figures:
+      - file: pictures/pills.png
+        alt: A round white tablet beside a glass of water.
+        caption: Take the tablet with water.
+        width: 50
+      - file: pictures/wave.svg
+        decorative: true
+"""
+
+
+def write_figures(folder: Path) -> None:
+    from PIL import Image
+
+    (folder / "pictures").mkdir()
+    Image.new("RGB", (120, 80), (40, 90, 140)).save(folder / "pictures" / "pills.png")
+    (folder / "pictures" / "wave.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 20">'
+        '<path d="M0 10 Q25 0 50 10 T100 10" stroke="#1d4f7a" fill="none"/></svg>')
+
+
 def page_texts(path: Path) -> list[str]:
     import pypdfium2
 
@@ -68,7 +90,8 @@ def page_texts(path: Path) -> list[str]:
 def rich_pdf(request, tmp_path_factory, default_brand) -> Path:
     folder = tmp_path_factory.mktemp(f"rich-{request.param}")
     topic = folder / "rich.yaml"
-    topic.write_text(RICH_TOPIC)
+    topic.write_text(RICH_TOPIC.replace("review:\n", FIGURES + "review:\n", 1))
+    write_figures(folder)
     large = request.param == "large-print"
     if large:  # the default brand (letter), given an online address
         brand = replace(default_brand, brand=default_brand.brand.model_copy(
@@ -230,3 +253,26 @@ def test_qr_code_decodes_to_the_online_address(rich_pdf, rich_tree):
     assert expected.removeprefix("https://") in text  # the short address beside it
     alts = [str(e.obj.get("/Alt", "")) for e in rich_tree.root.walk() if e.role == "Figure"]
     assert f"QR code: a link to this leaflet online, {expected[8:]}" in alts
+
+
+@pytest.mark.pdf
+def test_figures_are_tagged_and_decorative_ones_are_not(rich_pdf, rich_tree):
+    figures = [e for e in rich_tree.root.walk() if e.role == "Figure"]
+    alts = [str(e.obj.get("/Alt", "")) for e in figures]
+    assert "A round white tablet beside a glass of water." in alts
+    assert all(alt.strip() for alt in alts)  # the decorative one is no Figure at all
+    assert len(figures) == 3  # the logo, the photo, the QR code
+    assert "Take the tablet with water." in " ".join(page_texts(rich_pdf))
+
+
+def test_check_warns_about_a_blurred_figure(tmp_path):
+    from handout_builder.quality.checks import check_file
+    from tests.conftest import TEST_TODAY
+
+    topic = tmp_path / "rich.yaml"
+    topic.write_text(RICH_TOPIC.replace("review:\n", FIGURES + "review:\n", 1))
+    write_figures(tmp_path)
+    report = check_file(topic, TEST_TODAY)
+    blurred = [f for f in report.findings if f.code == "figure.resolution"]
+    assert len(blurred) == 1 and blurred[0].value == "pictures/pills.png"
+    assert "120 pixels wide" in blurred[0].message and blurred[0].line is not None

@@ -28,7 +28,7 @@ from handout_builder.sources.loader import load_brand, load_topic
 from handout_builder.render.pdf import Renderer
 from handout_builder.service import render_topic
 
-from tests.conftest import MINIMAL_TOPIC, SAMPLE, TEST_TODAY
+from tests.conftest import MINIMAL_TOPIC, SAMPLE, TEST_TODAY, copy_sample
 from tests.render.test_pdf import text_of
 
 
@@ -247,7 +247,7 @@ def test_build_with_a_refused_brand_css_url_is_a_brand_error(brand_copy, tmp_pat
     (brand_copy / "brand.css").write_text("@font-face { font-family: X; src: url(/etc/passwd); }")
     library = tmp_path / "lib"
     library.mkdir()
-    shutil.copy(SAMPLE, library)
+    copy_sample(library)
     status = main(["build", str(library), "--out", str(tmp_path / "out"), "--brand",
                    str(brand_copy), "--jobs", "1"])
     captured = capsys.readouterr()
