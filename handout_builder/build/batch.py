@@ -49,8 +49,8 @@ from handout_builder.domain.review import render_permission, review_state
 from handout_builder.output.catalogue import CATALOGUE_NAME, write_catalogue
 from handout_builder.output.index import with_sha1, write_indexes
 from handout_builder.output.manifest import (
-    MANIFEST_NAME, Entry, entry_file, entry_key, is_intact, manifest_bytes, matrix_folder,
-    previous_brand_name, read_manifest,
+    MANIFEST_NAME, Entry, entry_file, entry_key, is_intact, manifest_bytes, manifest_time,
+    matrix_folder, previous_brand_name, read_manifest,
 )
 from handout_builder.output.store import make_folder, output_error, write_atomic
 from handout_builder.sources.library import (
@@ -405,15 +405,19 @@ def _build_locked(
     """The build, once it holds the output folder (see :func:`output_lock`)."""
     library, out_dir = config.library, config.out_dir
     previous = read_manifest(out_dir)
-    intact = {key for key, entry in previous.items() if is_intact(out_dir, entry)}
+    written = manifest_time(out_dir)
+    intact = {key for key, entry in previous.items() if is_intact(out_dir, entry, written)}
     the_plan = plan(sources, previous, intact, config.force)
     # Review states depend on the date: judge the unchanged handouts again.
     by_key = {source.key: source for source in sources}
     refused: list[Outcome] = []
     to_build, skip = list(the_plan.build), []
+    found: dict[Path, LibrarySettings] = {}  # by folder: a matrix has many entries per topic
     for entry in the_plan.skip:
         source = by_key[entry_key(entry)]
-        settings = library_for(source.path).settings  # found once per topic, passed on
+        if source.path.parent not in found:
+            found[source.path.parent] = library_for(source.path).settings  # passed on
+        settings = found[source.path.parent]
         assert config.as_of is not None
         verdict = recheck_unchanged(entry, config.as_of, config.allow_draft, settings.due_soon_days)
         if verdict == "refuse":
@@ -427,8 +431,12 @@ def _build_locked(
 
     # The entries the output folder will hold, by key. A failed topic keeps its last good
     # PDF and entry (its old input hash makes the next build try again).
-    entries: dict[str, Entry] = {entry_key(entry): entry for entry in the_plan.skip}
-    entries |= {s.key: previous[s.key] for s in the_plan.build if s.key in intact}
+    entries = Entries()
+    for entry in the_plan.skip:
+        entries[entry_key(entry)] = entry
+    for s in the_plan.build:
+        if s.key in intact:
+            entries[s.key] = previous[s.key]
     changed = (
         bool(the_plan.build or the_plan.remove or refused)
         or not (out_dir / CATALOGUE_NAME).is_file()
@@ -557,26 +565,60 @@ def _remove_empty_folders(out_dir: Path, cells: list[Cell]) -> None:
                 pass
 
 
-def _claim(outcome: Outcome, entries: dict[str, Entry], library: Path,
-           result: BuildResult) -> Outcome:
+class Entries(dict[str, Entry]):
+    """The entries the output folder will hold, by key, and which key holds each output file
+    (so that claiming a file or removing one is a look-up, not a pass over every entry: a
+    build of a million leaflets would otherwise take a million passes over a million)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._owners: dict[str, str] = {}
+
+    def __setitem__(self, key: str, entry: Entry) -> None:
+        old = self.get(key)
+        if old is not None and self._owners.get(old.output) == key:
+            del self._owners[old.output]
+        super().__setitem__(key, entry)
+        self._owners[entry.output] = key
+
+    def __delitem__(self, key: str) -> None:
+        old = self[key]
+        super().__delitem__(key)
+        if self._owners.get(old.output) == key:
+            del self._owners[old.output]
+
+    def pop(self, key: str, default: Entry | None = None) -> Entry | None:  # type: ignore[override]
+        if key not in self:
+            return default
+        entry = self[key]
+        del self[key]
+        return entry
+
+    def owner(self, output: str) -> str | None:
+        """The key of the entry that writes ``output``, or None."""
+        return self._owners.get(output)
+
+
+def _claim(outcome: Outcome, entries: Entries, library: Path, result: BuildResult) -> Outcome:
     """Two topics with the same id: the one whose source sorts first keeps the output."""
     assert outcome.entry is not None
     rel = outcome.source.rel
-    for key, other in list(entries.items()):
-        if key == outcome.source.key or other.output != outcome.entry.output:
-            continue
-        if other.source < rel:
-            return _duplicate(outcome.source, outcome.entry.id, other.source)
-        # the new topic wins; the other loses its entry and is reported
-        del entries[key]
-        loser = Source(path=library / other.source, rel=other.source, input_hash=other.input_hash,
-                       cell=outcome.source.cell)
-        lost = _duplicate(loser, other.id, rel)
-        result.failed.append(lost)
-        if other in result.built:
-            result.built.remove(other)
-        if other in result.unchanged:
-            result.unchanged.remove(other)
+    key = entries.owner(outcome.entry.output)
+    if key is None or key == outcome.source.key:
+        return outcome
+    other = entries[key]
+    if other.source < rel:
+        return _duplicate(outcome.source, outcome.entry.id, other.source)
+    # the new topic wins; the other loses its entry and is reported
+    del entries[key]
+    loser = Source(path=library / other.source, rel=other.source, input_hash=other.input_hash,
+                   cell=outcome.source.cell)
+    lost = _duplicate(loser, other.id, rel)
+    result.failed.append(lost)
+    if other in result.built:
+        result.built.remove(other)
+    if other in result.unchanged:
+        result.unchanged.remove(other)
     return outcome
 
 
@@ -587,9 +629,9 @@ def _duplicate(source: Source, handout_id: str, owner: str) -> Outcome:
         "Give each topic its own id (or file name).", field="id"),))
 
 
-def _remove_unclaimed(out_dir: Path, entry: Entry, entries: dict[str, Entry]) -> bool:
+def _remove_unclaimed(out_dir: Path, entry: Entry, entries: Entries) -> bool:
     """Delete ``entry``'s PDF unless another current entry writes the same file."""
-    if any(other.output == entry.output for other in entries.values()):
+    if entries.owner(entry.output) is not None:
         return False
     try:
         entry_file(out_dir, entry).unlink()

@@ -241,3 +241,13 @@ def test_bad_matrix_options_are_usage_errors(option, value, capsys):
     with pytest.raises(SystemExit) as exited:
         build_parser().parse_args(["build", option, value])
     assert exited.value.code == 2 and option in capsys.readouterr().err
+
+
+def test_an_invalid_library_yaml_stops_the_build_before_anything_changes(tmp_path):
+    from handout_builder.service import build_library
+
+    library = _library(tmp_path, "matrix:\n  variants: poster\n")
+    result = build_library(_config(library))
+    (problem,) = result.problems
+    assert problem.file.endswith("library.yaml") and problem.field == "matrix.variants"
+    assert result.build is None and not (library.parent / "out").exists()
