@@ -94,7 +94,7 @@ def _check_installed_tool(env_dir: Path, tmp: Path, expected: bytes) -> None:
     _run([tool, "render", topic, "--as-of", "2026-11-25"], cwd=work)  # the built-in brand
     text = _pdf_text(work / "out" / "calcification.pdf")
     assert "Calcification" in text and "Riverside Family Clinic" in text, text[:300]
-    assert "Heart, Blood and Circulation" in text
+    assert "HEART, BLOOD AND CIRCULATION" in text  # the category, in capitals above the title
     # the same bytes as from the source tree: no path of a font or stylesheet leaks in
     assert (work / "out" / "calcification.pdf").read_bytes() == expected
     # a clinic's own brand, given as a folder anywhere; large print needs its stylesheet

@@ -49,7 +49,7 @@ def images_in(path):
 
 @pytest.mark.pdf
 def test_sample_leaflet_is_small(sample_pdf):
-    assert 2 <= len(PdfReader(sample_pdf).pages) <= 3
+    assert 2 <= len(PdfReader(sample_pdf).pages) <= 5  # a diagram, a table and two boxes since issue 12
     assert sample_pdf.stat().st_size <= 100_000
 
 
