@@ -3,7 +3,8 @@
 #   1. the system libraries WeasyPrint needs, and the Chinese, Japanese and Korean font
 #      (fonts-noto-cjk: too large to bundle), installed with apt only where missing;
 #   2. with --test, the PDF readers the tests check leaflets with (poppler-utils: pdfinfo,
-#      pdftohtml, pdftotext, pdftoppm; qpdf), also only where missing;
+#      pdftohtml, pdftotext, pdftoppm; qpdf) and the browser the desk's tests drive (Debian's
+#      chromium, at /usr/bin/chromium: Playwright downloads no browser), also only where missing;
 #   3. a virtual environment in .venv with make_handout installed (editable).
 # Usage: ./setup.sh          (to render leaflets)
 #        ./setup.sh --test   (also the test tools)
@@ -29,6 +30,7 @@ if [ -n "$testing" ]; then
     if ! command -v "$tool" >/dev/null 2>&1; then missing+=(poppler-utils); break; fi
   done
   command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

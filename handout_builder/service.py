@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handout_builder.domain import review
+from handout_builder.domain.models import Topic
 from handout_builder.domain.options import DEFAULT_MAX_BYTES, RenderOptions
 from handout_builder.domain.personal import COMMAND_LINE, PersonalCopy
 from handout_builder.domain.problems import Problem, RenderRefused, UserError
@@ -464,12 +465,13 @@ def _render_packet(
 # --------------------------------------------------------------------------------------
 
 
-def email_leaflet(request: EmailRequest) -> EmailResult:
+def email_leaflet(request: EmailRequest, renderer: Renderer | None = None) -> EmailResult:
     """Render one leaflet and email it: an ``.eml`` draft, or sent over SMTP.
 
     Only approved, current leaflets go to patients (there is no ``allow_draft``); an example
     topic goes out marked as one. The subject is generic and the body the same for every
-    leaflet; the recipient's address appears in no problem.
+    leaflet; the recipient's address appears in no problem. ``renderer`` (a warm one for the
+    request's brand, standard variant) saves setting one up.
     """
     from handout_builder.delivery import email as mail  # smtplib, ssl: only email needs them
 
@@ -480,7 +482,9 @@ def email_leaflet(request: EmailRequest) -> EmailResult:
         loaded, settings = _load(request.topic, request.settings)
         handout_id = loaded.id
         status, _, watermark = _review(loaded, request.as_of, False, settings)
-        renderer = Renderer(brand, options=RenderOptions(max_bytes=request.max_bytes))
+        options = RenderOptions(max_bytes=request.max_bytes)
+        if renderer is None or renderer.options != options or renderer.brand.dir != brand.dir:
+            renderer = Renderer(brand, options=options)
         pdf = render_topic(loaded, renderer, watermark=watermark, personal=request.personal,
                            next_review=status.next_review)
         mail.check_size(len(pdf.data), request.max_bytes, loaded.id)
@@ -968,3 +972,116 @@ def stamp_translation(path: Path) -> tuple[bool, tuple[Problem, ...]]:
         return True, ()
     except UserError as error:
         return False, tuple(error.problems)
+
+
+# --------------------------------------------------------------------------------------
+# A library as a front end lists it (the web desk)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeafletInfo:
+    """One topic file of a library, read once: what a front end lists, searches and renders.
+
+    ``source`` is the exact bytes that were validated: render those (as :class:`TopicBytes`
+    named ``name``), never the file again, so an edit under way is never half-read.
+    """
+
+    id: str
+    language: str
+    title: str
+    category: str
+    path: Path
+    name: str  # the path relative to the library folder (stands for the file in problems)
+    source: bytes = field(repr=False)
+    settings: LibrarySettings
+    topic: Topic = field(repr=False)
+    review: ReviewStatus
+    #: Words to find it by: summary, key points, headings and answers (Markdown as written).
+    text: str = ""
+    #: Keywords and synonyms the topic lists (none until topics carry them).
+    keywords: tuple[str, ...] = ()
+    #: Diagnosis, drug and test codes, ``SYSTEM|CODE`` (``ICD-10-CM|E11.9``; domain/codes.py).
+    codes: tuple[str, ...] = ()
+
+    @property
+    def printable(self) -> bool:
+        """Printed without ``allow_draft``: current, due soon, or an example (the review policy)."""
+        return self.review.printable
+
+    def topic_bytes(self) -> TopicBytes:
+        return TopicBytes(self.source, self.name)
+
+
+def library_topic_files(folder: Path) -> list[Path]:
+    """Every leaflet file of a library folder: its topic files (the one discovery rule of
+    ``check`` and ``build``) and their translations (``<id>.<lang>.yaml``, each a complete
+    topic in its own language), in a stable order."""
+    from handout_builder.sources.library import topic_files, translation_files
+
+    folder = Path(folder)
+    translations = [path for languages in translation_files(folder).values()
+                    for path in languages.values()]
+    return sorted([*topic_files(folder), *translations],
+                  key=lambda path: path.relative_to(folder).as_posix())
+
+
+def read_leaflet(path: Path, folder: Path, as_of: date | None = None) -> LeafletInfo:
+    """Read and validate one topic file of the library in ``folder``: its :class:`LeafletInfo`.
+
+    Raises ``UserError`` (an invalid, unreadable or half-written file). The bytes are read
+    once; the review state is judged on ``as_of`` (None: today) with the file's library
+    settings.
+    """
+    from handout_builder.sources.loader import read_regular_file
+
+    path = Path(path)
+    name = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
+    settings = library_for(path).settings
+    data = read_regular_file(path)
+    loaded = load_topic_bytes(data, name)
+    topic = loaded.topic
+    status = review_state(topic, as_of or review.today(), settings)
+    words = [topic.short_title or "", topic.summary or "", *topic.key_points]
+    for section in topic.sections:
+        words += [section.heading, section.body]
+    return LeafletInfo(
+        id=loaded.id, language=topic.language, title=topic.title, category=topic.category,
+        path=path, name=name, source=data, settings=settings, topic=topic, review=status,
+        text="\n".join(w for w in words if w),
+        codes=tuple(code.token for code in topic.codes),
+    )
+
+
+def judge_review(info: LeafletInfo, as_of: date | None = None) -> ReviewStatus:
+    """The review state of a listed leaflet on ``as_of`` (None: today): states change with
+    the date, the file need not."""
+    return review_state(info.topic, as_of or review.today(), info.settings)
+
+
+def open_brand(folder: Path) -> LoadedBrand:
+    """A brand folder, loaded and checked (raises ``UserError`` for an unusable brand)."""
+    return load_brand(folder)
+
+
+def smtp_server(host: str, port: int, starttls: bool = False, user: str | None = None,
+                password: str | None = None) -> SmtpServer:
+    """Where an :class:`EmailRequest` is sent (see :mod:`handout_builder.delivery.email`)."""
+    from handout_builder.delivery.email import SmtpServer  # see email_leaflet
+
+    return SmtpServer(host, port, starttls=starttls, user=user, password=password)
+
+
+def check_address(address: str) -> None:
+    """Raise ``UserError`` unless ``address`` is one email address (the CLI's rule)."""
+    from handout_builder.delivery.email import check_address as check  # see email_leaflet
+
+    check(address, "to")
+
+
+def preview_pages(pdf: bytes, width: int = 600) -> list[bytes]:
+    """Each page of a rendered leaflet as a PNG ``width`` pixels wide (a front end's preview)."""
+    from handout_builder.render.preview import page_images  # PDFium: only previews need it
+
+    return page_images(pdf, width)
+

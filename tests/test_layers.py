@@ -1,7 +1,7 @@
 """The package map (docs/architecture.md): no stage imports a later one.
 
 The pipeline, in order: ``domain`` < ``sources`` < ``quality``, ``render`` < ``output`` <
-``build``, ``delivery`` < ``service`` < ``cli``. A module may import its own package and any
+``build``, ``delivery`` < ``service`` < ``desk`` < ``cli`` (the command line starts the desk). A module may import its own package and any
 earlier stage, never a later one nor a sibling of the same rank (``quality`` and ``render``
 know nothing of each other). ``domain`` imports only the standard library, Pydantic, PyYAML
 and the package's assets. Every import counts, at module top or inside a function.
@@ -28,7 +28,8 @@ RANK = {
     "build": 4,
     "delivery": 4,
     "service": 5,
-    "cli": 6,
+    "desk": 6,
+    "cli": 7,
 }
 #: Not stages: usable from every stage (the version, the assets and the view of them).
 SHARED = {"", "__init__", "assets", "paths"}

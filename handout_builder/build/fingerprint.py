@@ -73,7 +73,7 @@ def shared_fingerprint(brand_dir: Path, options: Iterable[tuple[str, str]] = ())
     parts = [f"make_handout {__version__}", *package_versions()]
     parts += [f"option {key}={value}" for key, value in sorted(options)]
     parts += ["[code]", *_file_digests(PACKAGE_DIR, skip=lambda path: path.is_relative_to(
-        ASSETS_DIR))]
+        ASSETS_DIR) or path.is_relative_to(PACKAGE_DIR / "desk"))]  # the desk shapes no PDF
     parts += ["[assets]", *_file_digests(ASSETS_DIR, skip=lambda path: any(
         path.relative_to(ASSETS_DIR).is_relative_to(rel) for rel in NOT_IN_FINGERPRINT))]
     parts += ["[brand]", *_file_digests(brand_dir)]

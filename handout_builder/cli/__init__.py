@@ -183,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(handler="schema")
     add_translate_commands(commands)
     add_build_command(commands)
+    add_serve_command(commands)
     add_find_command(commands)
     return parser
 
@@ -382,6 +383,27 @@ def add_build_command(commands) -> None:
     build.set_defaults(handler="build")
 
 
+def add_serve_command(commands) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="start the front desk: a web app to find, preview, personalise, print and email leaflets",
+        description="Start the desk on this machine (http://127.0.0.1:8000/ by default). It "
+        "binds to loopback unless staff sign-in is configured (--config); see the README, "
+        "'The front desk'.",
+    )
+    serve.add_argument("--library", type=Path, default=Path("handouts"), metavar="DIR",
+                       help="folder of topic files (default: handouts/)")
+    serve.add_argument("--brand", type=brand_folder, action="append", default=None,
+                       metavar="DIR", help="a brand folder or name; repeat for several "
+                       "(default: the built-in brand 'default')")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--config", type=Path, default=None, metavar="FILE",
+                       help="the desk's settings (YAML): sign-in, SMTP, limits")
+    serve.add_argument("--hash-password", action="store_true",
+                       help="ask for a password and print its hash for the settings file")
+    serve.set_defaults(handler="serve", default_brand=DEFAULT_BRAND_DIR)
 def _index_base(text: str) -> str:
     from handout_builder.output.index import index_base  # only when the option is given
 

@@ -1,0 +1,132 @@
+"""The desk's catalogue: the FTS5 index, visibility by review state, edits picked up safely."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from handout_builder.desk.catalogue import Catalogue, fts_query
+from tests.conftest import TEST_TODAY
+from tests.desk.library import topic_text
+
+
+@pytest.fixture
+def catalogue(library):
+    found = Catalogue(library, lambda: TEST_TODAY)
+    found.refresh()
+    return found
+
+
+def ids(found):
+    return [(e.id, e.language) for e in found.entries]
+
+
+def test_finds_by_title_text_category_and_prefix(catalogue):
+    assert ids(catalogue.search("heart failure")) == [("heart-failure", "en")]
+    assert ("asthma", "en") in ids(catalogue.search("wheez"))  # a word of the text, typed halfway
+    assert ids(catalogue.search("cardiaca")) == [("heart-failure", "es")]  # accents ignored
+    assert catalogue.search("lungs breathing").total == 1  # the category
+    assert catalogue.search("hea").total == 3  # as you type
+
+
+def test_translations_are_listed_under_their_topic(catalogue):
+    versions = catalogue.versions("heart-failure")
+    assert [(e.language, e.info.path.name) for e in versions] == [
+        ("en", "heart-failure.yaml"), ("es", "heart-failure.es.yaml")]
+
+
+def test_filters_by_language_and_category(catalogue):
+    assert ids(catalogue.search("heart", language="es")) == [("heart-failure", "es")]
+    found = catalogue.search("", category="Bones, Joints and Muscles")
+    assert ids(found) == [("gout", "en")]
+
+
+def test_front_desk_never_sees_overdue_or_draft(catalogue):
+    assert catalogue.search("sprain").total == 0
+    assert catalogue.search("migraine").total == 0
+    assert catalogue.get("new-draft") is None
+    staff = catalogue.search("migraine sprain", staff=True)
+    assert staff.total == 0  # every word must match
+    assert ids(catalogue.search("migraine", staff=True)) == [("new-draft", "en")]
+    assert catalogue.get("old-leaflet", staff=True).review.state.value == "overdue"
+    assert {"new-draft", "old-leaflet"}.isdisjoint(e.id for e in catalogue.search("").entries)
+
+
+@pytest.mark.parametrize("query", ['"', "AND OR NOT", "title:x", "*", "NEAR(a b)", "a\"b*", "')--"])
+def test_query_syntax_is_never_passed_on(catalogue, query):
+    catalogue.search(query)  # no sqlite3.OperationalError
+    assert fts_query(query) is None or '""' not in fts_query(query)
+
+
+def test_an_edit_is_taken_once_the_file_is_still(catalogue, library):
+    path = library / "gout.yaml"
+    text = path.read_text(encoding="utf-8").replace('title: "Gout"', 'title: "Gout and uric acid"')
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(1, 1_000_000_000))
+    catalogue.refresh()  # seen once: somebody may still be writing
+    assert catalogue.get("gout").title == "Gout"
+    catalogue.refresh()
+    assert catalogue.get("gout").title == "Gout and uric acid"
+    assert catalogue.search("uric").total == 1
+
+
+def test_a_half_written_file_keeps_its_last_good_version(catalogue, library):
+    path = library / "asthma.yaml"
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 2])  # cut mid-way, as an editor's save in progress
+    catalogue.refresh()
+    catalogue.refresh()
+    entry = catalogue.get("asthma")
+    assert entry is not None and entry.info.source == good  # the bytes that are rendered
+    assert path in catalogue.problems  # content staff see why
+    path.write_bytes(good)
+    catalogue.refresh()
+    catalogue.refresh()
+    assert path not in catalogue.problems
+
+
+def test_new_and_deleted_files(catalogue, library):
+    (library / "cough.yaml").write_text(topic_text(
+        "cough", "en", "Cough", "Lungs and Breathing", "approved", "2026-09-01",
+        "A cough usually clears in three weeks."), encoding="utf-8")
+    (library / "gout.yaml").unlink()
+    catalogue.refresh()
+    catalogue.refresh()
+    assert catalogue.get("cough") is not None and catalogue.get("gout") is None
+    assert catalogue.search("gout").total == 0
+
+
+def test_same_id_and_language_twice_is_listed_once(catalogue, library):
+    (library / "zz-copy.yaml").write_text((library / "gout.yaml").read_text(encoding="utf-8"),
+                                          encoding="utf-8")
+    catalogue.refresh()
+    catalogue.refresh()
+    assert catalogue.search("gout").total == 1
+    assert "same id" in catalogue.problems[library / "zz-copy.yaml"][0].message
+
+
+def test_review_states_follow_the_date(library):
+    day = [TEST_TODAY]
+    catalogue = Catalogue(library, lambda: day[0])
+    catalogue.refresh()
+    assert catalogue.get("gout") is not None
+    day[0] = day[0].replace(year=2027, month=6)  # gout (reviewed 2025-12-20) is overdue now
+    catalogue.refresh()
+    assert catalogue.get("gout") is None
+
+
+def test_by_code_uses_the_domain_rule(catalogue):
+    from handout_builder.domain.codes import parse_query
+
+    def found(text, **kw):
+        return [(e.id, e.language, how) for e, _, how in catalogue.by_code(parse_query(text), **kw)]
+
+    # a leaflet coded I50 (heart failure) answers I50.9 as a broader code, in both languages
+    assert found("http://hl7.org/fhir/sid/icd-10-cm|I50.9") == [
+        ("heart-failure", "en", "broader"), ("heart-failure", "es", "broader")]
+    assert found("ICD-10-CM|I50.9", language="es") == [("heart-failure", "es", "broader")]
+    assert found("rxnorm|29046") == [("high-blood-pressure", "en", "exact")]
+    assert found("ICD-10-CM|J45.909") == [("asthma", "en", "exact")]
+    assert found("ICD-10-CM|E11.9") == []
+    assert catalogue.search("J45").total == 1  # the search box finds codes too

@@ -1,0 +1,174 @@
+"""The desk under load and faults, on a real server with real workers (renders: ``pdf``)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.conftest import BRANDS, TEST_TODAY
+from tests.desk.conftest import FRONT_DESK, NURSE, token
+
+pytestmark = pytest.mark.pdf
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of every page as PDFium reads it, runs of white space as one space (a long
+    name may wrap in the "Prepared for" block)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    try:
+        text = " ".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    finally:
+        document.close()
+    return " ".join(text.split())
+
+
+def signed_in(live_desk, account=FRONT_DESK):
+    import httpx2 as httpx
+
+    client = httpx.Client(base_url=live_desk.url, timeout=120, follow_redirects=False)
+    html = client.get("/signin").text
+    client.post("/signin", data={"csrftoken": token(html), "name": account[0],
+                                 "password": account[1]})
+    return client
+
+
+def test_twenty_simultaneous_personal_copies_each_get_their_own(live_desk):
+    names = [f"Quill Zephyrine-{n:02d}" for n in range(20)]
+    clients = [signed_in(live_desk) for _ in names]
+    forms = [token(c.get("/").text) for c in clients]
+    start = threading.Barrier(len(names))
+
+    def one(n: int):
+        start.wait()
+        return clients[n].post("/leaflet/heart-failure/copy", data={
+            "csrftoken": forms[n], "lang": "en", "brand": "default", "action": "download",
+            "patient_name": names[n], "clinician": "Dr Test", "date": "2026-11-25",
+            "note": f"Note for patient {n:02d}"})
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        responses = list(pool.map(one, range(len(names))))
+    for n, response in enumerate(responses):
+        assert response.status_code == 200, response.text[:300]
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["content-disposition"] == 'attachment; filename="heart-failure.pdf"'
+        text = pdf_text(response.content)
+        assert names[n] in text and f"patient {n:02d}" in text
+        assert not [other for other in names if other != names[n] and other in text]
+        assert names[n].encode() not in response.content  # not in metadata either (text is subset-encoded)
+    for client in clients:
+        client.close()
+
+
+def test_cached_leaflet_and_preview(live_desk):
+    client = signed_in(live_desk)
+    page = client.get("/leaflet/asthma?brand=harbour&lang=en")
+    assert page.status_code == 200 and "1 page" in page.text
+    first = client.get("/leaflet/asthma/pdf?brand=harbour&lang=en")
+    again = client.get("/leaflet/asthma/pdf?brand=harbour&lang=en")
+    assert first.content == again.content and "Asthma in adults" in pdf_text(first.content)
+    assert first.headers["content-disposition"].startswith("inline")
+    image = client.get("/leaflet/asthma/page/1?brand=harbour&lang=en")
+    assert image.headers["content-type"] == "image/png" and image.content[:4] == b"\x89PNG"
+    assert client.get("/leaflet/asthma/page/2?brand=harbour&lang=en").status_code == 404
+    large = client.get("/leaflet/asthma/pdf?brand=harbour&lang=en&large=1")
+    assert large.content != first.content
+    client.close()
+
+
+def test_an_edited_topic_is_picked_up_without_restart(live_desk):
+    client = signed_in(live_desk)
+    path = live_desk.library / "gout.yaml"
+    before = path.read_text(encoding="utf-8")
+    assert "Gout" in client.get("/leaflet/gout").text
+    path.write_text(before.replace('title: "Gout"', 'title: "Gout (edited)"'), encoding="utf-8")
+    deadline = time.monotonic() + 10
+    while "Gout (edited)" not in client.get("/?q=gout").text:
+        assert time.monotonic() < deadline, "the edit was not picked up"
+        time.sleep(0.2)
+    assert "Gout (edited)" in pdf_text(client.get("/leaflet/gout/pdf").content)
+    client.close()
+
+
+def test_a_personal_copy_that_is_refused_names_the_field_only(live_desk):
+    client = signed_in(live_desk)
+    form = token(client.get("/").text)
+    response = client.post("/leaflet/heart-failure/copy", data={
+        "csrftoken": form, "lang": "en", "action": "download", "patient_name": "名前テスト",
+        "date": "2026-11-25"})
+    assert response.status_code == 422
+    assert "Please check the personal copy" in response.text
+    assert "名前テスト" in response.text.split('id="patient_name"')[1]  # back in the form only
+    assert "名前テスト" not in response.text.split('id="patient_name"')[0]
+    client.close()
+
+
+def test_email_rate_limit(live_desk, mailbox):
+    client = signed_in(live_desk, NURSE)
+    form = token(client.get("/").text)
+    data = {"csrftoken": form, "lang": "en", "action": "email", "to": "patient@example.org"}
+    sent = len(mailbox.messages)
+    codes = [client.post("/leaflet/gout/copy", data=data).status_code
+             for _ in range(live_desk.desk.config.emails_per_hour + 1)]
+    assert codes == [200] * live_desk.desk.config.emails_per_hour + [429]
+    assert len(mailbox.messages) == sent + live_desk.desk.config.emails_per_hour
+    assert "patient@example.org" not in client.get("/").text
+    client.close()
+
+
+def test_a_worker_killed_mid_render_fails_only_its_request(live_desk):
+    """Kill every worker while one request renders: that request gets a plain "try again"
+    page, the workers are replaced, and the next request is served."""
+    client = signed_in(live_desk)
+    pool = live_desk.desk.pool
+    old = set(pool.pids)
+    with ThreadPoolExecutor(1) as background:
+        running = background.submit(client.get, "/leaflet/high-blood-pressure/pdf?large=1")
+        deadline = time.monotonic() + 30
+        while pool._idle.qsize() == pool.size:  # wait until a worker has taken it
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        for pid in old:
+            os.kill(pid, signal.SIGKILL)
+        response = running.result()
+    assert response.status_code == 500 and "Please try again" in response.text
+    again = client.get("/leaflet/high-blood-pressure/pdf?large=1")
+    assert again.status_code == 200 and again.content.startswith(b"%PDF")
+    assert old.isdisjoint(pool.pids)
+    client.close()
+
+
+# ---------------------------------------------------------------------- the pool itself
+
+
+def test_busy_when_the_queue_is_full(library):
+    """One worker, no queue: a second request is told "busy" at once, the first is served."""
+    from handout_builder import service
+    from handout_builder.desk.pool import Busy, WorkerPool
+    from handout_builder.desk.worker import RenderJob
+
+    info = service.read_leaflet(library / "gout.yaml", library, TEST_TODAY)
+    job = RenderJob(info.topic_bytes(), info.settings, "default", TEST_TODAY, previews=True)
+
+    async def scenario():
+        pool = WorkerPool({"default": BRANDS["default"]}, workers=1, queue=0, timeout=60)
+        pool.start()
+        try:
+            running = asyncio.ensure_future(pool.run(job))
+            await asyncio.sleep(0.05)
+            with pytest.raises(Busy):
+                await pool.run(job)
+            first = await running
+            assert first.ok and first.pages == 1 and len(first.images) == 1
+        finally:
+            pool.close()
+
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own (Playwright's may be running here)
+        thread.submit(asyncio.run, scenario()).result()
