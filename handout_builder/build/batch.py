@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from handout_builder.build.executor import (
     DEFAULT_TIMEOUT, Executor, Job, Outcome, ProcessPool, RenderInFolder,
@@ -80,6 +81,10 @@ class BuildConfig:
     allow_draft: bool = False
     #: Seconds one topic may take before its worker is stopped (see DEFAULT_TIMEOUT).
     timeout: float = DEFAULT_TIMEOUT
+    #: Where the jobs run: "local" (a process pool) or "dask" (the cluster at ``scheduler``).
+    executor: str = "local"
+    #: The Dask scheduler's address (``tcp://host:8786``), for ``executor="dask"``.
+    scheduler: str | None = None
 
     @property
     def options(self) -> tuple[tuple[str, str], ...]:
@@ -204,6 +209,7 @@ def default_jobs() -> int:
 
 def build(
     config: BuildConfig, reporter: Reporter | None = None, *, render: RenderInFolder,
+    render_bytes: Callable[..., Any] | None = None,
 ) -> BuildResult:
     """Build the library: render what changed, skip what did not, remove what was deleted.
 
@@ -212,9 +218,10 @@ def build(
     :class:`Outcome`. The output folder is locked while the build writes it (a second build
     waits, see :func:`output_lock`); staging folders left by a killed build are removed.
     ``render`` renders one topic in a worker (the service's ``render_in_folder``). The jobs
-    run on a :class:`~handout_builder.build.executor.ProcessPool` of ``config.jobs`` workers
-    (an :class:`~handout_builder.build.executor.Executor`; another executor, such as Dask,
-    would be chosen here).
+    run on a :class:`~handout_builder.build.executor.ProcessPool` of ``config.jobs`` workers,
+    or with ``config.executor == "dask"`` on a Dask cluster
+    (:class:`~handout_builder.build.dask_executor.DaskCluster`, rendering topics sent as
+    bytes with ``render_bytes``, the service's ``render_bytes``).
     """
     reporter = reporter or Reporter()
     started = time.perf_counter()
@@ -236,7 +243,8 @@ def build(
     make_folder(out_dir)  # an output problem (a file, read-only) stops the build here
     with output_lock(out_dir, on_wait=lambda: reporter.waiting(out_dir)):
         remove_stale_staging(out_dir)
-        result = _build_locked(config, reporter, sources, shared, contents, render)
+        result = _build_locked(config, reporter, sources, shared, contents, render,
+                               render_bytes)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -244,6 +252,7 @@ def build(
 def _build_locked(
     config: BuildConfig, reporter: Reporter, sources: list[Source], shared: str,
     contents: dict[str, bytes], render: RenderInFolder,
+    render_bytes: Callable[..., Any] | None = None,
 ) -> BuildResult:
     """The build, once it holds the output folder (see :func:`output_lock`)."""
     library, out_dir = config.library, config.out_dir
@@ -333,10 +342,18 @@ def _build_locked(
                     result.failed.append(outcome)
                 reporter.finished(outcome)
 
-            pool: Executor = ProcessPool(
-                min(config.jobs, len(jobs)), config.brand_dir, shared, render,
-                options=config.render, timeout=config.timeout,
-            )
+            pool: Executor
+            if config.executor == "dask":
+                from handout_builder.build.dask_executor import DaskCluster  # optional extra
+
+                assert config.scheduler is not None and render_bytes is not None
+                pool = DaskCluster(config.scheduler, config.brand_dir, shared, render_bytes,
+                                   options=config.render)
+            else:
+                pool = ProcessPool(
+                    min(config.jobs, len(jobs)), config.brand_dir, shared, render,
+                    options=config.render, timeout=config.timeout,
+                )
             pool.run(jobs, publish)
         for outcome in refused:
             withdraw(outcome)
