@@ -243,6 +243,8 @@ def main() -> int:
                         help="only the build race (--jobs, bare loop, --dask)")
     parser.add_argument("--before", type=Path, metavar="TREE",
                         help="also race another version's make_handout.py (a checkout)")
+    parser.add_argument("--before-jobs2-only", action="store_true",
+                        help="race the other version with --jobs 2 only")
     parser.add_argument("--dask", action="store_true",
                         help="also a two-worker Dask LocalCluster (make-handout[dask])")
     parser.add_argument("--renders", type=int, default=1000, help="renders for the memory figure")
@@ -296,7 +298,8 @@ def main() -> int:
     }
     if args.before:
         old = [PYTHON, str(args.before.resolve() / "make_handout.py")]
-        contenders["before1"] = lambda r: build(1, work / f"b1-{r}", cli=old)
+        if not args.before_jobs2_only:
+            contenders["before1"] = lambda r: build(1, work / f"b1-{r}", cli=old)
         contenders["before2"] = lambda r: build(2, work / f"b2-{r}", cli=old)
     if args.dask:
         cluster = start_local_cluster()
@@ -323,27 +326,31 @@ def main() -> int:
         f"of {args.rounds})")
     row("build --jobs 2", f"{n / t2:.2f} PDFs/s, {total / t2:.1f} pages/s ({t2:.1f} s)")
     speedups = [a / b for a, b in zip(times["build1"], times["build2"])]
-    row("--jobs 2 / --jobs 1", f"{max(speedups):.2f}x best round (rounds: "
-        + ", ".join(f"{x:.2f}" for x in speedups) + ")", "(target >= 1.9x)",
-        max(speedups) >= 1.9)
+    row("--jobs 2 / --jobs 1", f"{t1 / t2:.2f}x best times; {max(speedups):.2f}x best round "
+        "(rounds: " + ", ".join(f"{x:.2f}" for x in speedups) + ")", "(target >= 1.9x)",
+        t1 / t2 >= 1.9)
     row("bare WeasyPrint loop, 2 workers", f"{n / tb:.2f} PDFs/s ({tb:.1f} s)")
     over = [a / b - 1 for a, b in zip(times["build2"], times["bare2"])]
-    row("build --jobs 2 vs bare loop (2 workers)", f"{100 * min(over):+.1f}% best round "
-        "(rounds: " + ", ".join(f"{100 * x:+.1f}%" for x in over) + ")",
-        "(target <= +5%)", min(over) <= 0.05)
-    if args.before:
+    row("build --jobs 2 vs bare loop (2 workers)", f"{100 * (t2 / tb - 1):+.1f}% best times; "
+        f"{100 * min(over):+.1f}% best round (rounds: "
+        + ", ".join(f"{100 * x:+.1f}%" for x in over) + ")", "(target <= +5%)",
+        t2 / tb - 1 <= 0.05)
+    if args.before and "before1" in times:
         before = [a / b for a, b in zip(times["before1"], times["before2"])]
-        row("before: --jobs 2 / --jobs 1", f"{max(before):.2f}x best round (rounds: "
+        row("before: --jobs 2 / --jobs 1", f"{min(times['before1']) / min(times['before2']):.2f}x "
+            f"best times; {max(before):.2f}x best round (rounds: "
             + ", ".join(f"{x:.2f}" for x in before) + ")")
+    if args.before:
         gain = [b / a for a, b in zip(times["build2"], times["before2"])]
         row("--jobs 2: before / after (time)", ", ".join(f"{x:.3f}" for x in gain))
         over_b = [b / c - 1 for b, c in zip(times["before2"], times["bare2"])]
         row("before: --jobs 2 vs bare loop", ", ".join(f"{100 * x:+.1f}%" for x in over_b))
     if args.dask:
         ratio = [b / d for b, d in zip(times["build2"], times["dask"])]
+        best = t2 / min(times["dask"])
         row("dask LocalCluster (2 workers) / local pool (--jobs 2)",
-            f"{max(ratio):.2f}x throughput best round (rounds: "
-            + ", ".join(f"{x:.2f}" for x in ratio) + ")", "(target >= 0.9x)", max(ratio) >= 0.9)
+            f"{best:.2f}x throughput best times; {max(ratio):.2f}x best round (rounds: "
+            + ", ".join(f"{x:.2f}" for x in ratio) + ")", "(target >= 0.9x)", best >= 0.9)
         same_dask = all((work / "dask-0" / p.name).read_bytes() == p.read_bytes()
                         for p in (work / "o2-0").glob("*.pdf"))
         row("byte-identical dask vs local pool", str(same_dask), "", same_dask)
