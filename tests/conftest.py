@@ -139,6 +139,19 @@ class PdfMarkGuard:
 
 _guard = PdfMarkGuard()
 
+#: Examples per property-based test (tests/sources/test_fuzz.py): the whole suite, as CI
+#: runs it, tries 200; the quick loop (``-m "not pdf"``) tries 50, to stay within 15 s.
+FUZZ_EXAMPLES = {"whole suite": 200, "quick loop": 50}
+
+
+def pytest_configure(config):
+    from hypothesis import settings  # lazy: only the fuzz tests use it
+
+    quick = config.getoption("markexpr", "").replace(" ", "") == "notpdf"
+    for name, examples in FUZZ_EXAMPLES.items():
+        settings.register_profile(name, max_examples=examples)
+    settings.load_profile("quick loop" if quick else "whole suite")
+
 
 def pytest_sessionstart(session):
     patch = pytest.MonkeyPatch()

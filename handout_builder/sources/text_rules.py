@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from handout_builder.domain.models import Topic, is_control_character
+from handout_builder.domain.models import CONTROL_CHARACTERS, Topic
 from handout_builder.domain.positions import Path_, Position, end_of, field_name, position_of
 from handout_builder.domain.problems import Problem
 from handout_builder.sources.fonts import FONT_NAME, font_coverage
@@ -133,8 +133,8 @@ def check_topic(
         at_field = where(path)
         field = field_name(path)
         for run in runs:
-            bad = next((c for c in run if c not in _LAYOUT and (
-                is_control_character(c))), None)
+            bad = next((found.group() for found in CONTROL_CHARACTERS.finditer(run)
+                        if found.group() not in _LAYOUT), None)
             if bad is None and "\ufffd" in run and "\ufffd" not in value:
                 bad = "\ufffd"
             if bad is not None:

@@ -177,11 +177,12 @@ def test_a_crashed_worker_fails_its_topic_only(library, tmp_path):
     assert all(o.ok for rel, o in by_source.items() if rel != "boom.yaml")
 
 
-def test_an_unexpected_exception_is_reported_against_its_topic(library, monkeypatch, renderer):
+def test_an_unexpected_exception_is_reported_against_its_topic(library, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(executor, "_worker", {"renderer": renderer, "shared": "x", "render": broken})
+    # The render function fails before it uses the renderer: any object stands in for it.
+    monkeypatch.setattr(executor, "_worker", {"renderer": object(), "shared": "x", "render": broken})
     path = library / "alpha.yaml"
     outcome = executor.render_job(Job(Source(path, "alpha.yaml", "h"), library / "stage"))
     assert not outcome.ok and "RuntimeError: a bug" in outcome.bug

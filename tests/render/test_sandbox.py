@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import time
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -423,12 +425,25 @@ def png_brand(brand_dir: Path, image: Image.Image) -> None:
     yaml_path.write_text(yaml_path.read_text().replace("logo: logo.svg", "logo: logo.png"))
 
 
+def bomb_png(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height pixels and whose data is a few bytes: the
+    shape of a decompression bomb, without spending a second compressing real pixels."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
 @pytest.mark.parametrize("size, reason", [
     ((20_000, 20_000), "megapixels"),
     ((7_000, 8), "7000 x 8 pixels"),
 ])
 def test_oversized_png_logo_is_refused_with_a_reason(brand_copy, size, reason):
-    png_brand(brand_copy, Image.new("1", size))
+    png_brand(brand_copy, Image.new("1", (1, 1)))
+    (brand_copy / "logo.png").write_bytes(bomb_png(*size))
     with deadline(20), pytest.raises(InvalidBrand) as info:
         Renderer(load_brand(brand_copy))
     message = info.value.problems[0].message
