@@ -190,7 +190,14 @@ class DaskCluster:
 
     def run(self, jobs: list[Job], on_outcome: Callable[[Outcome], None]) -> None:
         files = brand_files(self.brand_dir)
-        with Client(self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False) as client:
+        try:
+            client = Client(self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as error:
+            raise UserError(Problem(
+                self.scheduler, f"Could not reach the Dask scheduler ({type(error).__name__}).",
+                "Start it (dask scheduler) or check the address given with --scheduler, for "
+                "example tcp://scheduler:8786.")) from None
+        with client:
             client.register_plugin(WarmRenderers(self.shared, files, self.options),
                                    name=plugin_name(self.shared))
             threads = sum(client.nthreads().values()) or 1

@@ -115,3 +115,17 @@ def test_executor_and_scheduler_go_together(tmp_path, capsys):
     assert main(["build", str(tmp_path), "--executor", "dask"]) == 2
     assert "--scheduler" in capsys.readouterr().err
     assert main(["build", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"]) == 2
+
+
+@pytest.mark.pdf  # imports distributed (heavy); no cluster needed
+def test_an_unreachable_scheduler_is_a_plain_error(tmp_path, monkeypatch):
+    from handout_builder.build import dask_executor
+
+    monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT", 1)
+    library = make_library(tmp_path / "lib", ["alpha"])
+    library_result = service.build_library(BuildConfig(
+        library=library, out_dir=tmp_path / "out", brand_dir=DEFAULT_BRAND_DIR, jobs=1,
+        as_of=TEST_TODAY, executor="dask", scheduler="tcp://127.0.0.1:9"))
+    (problem,) = library_result.problems
+    assert problem.file == "tcp://127.0.0.1:9" and "Could not reach the Dask scheduler" in str(problem)
+    assert not list((tmp_path / "out").glob("*.pdf"))
