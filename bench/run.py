@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -306,12 +307,19 @@ def main() -> int:
         contenders["dask"] = lambda r: build(2, work / f"dask-{r}", "--executor", "dask",
                                              "--scheduler", cluster)
     times: dict[str, list[float]] = {name: [] for name in contenders}
+    # CPU seconds of each contender's processes (its workers included; not the Dask
+    # cluster's, which are not its children): unlike wall time, barely moved by other load
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
     for r in range(args.rounds):
         names = list(contenders) if r % 2 == 0 else list(reversed(contenders))
         for name in names:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             times[name].append(contenders[name](r))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         load = os.getloadavg()[0]
-        print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items())
+        print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s ({cpu[k][-1]:.1f} s CPU)"
+                                             for k, v in times.items())
               + f"; load average {load:.2f}", flush=True)
     import json
 
@@ -330,6 +338,10 @@ def main() -> int:
         "(rounds: " + ", ".join(f"{x:.2f}" for x in speedups) + ")", "(target >= 1.9x)",
         t1 / t2 >= 1.9)
     row("bare WeasyPrint loop, 2 workers", f"{n / tb:.2f} PDFs/s ({tb:.1f} s)")
+    c1, c2, cb = min(cpu["build1"]), min(cpu["build2"]), min(cpu["bare2"])
+    row("CPU seconds (least of the rounds)", f"build --jobs 1 {c1:.1f}, --jobs 2 {c2:.1f}, "
+        f"bare loop {cb:.1f}: build --jobs 2 uses {100 * (c2 / cb - 1):+.1f}% of the bare "
+        f"loop's CPU; {c1 / total:.3f} s per page with --jobs 1")
     over = [a / b - 1 for a, b in zip(times["build2"], times["bare2"])]
     row("build --jobs 2 vs bare loop (2 workers)", f"{100 * (t2 / tb - 1):+.1f}% best times; "
         f"{100 * min(over):+.1f}% best round (rounds: "
@@ -342,7 +354,8 @@ def main() -> int:
             + ", ".join(f"{x:.2f}" for x in before) + ")")
     if args.before:
         gain = [b / a for a, b in zip(times["build2"], times["before2"])]
-        row("--jobs 2: before / after (time)", ", ".join(f"{x:.3f}" for x in gain))
+        row("--jobs 2: before / after (time)", ", ".join(f"{x:.3f}" for x in gain)
+            + f"; CPU {min(cpu['before2']):.1f} s before, {min(cpu['build2']):.1f} s after")
         over_b = [b / c - 1 for b, c in zip(times["before2"], times["bare2"])]
         row("before: --jobs 2 vs bare loop", ", ".join(f"{100 * x:+.1f}%" for x in over_b))
     if args.dask:
