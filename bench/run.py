@@ -206,7 +206,7 @@ def start_local_cluster() -> str:
     from distributed import LocalCluster
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address=None)
+                           host="127.0.0.1", dashboard_address=":0")
     _bare["cluster"] = cluster  # kept alive until the bench ends
     return cluster.scheduler_address
 
