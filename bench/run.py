@@ -284,7 +284,9 @@ def main() -> int:
     env_bare = {**env_fonts, "PYTHONPATH": str(ROOT)}
 
     def build(jobs: int, out: Path, *extra: str, cli: list[str] = CLI) -> float:
-        return timed([*cli, "build", str(lib), "--out", str(out), "--jobs", str(jobs), *extra])
+        # no time limit per topic: on a starved machine a long topic can take minutes
+        return timed([*cli, "build", str(lib), "--out", str(out), "--jobs", str(jobs),
+                      "--timeout", "86400", *extra])
 
     def bare(jobs: int, out: Path) -> float:
         start = time.perf_counter()
