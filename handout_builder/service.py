@@ -31,14 +31,15 @@ Rules every function here keeps:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import re
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handout_builder.domain import review
 from handout_builder.domain.options import DEFAULT_MAX_BYTES, RenderOptions
-from handout_builder.domain.personal import PersonalCopy
+from handout_builder.domain.personal import COMMAND_LINE, PersonalCopy
 from handout_builder.domain.problems import Problem, RenderRefused, UserError
 from handout_builder.domain.review import ReviewRefused, ReviewStatus, render_permission, review_state
 from handout_builder.domain.wording import messages_for
@@ -370,6 +371,89 @@ def build_library(request: BuildConfig, reporter: Reporter | None = None) -> Lib
                                                render_bytes=render_bytes))
     except UserError as error:
         return LibraryResult(problems=tuple(error.problems))
+
+
+@dataclass(frozen=True)
+class FoundLeaflet:
+    """One leaflet that answers a code lookup (from a build's manifest)."""
+
+    id: str
+    title: str
+    language: str
+    category: str
+    file: str  # the PDF, relative to the output folder (forward slashes)
+    code: str  # the leaflet's code that matched, SYSTEM|CODE
+    match: str  # "exact", or "broader": an ICD-10-CM category that contains the code asked for
+    review_state: str
+    brand: str | None = None  # a matrix build's brand and variant; None otherwise
+    variant: str | None = None
+
+
+@dataclass(frozen=True)
+class FindResult:
+    """The leaflets of a build that carry a code; or the problems (a malformed code, an
+    unknown system, no build in the folder)."""
+
+    query: str | None = None  # SYSTEM|CODE as understood
+    language: str | None = None
+    leaflets: tuple[FoundLeaflet, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    def json(self) -> str:
+        """The JSON document of ``find --format json`` (README: "Find a leaflet by code")."""
+        import json
+
+        data = {"query": self.query, "language": self.language,
+                "leaflets": [asdict(found) for found in self.leaflets]}
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def find_leaflets(out_dir: Path, code: str, language: str | None = None) -> FindResult:
+    """The leaflets built into ``out_dir`` that are about ``code`` (``SYSTEM|CODE``, e.g.
+    ``ICD-10-CM|E11.9`` or ``http://loinc.org|4548-4``), read from its manifest: exact
+    matches first, then broader ICD-10-CM categories (a leaflet coded E11 answers E11.65).
+    ``language`` (a BCP 47 tag) keeps the leaflets in that language (``es`` also matches
+    ``es-MX``). Never raises a ``UserError``: problems come back on the result."""
+    from handout_builder.domain.codes import matches, parse_query
+    from handout_builder.domain.models import LANGUAGE_PATTERN
+    from handout_builder.output.manifest import MANIFEST_NAME, read_manifest
+
+    problems = []
+    try:
+        query = parse_query(code)
+    except ValueError as error:
+        problems.append(Problem(COMMAND_LINE, f"The code cannot be looked up: {error}.",
+                                "Write it as SYSTEM|CODE, e.g. ICD-10-CM|E11.9, in quotes "
+                                "(the | means something to the shell).", field="--code"))
+    if language is not None and not re.fullmatch(LANGUAGE_PATTERN, language):
+        problems.append(Problem(COMMAND_LINE, "This is not a language tag.",
+                                "Use a language tag such as en, en-US or es.", field="--lang"))
+    if problems:
+        return FindResult(problems=tuple(problems))
+    entries = read_manifest(out_dir)
+    if not entries and not (out_dir / MANIFEST_NAME).is_file():
+        return FindResult(problems=(Problem(
+            str(out_dir), "There is no build here (no manifest.json), so no leaflet to find.",
+            f"Build the library first (make-handout build --out {out_dir}), or name the "
+            "output folder of a build with --out."),))
+    wanted = language.casefold() if language else None
+    found = []
+    for entry in entries.values():
+        tag = entry.language.casefold()
+        if wanted and tag != wanted and not tag.startswith(wanted + "-"):
+            continue
+        hits = sorted((how != "exact", token) for token in entry.codes
+                      if (how := matches(query, token)) is not None)
+        if hits:
+            broader, token = hits[0]
+            found.append(FoundLeaflet(
+                id=entry.id, title=entry.title, language=entry.language,
+                category=entry.category, file=entry.output, code=token,
+                match="broader" if broader else "exact", review_state=entry.review_state,
+                brand=entry.brand, variant=entry.variant))
+    found.sort(key=lambda f: (f.match != "exact", f.title.casefold(), f.language, f.file))
+    # (f.file orders a matrix build's leaflets by brand, then variant)
+    return FindResult(query=query.token, language=language, leaflets=tuple(found))
 
 
 def render_in_folder(

@@ -24,6 +24,7 @@ Imports: domain, sources, render (through the executor), output, and the build's
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -41,15 +42,24 @@ from handout_builder.build.fingerprint import input_hash, settings_bytes, shared
 from handout_builder.build.plan import Plan, Source, plan, recheck_unchanged
 from handout_builder.domain import review
 from handout_builder.domain.options import RenderOptions
+from handout_builder.domain.library import BRAND_NAME_PATTERN, BuildMatrix, InvalidLibrary
+from handout_builder.domain.personal import COMMAND_LINE
 from handout_builder.domain.problems import InvalidBrand, InvalidTopic, Problem, UserError
+from handout_builder.paths import BUILTIN_BRANDS_DIR
 from handout_builder.domain.review import render_permission, review_state
 from handout_builder.output.catalogue import CATALOGUE_NAME, write_catalogue
+from handout_builder.output.index import with_sha1, write_indexes
 from handout_builder.output.manifest import (
-    MANIFEST_NAME, Entry, entry_file, is_intact, manifest_bytes, previous_brand_name, read_manifest,
+    MANIFEST_NAME, Entry, entry_file, entry_key, is_intact, manifest_bytes, manifest_time,
+    matrix_folder, previous_brand_name, read_manifest,
 )
 from handout_builder.output.store import make_folder, output_error, write_atomic
-from handout_builder.sources.library import LibrarySettings, library_for, topic_files
-from handout_builder.sources.loader import load_brand, load_topic_bytes, read_regular_file
+from handout_builder.sources.library import (
+    SETTINGS_FILE_NAME, LibrarySettings, library_for, load_library, topic_files, translation_files,
+)
+from handout_builder.sources.loader import (
+    declared_language, load_brand, load_topic_bytes, read_regular_file,
+)
 
 try:
     import fcntl
@@ -85,6 +95,46 @@ class BuildConfig:
     executor: str = "local"
     #: The Dask scheduler's address (``tcp://host:8786``), for ``executor="dask"``.
     scheduler: str | None = None
+    #: A matrix build from the command line, each overriding that part of library.yaml's
+    #: ``matrix``: brand folders, language tags, variant names (standard, large-print,
+    #: archival). All empty and no ``matrix`` in library.yaml: one brand, one variant.
+    brands: tuple[Path, ...] = ()
+    languages: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
+    #: Also write the EHR-ready index (FHIR R4 Bundle and CSV), each leaflet's address under
+    #: this base (an http(s) address ending with /; see output/index.py). None: no index.
+    index_base: str | None = None
+
+    @property
+    def options(self) -> tuple[tuple[str, str], ...]:
+        """The render options as they enter every input hash."""
+        return tuple((name, str(value)) for name, value in sorted(asdict(self.render).items()))
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The brands, languages and variants one build renders (see :func:`matrix_for`)."""
+
+    brands: tuple[tuple[str, Path], ...]  # (name: the folder in OUT, brand folder)
+    languages: tuple[str, ...] | None  # None: every language found
+    variants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One brand and one variant of a build: one warm renderer, one shared fingerprint.
+
+    Without a matrix there is one cell (``brand`` None): today's build, into OUT itself. In a
+    matrix build, the cell's leaflets go to ``OUT/<brand>/<language>/``."""
+
+    brand_dir: Path
+    render: RenderOptions
+    brand: str | None = None
+    variant: str | None = None
+
+    @property
+    def key(self) -> str:
+        return "" if self.brand is None else f"{self.brand}|{self.variant}"
 
     @property
     def options(self) -> tuple[tuple[str, str], ...]:
@@ -138,6 +188,102 @@ def discover(library: Path) -> list[Path]:
                     "Check the folder name; nothing was built or removed.")
         )
     return found
+
+
+# --------------------------------------------------------------------------------------
+# The matrix: brands x languages x variants
+# --------------------------------------------------------------------------------------
+
+
+def matrix_for(config: BuildConfig) -> Matrix | None:
+    """The build matrix: the command line's parts, else those of ``library.yaml``'s
+    ``matrix`` (in the library folder itself); None when neither names one (today's build).
+    Raises a :class:`UserError` for a brand that cannot be found or two brands of one name."""
+    settings_file = config.library / SETTINGS_FILE_NAME
+    configured = load_library(settings_file).settings.matrix
+    if configured is None and not (config.brands or config.languages or config.variants):
+        return None
+    configured = configured or BuildMatrix()
+    if config.brands:
+        brands = [(folder.name, folder) for folder in config.brands]
+        where, field = COMMAND_LINE, "--brands"
+    elif configured.brands:
+        brands = [(name, _brand_named(config.library, name)) for name in configured.brands]
+        where, field = str(settings_file), "matrix.brands"
+    else:
+        brands = [(config.brand_dir.name, config.brand_dir)]
+        where, field = COMMAND_LINE, "--brand"
+    seen: set[str] = set()
+    for name, _ in brands:
+        problem = None
+        if not re.fullmatch(BRAND_NAME_PATTERN, name):
+            problem = (f"The brand folder name '{name}' cannot be an output folder name.",
+                       "Name brand folders with letters, digits, hyphens and underscores.")
+        elif name in seen:
+            problem = (f"Two brands are named '{name}': their leaflets would share OUT/{name}/.",
+                       "Name each brand once (brand folders need different names).")
+        if problem:
+            raise InvalidLibrary(Problem(where, problem[0], problem[1], field=field))
+        seen.add(name)
+    languages = config.languages or configured.languages
+    return Matrix(
+        brands=tuple(brands),
+        languages=tuple(languages) if languages else None,
+        variants=tuple(dict.fromkeys(config.variants or configured.variants)),
+    )
+
+
+def _brand_named(library: Path, name: str) -> Path:
+    """A brand named in ``library.yaml``: ``styles/<name>`` beside the library folder, else a
+    built-in brand; never a folder outside those (a link out of ``styles/`` is refused)."""
+    styles = library.resolve().parent / "styles"
+    for root in (styles, BUILTIN_BRANDS_DIR):
+        folder = root / name
+        if folder.is_dir() and folder.resolve().is_relative_to(root.resolve()):
+            return folder
+    known = sorted({p.name for root in (styles, BUILTIN_BRANDS_DIR) if root.is_dir()
+                    for p in root.iterdir() if (p / "brand.yaml").is_file()})
+    raise InvalidLibrary(Problem(
+        str(library / SETTINGS_FILE_NAME), f"There is no brand '{name}' (no folder {styles / name} "
+        "and no built-in brand of that name).",
+        "Name a brand folder in styles/ beside the library folder, or a built-in brand: "
+        + ", ".join(known) + ".", field="matrix.brands"))
+
+
+def variant_options(variant: str, max_bytes: int) -> RenderOptions:
+    return RenderOptions(large_print=variant == "large-print", archival=variant == "archival",
+                         max_bytes=max_bytes)
+
+
+def cells_for(config: BuildConfig, the_matrix: Matrix | None) -> list[Cell]:
+    """One cell per brand and variant (brand by brand); one cell without a matrix."""
+    if the_matrix is None:
+        return [Cell(config.brand_dir, config.render)]
+    return [Cell(folder, variant_options(variant, config.render.max_bytes), brand=name,
+                 variant=variant)
+            for name, folder in the_matrix.brands for variant in the_matrix.variants]
+
+
+def matrix_paths(library: Path, topics: list[Path], languages: tuple[str, ...] | None,
+                 contents: dict[str, bytes]) -> list[Path]:
+    """The files a matrix build renders: each topic file whose language is wanted, and each
+    translation file (``<id>.<lang>.yaml``) into a wanted language; so a topic without a
+    Spanish translation has no Spanish leaflet. Fills ``contents`` with what it read."""
+    wanted = None if languages is None else {tag.casefold() for tag in languages}
+    chosen = []
+    for path in topics:
+        rel = path.relative_to(library).as_posix()
+        try:
+            contents[rel] = read_regular_file(path)
+        except OSError:
+            contents[rel] = b""  # the loader reports why it cannot be read
+        language = declared_language(contents[rel])
+        if wanted is None or language is None or language.casefold() in wanted:
+            chosen.append(path)  # a topic that cannot be read is reported in every cell
+    for by_language in translation_files(library).values():
+        chosen += [path for tag, path in by_language.items()
+                   if wanted is None or tag.casefold() in wanted]
+    return sorted(chosen, key=lambda p: p.relative_to(library).as_posix())
 
 
 # --------------------------------------------------------------------------------------
@@ -218,10 +364,12 @@ def build(
     :class:`Outcome`. The output folder is locked while the build writes it (a second build
     waits, see :func:`output_lock`); staging folders left by a killed build are removed.
     ``render`` renders one topic in a worker (the service's ``render_in_folder``). The jobs
-    run on a :class:`~handout_builder.build.executor.ProcessPool` of ``config.jobs`` workers,
-    or with ``config.executor == "dask"`` on a Dask cluster
+    of each :class:`Cell` (a brand and a variant) run on a
+    :class:`~handout_builder.build.executor.ProcessPool` of ``config.jobs`` workers, or with
+    ``config.executor == "dask"`` on a Dask cluster
     (:class:`~handout_builder.build.dask_executor.DaskCluster`, rendering topics sent as
-    bytes with ``render_bytes``, the service's ``render_bytes``).
+    bytes with ``render_bytes``, the service's ``render_bytes``). Without a matrix there is
+    one cell: today's build.
     """
     reporter = reporter or Reporter()
     started = time.perf_counter()
@@ -229,72 +377,91 @@ def build(
         config = replace(config, as_of=review.today())  # the module's: tests pin it
     library, out_dir = config.library, config.out_dir
     paths = discover(library)
-    shared = shared_fingerprint(config.brand_dir, config.options)
-    sources, contents = [], {}
+    the_matrix = matrix_for(config)
+    cells = cells_for(config, the_matrix)
+    contents: dict[str, bytes] = {}
+    settings: dict[str, bytes] = {}
+    if the_matrix is not None:
+        paths = matrix_paths(library, paths, the_matrix.languages, contents)
     for path in paths:
         rel = path.relative_to(library).as_posix()
-        try:
-            data = read_regular_file(path)  # never blocks on a FIFO or a device
-        except OSError:
-            data = b""  # the loader reports why it cannot be read
-        digest = input_hash(shared, rel, data, settings_bytes(path))
-        sources.append(Source(path=path, rel=rel, input_hash=digest))
-        contents[rel] = data
+        if rel not in contents:
+            try:
+                contents[rel] = read_regular_file(path)  # never blocks on a FIFO or a device
+            except OSError:
+                contents[rel] = b""  # the loader reports why it cannot be read
+        settings[rel] = settings_bytes(path)
+    sources, shared = [], {}
+    for cell in cells:
+        shared[cell.key] = shared_fingerprint(cell.brand_dir, cell.options)
+        for path in paths:
+            rel = path.relative_to(library).as_posix()
+            digest = input_hash(shared[cell.key], rel, contents[rel], settings[rel])
+            sources.append(Source(path=path, rel=rel, input_hash=digest, cell=cell.key))
     make_folder(out_dir)  # an output problem (a file, read-only) stops the build here
     with output_lock(out_dir, on_wait=lambda: reporter.waiting(out_dir)):
         remove_stale_staging(out_dir)
-        result = _build_locked(config, reporter, sources, shared, contents, render,
+        result = _build_locked(config, reporter, cells, sources, shared, contents, render,
                                render_bytes)
     result.seconds = time.perf_counter() - started
     return result
 
 
 def _build_locked(
-    config: BuildConfig, reporter: Reporter, sources: list[Source], shared: str,
-    contents: dict[str, bytes], render: RenderInFolder,
+    config: BuildConfig, reporter: Reporter, cells: list[Cell], sources: list[Source],
+    shared: dict[str, str], contents: dict[str, bytes], render: RenderInFolder,
     render_bytes: Callable[..., Any] | None = None,
 ) -> BuildResult:
     """The build, once it holds the output folder (see :func:`output_lock`)."""
     library, out_dir = config.library, config.out_dir
     previous = read_manifest(out_dir)
-    intact = {rel for rel, entry in previous.items() if is_intact(out_dir, entry)}
+    written = manifest_time(out_dir)
+    intact = {key for key, entry in previous.items() if is_intact(out_dir, entry, written)}
     the_plan = plan(sources, previous, intact, config.force)
     # Review states depend on the date: judge the unchanged handouts again.
-    by_rel = {source.rel: source for source in sources}
+    by_key = {source.key: source for source in sources}
     refused: list[Outcome] = []
     to_build, skip = list(the_plan.build), []
+    found: dict[Path, LibrarySettings] = {}  # by folder: a matrix has many entries per topic
     for entry in the_plan.skip:
-        source = by_rel[entry.source]
-        settings = library_for(source.path).settings  # found once per topic, passed on
+        source = by_key[entry_key(entry)]
+        if source.path.parent not in found:
+            found[source.path.parent] = library_for(source.path).settings  # passed on
+        settings = found[source.path.parent]
         assert config.as_of is not None
         verdict = recheck_unchanged(entry, config.as_of, config.allow_draft, settings.due_soon_days)
         if verdict == "refuse":
             refused.append(refusal(source, contents[source.rel], config, settings))
         elif verdict == "rebuild":
-            to_build.append(by_rel[entry.source])
+            to_build.append(source)
         else:
             skip.append(verdict)
     the_plan = Plan(build=to_build, skip=skip, remove=the_plan.remove)
     result = BuildResult(unchanged=list(the_plan.skip))
 
-    # The entries the output folder will hold, by source. A failed topic keeps its last good
+    # The entries the output folder will hold, by key. A failed topic keeps its last good
     # PDF and entry (its old input hash makes the next build try again).
-    entries: dict[str, Entry] = {entry.source: entry for entry in the_plan.skip}
-    entries |= {s.rel: previous[s.rel] for s in the_plan.build
-                if s.rel in intact}
+    entries = Entries()
+    for entry in the_plan.skip:
+        entries[entry_key(entry)] = entry
+    for s in the_plan.build:
+        if s.key in intact:
+            entries[s.key] = previous[s.key]
     changed = (
         bool(the_plan.build or the_plan.remove or refused)
         or not (out_dir / CATALOGUE_NAME).is_file()
     )
     if changed:
-        brand_name = load_brand(config.brand_dir).brand.name  # a bad brand stops here
+        names = [load_brand(cell.brand_dir).brand.name for cell in cells]  # a bad brand stops here
+        brand_name = names[0] if cells[0].brand is None else None
     else:
         brand_name = previous_brand_name(out_dir)
     reporter.start(len(the_plan.build), len(the_plan.skip), len(the_plan.remove))
+    cell_of = {cell.key: cell for cell in cells}
 
     def withdraw(outcome: Outcome) -> None:
         """A refused topic's previous PDF must not stay published."""
-        old = entries.pop(outcome.source.rel, None) or previous.get(outcome.source.rel)
+        old = entries.pop(outcome.source.key, None) or previous.get(outcome.source.key)
         if old is not None:
             _remove_unclaimed(out_dir, old, entries)
 
@@ -319,12 +486,15 @@ def _build_locked(
                         brand_error.extend(outcome.problems)
                     return
                 if outcome.ok:
+                    outcome = _in_cell(outcome, cell_of[outcome.source.cell])
                     outcome = _claim(outcome, entries, library, result)
                 if outcome.ok:
                     assert outcome.entry is not None and outcome.staged is not None
-                    old = entries.get(outcome.source.rel)
+                    old = entries.get(outcome.source.key)
                     target = out_dir / outcome.entry.output
                     try:
+                        if outcome.source.cell:
+                            target.parent.mkdir(parents=True, exist_ok=True)
                         os.replace(outcome.staged, target)
                     except OSError as error:  # e.g. a folder where the PDF goes
                         outcome = replace(outcome, entry=None, problems=tuple(
@@ -332,7 +502,7 @@ def _build_locked(
                         result.failed.append(outcome)
                         reporter.finished(outcome)
                         return
-                    entries[outcome.source.rel] = outcome.entry
+                    entries[outcome.source.key] = outcome.entry
                     result.built.append(outcome.entry)
                     if old and old.output != outcome.entry.output:
                         _remove_unclaimed(out_dir, old, entries)
@@ -342,25 +512,29 @@ def _build_locked(
                     result.failed.append(outcome)
                 reporter.finished(outcome)
 
-            pool: Executor
-            if config.executor == "dask":
-                from handout_builder.build.dask_executor import DaskCluster  # optional extra
+            for cell in cells:  # one warm renderer per brand and variant
+                cell_jobs = [job for job in jobs if job.source.cell == cell.key]
+                if not cell_jobs:
+                    continue
+                pool: Executor
+                if config.executor == "dask":
+                    from handout_builder.build.dask_executor import DaskCluster  # an extra
 
-                assert config.scheduler is not None and render_bytes is not None
-                pool = DaskCluster(config.scheduler, config.brand_dir, shared, render_bytes,
-                                   options=config.render)
-            else:
-                pool = ProcessPool(
-                    min(config.jobs, len(jobs)), config.brand_dir, shared, render,
-                    options=config.render, timeout=config.timeout,
-                )
-            pool.run(jobs, publish)
+                    assert config.scheduler is not None and render_bytes is not None
+                    pool = DaskCluster(config.scheduler, cell.brand_dir, shared[cell.key],
+                                       render_bytes, options=cell.render)
+                else:
+                    pool = ProcessPool(
+                        min(config.jobs, len(cell_jobs)), cell.brand_dir, shared[cell.key],
+                        render, options=cell.render, timeout=config.timeout,
+                    )
+                pool.run(cell_jobs, publish)
         for outcome in refused:
             withdraw(outcome)
             result.failed.append(outcome)
             reporter.finished(outcome)
         for entry in the_plan.remove:
-            entries.pop(entry.source, None)
+            entries.pop(entry_key(entry), None)
             _remove_unclaimed(out_dir, entry, entries)
             result.removed.append(entry)
     finally:
@@ -368,35 +542,101 @@ def _build_locked(
         if staging_root is not None:
             shutil.rmtree(staging_root, ignore_errors=True)
         final = list(entries.values())
+        if config.index_base is not None:
+            final = with_sha1(out_dir, final)
         new_manifest = manifest_bytes(final, brand_name)
         manifest_path = out_dir / MANIFEST_NAME
         if changed or not manifest_path.is_file() or manifest_path.read_bytes() != new_manifest:
             write_atomic(manifest_path, new_manifest)
             write_catalogue(out_dir, final, brand_name)
+        if config.index_base is not None:
+            write_indexes(out_dir, final, config.index_base)
+        if any(cell.brand is not None for cell in cells):
+            _remove_empty_folders(out_dir, cells)
     if brand_error:
         raise InvalidBrand(brand_error)
     return result
 
 
-def _claim(outcome: Outcome, entries: dict[str, Entry], library: Path,
-           result: BuildResult) -> Outcome:
+def _in_cell(outcome: Outcome, cell: Cell) -> Outcome:
+    """A matrix build's leaflet: its brand, variant and folder (``<brand>/<language>/``)."""
+    if cell.brand is None:
+        return outcome
+    entry = outcome.entry
+    assert entry is not None
+    folder = matrix_folder(cell.brand, entry.language)
+    return replace(outcome, entry=replace(entry, brand=cell.brand, variant=cell.variant,
+                                          output=f"{folder}/{entry.output}"))
+
+
+def _remove_empty_folders(out_dir: Path, cells: list[Cell]) -> None:
+    """The language folders (and brand folders) a matrix build emptied."""
+    for cell in cells:
+        brand_dir = out_dir / str(cell.brand)
+        if not brand_dir.is_dir() or brand_dir.is_symlink():
+            continue
+        for folder in [*brand_dir.iterdir(), brand_dir]:
+            try:
+                if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
+                    folder.rmdir()
+            except OSError:
+                pass
+
+
+class Entries(dict[str, Entry]):
+    """The entries the output folder will hold, by key, and which key holds each output file
+    (so that claiming a file or removing one is a look-up, not a pass over every entry: a
+    build of a million leaflets would otherwise take a million passes over a million)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._owners: dict[str, str] = {}
+
+    def __setitem__(self, key: str, entry: Entry) -> None:
+        old = self.get(key)
+        if old is not None and self._owners.get(old.output) == key:
+            del self._owners[old.output]
+        super().__setitem__(key, entry)
+        self._owners[entry.output] = key
+
+    def __delitem__(self, key: str) -> None:
+        old = self[key]
+        super().__delitem__(key)
+        if self._owners.get(old.output) == key:
+            del self._owners[old.output]
+
+    def pop(self, key: str, default: Entry | None = None) -> Entry | None:  # type: ignore[override]
+        if key not in self:
+            return default
+        entry = self[key]
+        del self[key]
+        return entry
+
+    def owner(self, output: str) -> str | None:
+        """The key of the entry that writes ``output``, or None."""
+        return self._owners.get(output)
+
+
+def _claim(outcome: Outcome, entries: Entries, library: Path, result: BuildResult) -> Outcome:
     """Two topics with the same id: the one whose source sorts first keeps the output."""
     assert outcome.entry is not None
     rel = outcome.source.rel
-    for other in list(entries.values()):
-        if other.source == rel or other.output != outcome.entry.output:
-            continue
-        if other.source < rel:
-            return _duplicate(outcome.source, outcome.entry.id, other.source)
-        # the new topic wins; the other loses its entry and is reported
-        del entries[other.source]
-        loser = Source(path=library / other.source, rel=other.source, input_hash=other.input_hash)
-        lost = _duplicate(loser, other.id, rel)
-        result.failed.append(lost)
-        if other in result.built:
-            result.built.remove(other)
-        if other in result.unchanged:
-            result.unchanged.remove(other)
+    key = entries.owner(outcome.entry.output)
+    if key is None or key == outcome.source.key:
+        return outcome
+    other = entries[key]
+    if other.source < rel:
+        return _duplicate(outcome.source, outcome.entry.id, other.source)
+    # the new topic wins; the other loses its entry and is reported
+    del entries[key]
+    loser = Source(path=library / other.source, rel=other.source, input_hash=other.input_hash,
+                   cell=outcome.source.cell)
+    lost = _duplicate(loser, other.id, rel)
+    result.failed.append(lost)
+    if other in result.built:
+        result.built.remove(other)
+    if other in result.unchanged:
+        result.unchanged.remove(other)
     return outcome
 
 
@@ -407,9 +647,9 @@ def _duplicate(source: Source, handout_id: str, owner: str) -> Outcome:
         "Give each topic its own id (or file name).", field="id"),))
 
 
-def _remove_unclaimed(out_dir: Path, entry: Entry, entries: dict[str, Entry]) -> bool:
+def _remove_unclaimed(out_dir: Path, entry: Entry, entries: Entries) -> bool:
     """Delete ``entry``'s PDF unless another current entry writes the same file."""
-    if any(other.output == entry.output for other in entries.values()):
+    if entries.owner(entry.output) is not None:
         return False
     try:
         entry_file(out_dir, entry).unlink()

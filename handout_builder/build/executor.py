@@ -197,6 +197,7 @@ def entry_for(written: Rendered, rel: str, output: str, digest: str) -> Entry:
         next_review=status.next_review.isoformat() if status.next_review else None,
         watermark=written.watermark_key,
         example=status.example,
+        codes=tuple(code.token for code in topic.codes),
     )
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from handout_builder import __version__
 from handout_builder.output.catalogue import CATALOGUE_TEMPLATE
 from handout_builder.paths import ASSETS_DIR, BUILTIN_BRANDS_DIR, TEMPLATES_DIR
-from handout_builder.sources.library import settings_path_for
+from handout_builder.domain.problems import UserError
+from handout_builder.sources.library import library_for, settings_path_for
 from handout_builder.sources.loader import read_regular_file
 
 #: Python packages whose version can change a PDF's bytes; part of every input hash.
@@ -86,8 +87,18 @@ def input_hash(shared: str, rel: str, source: bytes, settings: bytes = b"") -> s
     return digest.hexdigest()
 
 def settings_bytes(topic_path: Path) -> bytes:
-    """The ``library.yaml`` that applies to a topic (review interval), or nothing."""
+    """The ``library.yaml`` that applies to a topic (review interval), or nothing.
+
+    Its build ``matrix`` is left out (the settings are then hashed as read): adding a brand,
+    a language or a variant to the matrix renders only the new combinations."""
     try:
-        return read_regular_file(settings_path_for(topic_path))
+        raw = read_regular_file(settings_path_for(topic_path))
     except OSError:
         return b""  # the loader reports why it cannot be read
+    try:
+        settings = library_for(topic_path).settings
+    except UserError:
+        return raw  # the build reports it
+    if settings.matrix is None:
+        return raw
+    return settings.model_dump_json(exclude={"matrix"}).encode("utf-8")

@@ -25,6 +25,14 @@ class Source:
     path: Path
     rel: str
     input_hash: str
+    #: A matrix build: the brand and variant it is rendered for (``brand|variant``); "" otherwise.
+    cell: str = ""
+
+    @property
+    def key(self) -> str:
+        """Identifies the leaflet in the build: :func:`~handout_builder.output.manifest.entry_key`
+        of its entry."""
+        return f"{self.cell}|{self.rel}" if self.cell else self.rel
 
 @dataclass(frozen=True)
 class Plan:
@@ -36,21 +44,22 @@ class Plan:
 def plan(sources: list[Source], previous: dict[str, Entry], intact: set[str], force: bool) -> Plan:
     """Which topics to build, which to leave as they are, which PDFs to remove.
 
-    ``intact``: the sources whose previous PDF is there and is the one the manifest describes.
+    ``previous`` and ``intact`` (the leaflets whose previous PDF is there and is the one the
+    manifest describes) are by key (:attr:`Source.key`, the source outside a matrix build).
     """
     build, skip = [], []
     for source in sources:
-        old = previous.get(source.rel)
+        old = previous.get(source.key)
         if (
             not force
             and old is not None
             and old.input_hash == source.input_hash
-            and source.rel in intact
+            and source.key in intact
         ):
             skip.append(old)
         else:
             build.append(source)
-    present = {source.rel for source in sources}
+    present = {source.key for source in sources}
     remove = [entry for rel, entry in previous.items() if rel not in present]
     return Plan(build=build, skip=skip, remove=remove)
 

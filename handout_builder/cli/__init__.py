@@ -177,7 +177,29 @@ def build_parser() -> argparse.ArgumentParser:
                         help="topic (default) or library (library.yaml settings)")
     schema.set_defaults(handler="schema")
     add_build_command(commands)
+    add_find_command(commands)
     return parser
+
+
+def add_find_command(commands) -> None:
+    find = commands.add_parser(
+        "find",
+        help="find the leaflets about a diagnosis, drug or test code (from a build)",
+        description="List the leaflets of a build (OUT/manifest.json) whose topic carries "
+        "the code: exact matches first, then broader ICD-10-CM categories (a leaflet coded "
+        "E11 answers E11.65). Systems: ICD-10-CM, SNOMED CT, RxNorm, LOINC (or their FHIR "
+        "URIs). Exit 0 also when nothing matches (an empty list).",
+    )
+    find.add_argument("--code", required=True, metavar="SYSTEM|CODE",
+                      help="e.g. 'ICD-10-CM|E11.9', 'SNOMED CT|44054006', 'RxNorm|860975', "
+                      "'LOINC|4548-4' (in quotes: | means something to the shell)")
+    find.add_argument("--lang", default=None, metavar="L",
+                      help="only leaflets in this language (es also matches es-MX)")
+    find.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, metavar="OUT",
+                      help="the build's output folder (default: out/)")
+    find.add_argument("--format", choices=("text", "json"), default="text",
+                      help="text: a table for people (default); json: for other programs")
+    find.set_defaults(handler="find")
 
 
 def add_personal_options(parser: argparse.ArgumentParser) -> None:
@@ -295,7 +317,62 @@ def add_build_command(commands) -> None:
                        help="the Dask scheduler, for --executor dask (tcp://host:8786)")
     add_policy_options(build)
     add_render_options(build)
+    matrix = build.add_argument_group(
+        "many brands, languages and variants in one build",
+        "Each overrides that part of the `matrix:` in DIR/library.yaml. With a matrix, OUT "
+        "holds OUT/<brand>/<language>/<id>[.variant].pdf, one manifest and one catalogue.",
+    )
+    matrix.add_argument("--brands", type=_brand_list, default=(), metavar="NAMES",
+                        help="brands, comma-separated, each a folder or a name as for --brand")
+    matrix.add_argument("--languages", type=_language_list, default=(), metavar="TAGS",
+                        help="languages, comma-separated (e.g. en,es); a topic is built in each "
+                        "it has (its own or a translation file); default: every one found")
+    matrix.add_argument("--variants", type=_variant_list, default=(), metavar="NAMES",
+                        help="comma-separated: standard, large-print, archival")
+    build.add_argument("--index-base", type=_index_base, default=None, metavar="URL",
+                       help="also write OUT/leaflets.fhir.json (a FHIR R4 Bundle of "
+                       "DocumentReference) and OUT/leaflets.csv, each leaflet's address under "
+                       "URL, where OUT is published (e.g. https://leaflets.example.org/)")
     build.set_defaults(handler="build")
+
+
+def _index_base(text: str) -> str:
+    from handout_builder.output.index import index_base  # only when the option is given
+
+    try:
+        return index_base(text)
+    except UserError as error:
+        raise argparse.ArgumentTypeError(f"{error.problems[0].message} {error.problems[0].fix}")
+
+
+def _items(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("name at least one, comma-separated")
+    return items
+
+
+def _brand_list(text: str) -> tuple[Path, ...]:
+    return tuple(brand_folder(item) for item in _items(text))
+
+
+def _language_list(text: str) -> tuple[str, ...]:
+    import re
+
+    from handout_builder.domain.models import LANGUAGE_PATTERN
+
+    for item in _items(text):
+        if not re.fullmatch(LANGUAGE_PATTERN, item):
+            raise argparse.ArgumentTypeError(f"not a language tag such as en or es-MX: {item!r}")
+    return tuple(_items(text))
+
+
+def _variant_list(text: str) -> tuple[str, ...]:
+    allowed = ("standard", "large-print", "archival")
+    for item in _items(text):
+        if item not in allowed:
+            raise argparse.ArgumentTypeError(f"unknown variant {item!r}; use {', '.join(allowed)}")
+    return tuple(_items(text))
 
 
 def report(error: UserError) -> None:

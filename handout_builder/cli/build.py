@@ -10,7 +10,7 @@ from handout_builder import service
 from handout_builder.build.batch import BuildConfig, default_jobs
 from handout_builder.build.executor import DEFAULT_TIMEOUT
 from handout_builder.cli import render_options
-from handout_builder.cli.common import report, skipped
+from handout_builder.cli.common import check_brand_dir, report, skipped
 from handout_builder.cli.progress import reporter_for, summary
 from handout_builder.domain import review
 from handout_builder.domain.problems import EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, printable
@@ -31,7 +31,11 @@ def run(args: argparse.Namespace) -> int:
         render=render_options(args), as_of=args.as_of or review.today(),
         allow_draft=args.allow_draft, timeout=args.timeout or DEFAULT_TIMEOUT,
         executor=args.executor, scheduler=args.scheduler,
+        brands=args.brands, languages=args.languages, variants=args.variants,
+        index_base=args.index_base,
     )
+    for brand in args.brands:
+        check_brand_dir(brand)
     library = service.build_library(request, reporter_for(sys.stderr, sys.stdout))
     if library.problems:
         report(library.problems)

@@ -6,14 +6,51 @@ Imports: stdlib, pydantic and the rest of :mod:`handout_builder.domain`.
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from pydantic import Field
 
-from handout_builder.domain.models import Closed, Line
+from handout_builder.domain.models import LANGUAGE_PATTERN, Closed, Line
 from handout_builder.domain.problems import UserError
 
 
 class InvalidLibrary(UserError):
     """``library.yaml`` or a jargon list does not follow its format."""
+
+
+#: A brand named in a build matrix: a folder name (also the output folder's name).
+BRAND_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+#: The variants a matrix can name, and the render options of each.
+VARIANTS = ("standard", "large-print", "archival")
+Variant = Literal["standard", "large-print", "archival"]
+
+
+class BuildMatrix(Closed):
+    """What one ``make-handout build`` renders: every brand x language x variant that exists.
+
+    The output goes to ``OUT/<brand>/<language>/<id>[.variant].pdf`` with one manifest and
+    one catalogue for all of it (README, "Many brands, languages and variants")."""
+
+    brands: list[Annotated[str, Field(pattern=BRAND_NAME_PATTERN, max_length=80)]] = Field(
+        default_factory=list, max_length=200,
+        description="Brands by name: the folder styles/<name> beside the library folder, or "
+        "a built-in brand (default). Empty: the brand given with --brand.",
+        examples=[["harbour", "default"]],
+    )
+    languages: list[Annotated[str, Field(pattern=LANGUAGE_PATTERN, max_length=35)]] | None = Field(
+        default=None, max_length=100,
+        description="Languages to build (BCP 47 tags). A topic is built in its own language "
+        "and in each language it has a translation file for (<id>.<lang>.yaml); a topic "
+        "without a translation into a language has no leaflet in it. Missing: every "
+        "language found.",
+        examples=[["en", "es"]],
+    )
+    variants: list[Variant] = Field(
+        default_factory=lambda: ["standard"], min_length=1, max_length=3,
+        description="Variants to build: standard, large-print (<id>.large-print.pdf), "
+        "archival (<id>.archival.pdf, PDF/A-3u).",
+        examples=[["standard", "large-print"]],
+    )
 
 
 class LibrarySettings(Closed):
@@ -54,6 +91,12 @@ class LibrarySettings(Closed):
         description="Further jargon lists (YAML, same format as the starter list), relative to "
         "library.yaml.",
         examples=[["local-jargon.yaml"]],
+    )
+    matrix: BuildMatrix | None = Field(
+        default=None,
+        description="Build several brands, languages and variants in one `make-handout "
+        "build` (read from the library folder's own library.yaml). Missing: one brand, one "
+        "variant, as the command line says.",
     )
 
 

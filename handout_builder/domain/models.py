@@ -12,8 +12,13 @@ import unicodedata
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
+
+from handout_builder.domain.codes import CodeSystem, check_code
 
 FORMAT_VERSION = 1
 #: The running header holds at most this many characters (short_title's limit too).
@@ -227,6 +232,57 @@ class Copyright(Closed):
     )
 
 
+def _digits_as_text(value: object) -> object:
+    """SNOMED CT, RxNorm codes are digits: ``code: 860975`` (a YAML number) is meant as text."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return value
+
+
+class Code(Closed):
+    """A clinical code the leaflet is about: a diagnosis, a drug, a test."""
+
+    system: CodeSystem = Field(
+        description="The code system: ICD-10-CM (diagnoses), SNOMED CT (concepts), RxNorm "
+        "(drugs) or LOINC (tests).",
+        examples=["ICD-10-CM"],
+    )
+    code: Annotated[str, BeforeValidator(_digits_as_text)] = Field(
+        max_length=20,
+        description="The code as the system writes it: ICD-10-CM with its dot (E11.9), a "
+        "SNOMED CT concept id (44054006), an RxNorm RxCUI (860975), a LOINC code with its "
+        "check digit (4548-4). Checked for its system's form and check digit.",
+        examples=["E11.9"],
+    )
+    display: Line | None = Field(
+        default=None, max_length=200,
+        description="The code's name, for people reading the index (not printed).",
+        examples=["Type 2 diabetes mellitus without complications"],
+    )
+
+    @field_validator("code")
+    @classmethod
+    def _well_formed(cls, code: str, info: ValidationInfo) -> str:
+        system = info.data.get("system")
+        if system is None:  # the system itself is wrong: reported on its own
+            return code
+        return check_code(system, code)
+
+    @property
+    def token(self) -> str:
+        """``SYSTEM|CODE``, as the manifest records it and ``find --code`` takes it."""
+        return f"{self.system}|{self.code}"
+
+
+def _no_repeated_codes(codes: list[Code]) -> list[Code]:
+    seen = set()
+    for code in codes:
+        if code.token in seen:
+            raise PydanticCustomError("repeated_code", "lists {token} twice", {"token": code.token})
+        seen.add(code.token)
+    return codes
+
+
 class Topic(Closed):
     """One patient-education topic: the content of one leaflet."""
 
@@ -299,6 +355,13 @@ class Topic(Closed):
     review: Review | None = Field(
         default=None,
         description="The medical review. Missing or empty: the leaflet says it is not reviewed.",
+    )
+    codes: Annotated[list[Code], AfterValidator(_no_repeated_codes)] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Clinical codes the leaflet is about (diagnoses, drugs, tests), so that a "
+        "health record can find it: `make-handout find --code ICD-10-CM|E11.9` and the FHIR "
+        "index. Not printed on the leaflet.",
     )
     copyright: Copyright = Field(description="The copyright notice.")
 

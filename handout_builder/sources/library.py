@@ -9,6 +9,7 @@ without it (the one discovery rule of ``check`` and ``build``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 # The models live in the domain; named here too, where the files are read.
 from handout_builder.domain.library import InvalidLibrary, JargonList, JargonTerm, LibrarySettings
 from handout_builder.domain.locale import primary_subtag
+from handout_builder.domain.models import LANGUAGE_PATTERN
 from handout_builder.sources.confined import confined_file
 from handout_builder.sources.loader import load_model
 from handout_builder.paths import DATA_DIR
@@ -55,14 +57,31 @@ class Library:
 TOPIC_SUFFIXES = (".yaml", ".yml")
 
 
-def topic_files(folder: Path) -> list[Path]:
-    """The topic files of a folder: the one rule for ``check`` and ``build``.
+def _translation_of(path: Path) -> tuple[str, str] | None:
+    """``(topic id, language tag)`` when ``path`` is a translation file ``<id>.<lang>.yaml``."""
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    topic_id, dot, tag = stem.partition(".")
+    if dot and re.fullmatch(LANGUAGE_PATTERN, tag):
+        return topic_id, tag
+    return None
 
-    Every ``*.yaml`` and ``*.yml`` regular file under ``folder``, sub-folders included,
-    except ``library.yaml`` files and anything hidden (a name starting with a dot, such as
-    ``.git`` or an editor's back-up, at any depth below ``folder``); in a stable order (by
-    the path relative to ``folder``).
+
+def translation_files(folder: Path) -> dict[str, dict[str, Path]]:
+    """The translation files of a folder: topic id -> {language tag -> file}.
+
+    A translation is its own file beside its source, ``<id>.<lang>.yaml`` (for example
+    ``calcification.es.yaml``), found by the same rule as :func:`topic_files` (sub-folders
+    included, hidden files left out), which does not return them.
     """
+    found: dict[str, dict[str, Path]] = {}
+    for path in _yaml_files(folder):
+        parts = _translation_of(path)
+        if parts is not None:
+            found.setdefault(parts[0], {})[parts[1]] = path
+    return found
+
+
+def _yaml_files(folder: Path) -> list[Path]:
     found = []
     for path in folder.rglob("*"):
         rel = path.relative_to(folder)
@@ -71,6 +90,18 @@ def topic_files(folder: Path) -> list[Path]:
         if path.suffix in TOPIC_SUFFIXES and path.name != SETTINGS_FILE_NAME and path.is_file():
             found.append(path)
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def topic_files(folder: Path) -> list[Path]:
+    """The topic files of a folder: the one rule for ``check`` and ``build``.
+
+    Every ``*.yaml`` and ``*.yml`` regular file under ``folder``, sub-folders included,
+    except ``library.yaml`` files and anything hidden (a name starting with a dot, such as
+    ``.git`` or an editor's back-up, at any depth below ``folder``); in a stable order (by
+    the path relative to ``folder``). Translation files (``<id>.<lang>.yaml``, see
+    :func:`translation_files`) are not topic files.
+    """
+    return [path for path in _yaml_files(folder) if _translation_of(path) is None]
 
 
 def settings_path_for(topic_path: Path) -> Path:

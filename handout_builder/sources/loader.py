@@ -131,6 +131,18 @@ def load_topic_bytes(source: bytes, name: Path | str) -> LoadedTopic:
     return LoadedTopic(path=path, source=source, topic=topic, positions=positions)
 
 
+def declared_language(source: bytes) -> str | None:
+    """The ``language:`` a topic's YAML declares (``en`` when it declares none), parsed safely
+    but not validated; None when it cannot be read (loading it reports why). A matrix build
+    decides with it which languages a topic file stands for before rendering it."""
+    try:
+        data, _, _ = _parse(source, "topic", InvalidTopic)
+    except UserError:
+        return None
+    language = data.get("language", "en")
+    return language if isinstance(language, str) else None
+
+
 def load_model(model: type[BaseModel], path: Path, error: type[UserError]) -> Any:
     """Read, parse and validate any YAML settings file against ``model`` (safely, located)."""
     shown = str(path)
