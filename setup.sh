@@ -5,7 +5,8 @@
 #   2. with --test, the PDF readers the tests check leaflets with (poppler-utils: pdfinfo,
 #      pdftohtml, pdftotext, pdftoppm; qpdf) and the browser the desk's tests drive (Debian's
 #      chromium, at /usr/bin/chromium: Playwright downloads no browser), also only where missing;
-#   3. a virtual environment in .venv with make_handout installed (editable).
+#   3. a virtual environment in .venv with make_handout installed (editable); with --test,
+#      also its test tools and the optional Dask executor.
 # Usage: ./setup.sh          (to render leaflets)
 #        ./setup.sh --test   (also the test tools)
 set -euo pipefail
@@ -13,7 +14,8 @@ cd "$(dirname "$0")"
 
 extras=""
 testing=""
-if [ "${1:-}" = "--test" ]; then extras="[test]"; testing=1; fi
+# --test also installs the optional Dask executor (make-handout[dask]), so CI tests it.
+if [ "${1:-}" = "--test" ]; then extras="[test,dask]"; testing=1; fi
 
 missing=()
 command -v python3 >/dev/null 2>&1 || missing+=(python3)

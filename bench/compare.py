@@ -8,58 +8,22 @@ Both trees are run through their own ``make_handout.py`` with this Python, alter
 that a noisy, shared machine slows both alike; read the ratios, not the seconds:
 
 * ``render`` of the sample topic as a whole process (median of ``--repeat`` runs);
-* ``build --jobs 2`` of a generated library of uneven topics (1 to about 10 pages: few or
-  many sections, long lists, long reference lists), into fresh folders, ``--rounds`` times.
+* ``build --jobs 2`` of a generated library of uneven topics (:mod:`bench.topics`: 1 to 12
+  pages, long lists, long reference lists), into fresh folders, ``--rounds`` times.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
-WORDS = (
-    "calcium blood heart doctor test result body tissue water sleep walk food salt sugar "
-    "medicine dose morning evening week month pain swelling rest breath nurse clinic call "
-    "help family daily check mild common normal sign change treatment visit question answer"
-).split()
-
-
-def _sentence(rng: random.Random) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14))).capitalize() + "."
-
-
-def uneven_topic(number: int) -> str:
-    """A topic whose length follows a skewed spread: most are short, a few run long."""
-    rng = random.Random(number)
-    sections = []
-    for s in range(min(24, 1 + int(rng.expovariate(1 / 4)))):
-        body = "\n\n".join(" ".join(_sentence(rng) for _ in range(rng.randint(2, 5)))
-                           for _ in range(rng.randint(1, 3)))
-        if rng.random() < 0.3:  # a long list
-            body += "\n\n" + "\n".join(f"- {_sentence(rng)}" for _ in range(rng.randint(5, 15)))
-        sections.append(f"  - heading: Question {s + 1} about topic {number}?\n    body: |\n"
-                        + textwrap.indent(body, "      "))
-    references = "\n".join(
-        f"  - title: Source {r + 1} on {rng.choice(WORDS)}\n    publisher: MedlinePlus\n"
-        f"    url: https://medlineplus.gov/ency/article/{rng.randint(1000, 9999):06d}.htm\n"
-        "    accessed: 2024-01-02"
-        for r in range(1 + int(rng.expovariate(1 / 3))))
-    key_points = "\n".join(f"  - {_sentence(rng)}" for _ in range(rng.randint(2, 5)))
-    return (
-        f"title: Uneven topic {number:04d}\ncategory: Bench\nexample: true\n"
-        f"summary: {_sentence(rng)}\nkey_points:\n{key_points}\n"
-        "sections:\n" + "\n".join(sections) + "\n"
-        f"references:\n{references}\n"
-        "status: approved\nreview:\n  reviewer: Dr Bench\n  reviewed: 2026-01-02\n"
-        "copyright:\n  holder: Bench Clinic\n  year: 2026\n  notice: Example content.\n"
-    )
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.topics import uneven_topic  # noqa: E402
 
 
 def timed(command: list[str]) -> float:

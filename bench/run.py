@@ -1,13 +1,22 @@
 #!/usr/bin/env python3
-"""Benchmark of ``make-handout build`` (issue 3, section 7). Not part of the test suite.
+"""Benchmark of ``make-handout build`` (issues 3 and 13). Not part of the test suite.
 
-    python bench/run.py                 # 200 topics, 1,000 renders for the memory figure
-    python bench/run.py --topics 60 --renders 300 --naive 10
+    python bench/run.py                       # 120 uneven topics, everything below
+    python bench/run.py --scaling-only --rounds 3
+    python bench/run.py --topics 60 --renders 300 --naive 10 --seed 2
 
-Generates a library of synthetic topics (2-3 pages each) in a temporary folder and measures,
-side by side in one run (the machine may be shared and noisy, so read the ratios):
+Generates a seeded library of uneven topics (:mod:`bench.topics`: 1 to 12 pages, mean about
+three, long lists, long reference lists) in a temporary folder and measures, side by side in
+one run (the machine may be shared and noisy, so read the ratios; each round runs every
+contender once, in alternating order, and the ratios are taken within a round):
 
-* PDFs per second with ``build --jobs 1`` and ``--jobs 2`` (fresh output folders);
+* ``build --jobs 1`` and ``--jobs 2`` (fresh output folders): PDFs/s and pages/s, and
+  ``--jobs 2`` / ``--jobs 1`` (target >= 1.9x);
+* the whole build against a bare WeasyPrint loop rendering the same HTML (made beforehand
+  by the pipeline) with the same stylesheets on the same number of worker processes, as a
+  whole process each (target: within 5%);
+* with ``--dask``, a two-worker Dask ``LocalCluster`` (started beforehand, as a cluster is)
+  against the local pool (target >= 0.9x its throughput);
 * the speed-up over a naive loop running ``render`` once per file (on ``--naive`` files);
 * the pipeline's own cost per document over a bare WeasyPrint render of the same HTML with
   the same pre-parsed stylesheets and a reused font configuration (interleaved, in-process);
@@ -20,15 +29,13 @@ side by side in one run (the machine may be shared and noisy, so read the ratios
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import platform
-import random
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -37,59 +44,7 @@ sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
 CLI = [PYTHON, str(ROOT / "make_handout.py")]
 
-WORDS = (
-    "calcium blood heart doctor test result body tissue water sleep walk food salt sugar "
-    "medicine dose morning evening week month pain swelling rest breath nurse clinic call "
-    "help family daily check mild common normal sign change treatment visit question answer"
-).split()
-CATEGORIES = ["Heart, Blood and Circulation", "Bones and Joints", "Children's Health",
-              "Diabetes", "Lungs and Breathing", "Medicines"]
-
-
-def sentence(rng: random.Random) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 16))]
-    return " ".join(words).capitalize() + "."
-
-
-def paragraph(rng: random.Random, sentences: int) -> str:
-    return " ".join(sentence(rng) for _ in range(sentences))
-
-
-def synthetic_topic(number: int) -> str:
-    rng = random.Random(number)
-    sections = []
-    for s in range(rng.randint(3, 5)):
-        body = "\n\n".join(paragraph(rng, rng.randint(3, 5)) for _ in range(2))
-        if s % 3 == 1:
-            body += "\n\n" + "\n".join(f"- {sentence(rng)}" for _ in range(4))
-        sections.append(
-            f"  - heading: Question {s + 1} about topic {number}?\n    body: |\n"
-            + textwrap.indent(body, "      ")
-        )
-    key_points = "\n".join(f"  - {sentence(rng)}" for _ in range(4))
-    return (
-        f"title: Synthetic topic {number:04d}\n"
-        f"category: \"{CATEGORIES[number % len(CATEGORIES)]}\"\n"
-        f"summary: {sentence(rng)}\n"
-        f"key_points:\n{key_points}\n"
-        "sections:\n" + "\n".join(sections) + "\n"
-        "references:\n"
-        "  - title: A source\n    publisher: MedlinePlus\n"
-        "    url: https://medlineplus.gov/\n    accessed: 2024-01-02\n"
-        "status: approved\n"  # reviewed today, so the review policy prints it
-        f"review:\n  reviewer: Dr Bench\n  reviewed: {datetime.date.today().isoformat()}\n"
-        "copyright:\n  holder: Bench Clinic\n  year: 2024\n  notice: Example content.\n"
-    )
-
-
-def make_library(folder: Path, count: int) -> list[Path]:
-    folder.mkdir(parents=True)
-    paths = []
-    for n in range(count):
-        path = folder / f"topic-{n:04d}.yaml"
-        path.write_text(synthetic_topic(n), encoding="utf-8")
-        paths.append(path)
-    return paths
+from bench.topics import make_library  # noqa: E402
 
 
 def timed(command: list[str]) -> float:
@@ -208,6 +163,73 @@ weasyprint.HTML(filename=html, base_url=base).write_pdf(
 """
 
 
+_bare: dict = {}
+
+
+def _bare_init(css_files: list[str], base_url: str) -> None:
+    """A bare loop's worker: WeasyPrint, one font configuration, the stylesheets parsed once."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    fc = FontConfiguration()
+    _bare.update(wp=weasyprint, fc=fc, base=base_url,
+                 sheets=[weasyprint.CSS(filename=f, font_config=fc) for f in css_files])
+
+
+def _bare_render(job: tuple[str, str]) -> int:
+    html, out = job
+    data = _bare["wp"].HTML(filename=html, base_url=_bare["base"]).write_pdf(
+        font_config=_bare["fc"], stylesheets=_bare["sheets"], pdf_variant="pdf/ua-1",
+        pdf_tags=True)
+    Path(out).write_bytes(data)
+    return len(data)
+
+
+def bare_loop_child(jobs: int, html_dir: str, out_dir: str, base_url: str,
+                    css_files: list[str]) -> None:
+    """The bare WeasyPrint loop on ``jobs`` worker processes (spawned, as ``build``'s are):
+    every HTML file of ``html_dir`` to a PDF in ``out_dir``, handed out one at a time."""
+    import multiprocessing
+
+    htmls = sorted(Path(html_dir).glob("*.html"))
+    Path(out_dir).mkdir(parents=True)
+    work = [(str(h), str(Path(out_dir) / (h.stem + ".pdf"))) for h in htmls]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(jobs, initializer=_bare_init, initargs=(css_files, base_url)) as pool:
+        for _ in pool.imap_unordered(_bare_render, work, chunksize=1):
+            pass
+
+
+def start_local_cluster() -> str:
+    """A two-worker Dask LocalCluster (processes, one thread each, loopback), kept for the
+    whole run as a real cluster is; returns the scheduler's address."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address=":0")
+    _bare["cluster"] = cluster  # kept alive until the bench ends
+    return cluster.scheduler_address
+
+
+def prepare_bare(paths: list[Path], work: Path) -> tuple[Path, list[str], str]:
+    """The pipeline's HTML of every topic and its stylesheets as files, for the bare loop."""
+    from handout_builder.paths import DEFAULT_BRAND_DIR
+    from handout_builder.render.html import render_html
+    from handout_builder.render.pdf import BASE_STYLESHEET, SAFETY_STYLESHEET, brand_stylesheet
+    from handout_builder.sources.loader import load_brand, load_topic
+
+    brand = load_brand(DEFAULT_BRAND_DIR)
+    html_dir = work / "html"
+    html_dir.mkdir()
+    for path in paths:
+        (html_dir / (path.stem + ".html")).write_text(render_html(load_topic(path), brand),
+                                                       encoding="utf-8")
+    brand_css = work / "brand.css"
+    brand_css.write_text(brand_stylesheet(brand), encoding="utf-8")
+    css = [str(BASE_STYLESHEET), str(brand_css), str(SAFETY_STYLESHEET)]
+    return html_dir, css, str(brand.dir) + "/"
+
+
 # --------------------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------------------
@@ -215,7 +237,17 @@ weasyprint.HTML(filename=html, base_url=base).write_pdf(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--topics", type=int, default=200)
+    parser.add_argument("--topics", type=int, default=120)
+    parser.add_argument("--seed", type=int, default=1, help="the generated library's seed")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the build race")
+    parser.add_argument("--scaling-only", action="store_true",
+                        help="only the build race (--jobs, bare loop, --dask)")
+    parser.add_argument("--before", type=Path, metavar="TREE",
+                        help="also race another version's make_handout.py (a checkout)")
+    parser.add_argument("--before-jobs2-only", action="store_true",
+                        help="race the other version with --jobs 2 only")
+    parser.add_argument("--dask", action="store_true",
+                        help="also a two-worker Dask LocalCluster (make-handout[dask])")
     parser.add_argument("--renders", type=int, default=1000, help="renders for the memory figure")
     parser.add_argument("--naive", type=int, default=20, help="files in the naive render loop")
     parser.add_argument("--repeat", type=int, default=7, help="runs of the single-render race")
@@ -224,6 +256,8 @@ def main() -> int:
         kind, number, *rest = sys.argv[2:]
         if kind == "overhead":
             overhead_child(rest, int(number))
+        elif kind == "bare-loop":
+            bare_loop_child(int(number), rest[0], rest[1], rest[2], rest[3:])
         elif kind == "bare-memory":
             bare_memory_child(rest, int(number))
         else:
@@ -236,7 +270,7 @@ def main() -> int:
     env_fonts = {**os.environ, "FONTCONFIG_FILE": str(FONTS_DIR / "fonts.conf")}
     work = Path(tempfile.mkdtemp(prefix="handout-bench-"))
     lib = work / "handouts"
-    paths = make_library(lib, args.topics)
+    paths = make_library(lib, args.topics, args.seed)
     n = args.topics
     rows = []
 
@@ -245,23 +279,105 @@ def main() -> int:
         rows.append((name, value, target, verdict))
         print(f"  {name}: {value} {target} {verdict}", flush=True)
 
-    print(f"library: {n} topics in {lib}", flush=True)
-    t1 = timed([*CLI, "build", str(lib), "--out", str(work / "o1"), "--jobs", "1"])
-    t2 = timed([*CLI, "build", str(lib), "--out", str(work / "o2"), "--jobs", "2"])
+    print(f"library: {n} uneven topics (seed {args.seed}) in {lib}", flush=True)
+    html_dir, css, base_url = prepare_bare(paths, work)
+    env_bare = {**env_fonts, "PYTHONPATH": str(ROOT)}
+
+    def build(jobs: int, out: Path, *extra: str, cli: list[str] = CLI) -> float:
+        # no time limit per topic: on a starved machine a long topic can take minutes
+        return timed([*cli, "build", str(lib), "--out", str(out), "--jobs", str(jobs),
+                      "--timeout", "86400", *extra])
+
+    def bare(jobs: int, out: Path) -> float:
+        start = time.perf_counter()
+        subprocess.run([PYTHON, __file__, "--child", "bare-loop", str(jobs), str(html_dir),
+                        str(out), base_url, *css], check=True, env=env_bare)
+        return time.perf_counter() - start
+
+    contenders = {
+        "build1": lambda r: build(1, work / f"o1-{r}"),
+        "build2": lambda r: build(2, work / f"o2-{r}"),
+        "bare2": lambda r: bare(2, work / f"bare2-{r}"),
+    }
+    if args.before:
+        old = [PYTHON, str(args.before.resolve() / "make_handout.py")]
+        if not args.before_jobs2_only:
+            contenders["before1"] = lambda r: build(1, work / f"b1-{r}", cli=old)
+        contenders["before2"] = lambda r: build(2, work / f"b2-{r}", cli=old)
+    if args.dask:
+        cluster = start_local_cluster()
+        contenders["dask"] = lambda r: build(2, work / f"dask-{r}", "--executor", "dask",
+                                             "--scheduler", cluster)
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    # CPU seconds of each contender's processes (its workers included; not the Dask
+    # cluster's, which are not its children): unlike wall time, barely moved by other load
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
+    for r in range(args.rounds):
+        names = list(contenders) if r % 2 == 0 else list(reversed(contenders))
+        for name in names:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            times[name].append(contenders[name](r))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        load = os.getloadavg()[0]
+        print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s ({cpu[k][-1]:.1f} s CPU)"
+                                             for k, v in times.items())
+              + f"; load average {load:.2f}", flush=True)
     import json
 
-    manifest = json.loads((work / "o1" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((work / "o1-0" / "manifest.json").read_text(encoding="utf-8"))
     pages = [h["pages"] for h in manifest["handouts"]]
-    assert len(pages) == n, "some synthetic topics failed to build"
-    row("pages per topic", f"{min(pages)}-{max(pages)} (mean {statistics.mean(pages):.1f})")
-    row("build --jobs 1", f"{n / t1:.2f} PDFs/s ({t1:.1f} s)")
-    row("build --jobs 2", f"{n / t2:.2f} PDFs/s ({t2:.1f} s)")
-    row("--jobs 2 / --jobs 1", f"{t1 / t2:.2f}x", "(target >= 1.8x)", t1 / t2 >= 1.8)
-    same = all((work / "o1" / p.name).read_bytes() == (work / "o2" / p.name).read_bytes()
-               for p in (work / "o1").glob("*.pdf"))
+    assert len(pages) == n, "some generated topics failed to build"
+    total = sum(pages)
+    t1, t2, tb = min(times["build1"]), min(times["build2"]), min(times["bare2"])
+    row("pages per topic", f"{min(pages)}-{max(pages)} (mean {statistics.mean(pages):.2f}, "
+        f"{total} pages)")
+    row("build --jobs 1", f"{n / t1:.2f} PDFs/s, {total / t1:.1f} pages/s ({t1:.1f} s, best "
+        f"of {args.rounds})")
+    row("build --jobs 2", f"{n / t2:.2f} PDFs/s, {total / t2:.1f} pages/s ({t2:.1f} s)")
+    speedups = [a / b for a, b in zip(times["build1"], times["build2"])]
+    row("--jobs 2 / --jobs 1", f"{t1 / t2:.2f}x best times; {max(speedups):.2f}x best round "
+        "(rounds: " + ", ".join(f"{x:.2f}" for x in speedups) + ")", "(target >= 1.9x)",
+        t1 / t2 >= 1.9)
+    row("bare WeasyPrint loop, 2 workers", f"{n / tb:.2f} PDFs/s ({tb:.1f} s)")
+    c1, c2, cb = min(cpu["build1"]), min(cpu["build2"]), min(cpu["bare2"])
+    row("CPU seconds (least of the rounds)", f"build --jobs 1 {c1:.1f}, --jobs 2 {c2:.1f}, "
+        f"bare loop {cb:.1f}: build --jobs 2 uses {100 * (c2 / cb - 1):+.1f}% of the bare "
+        f"loop's CPU; {c1 / total:.3f} s per page with --jobs 1")
+    over = [a / b - 1 for a, b in zip(times["build2"], times["bare2"])]
+    row("build --jobs 2 vs bare loop (2 workers)", f"{100 * (t2 / tb - 1):+.1f}% best times; "
+        f"{100 * min(over):+.1f}% best round (rounds: "
+        + ", ".join(f"{100 * x:+.1f}%" for x in over) + ")", "(target <= +5%)",
+        t2 / tb - 1 <= 0.05)
+    if args.before and "before1" in times:
+        before = [a / b for a, b in zip(times["before1"], times["before2"])]
+        row("before: --jobs 2 / --jobs 1", f"{min(times['before1']) / min(times['before2']):.2f}x "
+            f"best times; {max(before):.2f}x best round (rounds: "
+            + ", ".join(f"{x:.2f}" for x in before) + ")")
+    if args.before:
+        gain = [b / a for a, b in zip(times["build2"], times["before2"])]
+        row("--jobs 2: before / after (time)", ", ".join(f"{x:.3f}" for x in gain)
+            + f"; CPU {min(cpu['before2']):.1f} s before, {min(cpu['build2']):.1f} s after")
+        over_b = [b / c - 1 for b, c in zip(times["before2"], times["bare2"])]
+        row("before: --jobs 2 vs bare loop", ", ".join(f"{100 * x:+.1f}%" for x in over_b))
+    if args.dask:
+        ratio = [b / d for b, d in zip(times["build2"], times["dask"])]
+        best = t2 / min(times["dask"])
+        row("dask LocalCluster (2 workers) / local pool (--jobs 2)",
+            f"{best:.2f}x throughput best times; {max(ratio):.2f}x best round (rounds: "
+            + ", ".join(f"{x:.2f}" for x in ratio) + ")", "(target >= 0.9x)", best >= 0.9)
+        same_dask = all((work / "dask-0" / p.name).read_bytes() == p.read_bytes()
+                        for p in (work / "o2-0").glob("*.pdf"))
+        row("byte-identical dask vs local pool", str(same_dask), "", same_dask)
+    same = all((work / "o1-0" / p.name).read_bytes() == (work / "o2-0" / p.name).read_bytes()
+               for p in (work / "o1-0").glob("*.pdf"))
     row("byte-identical --jobs 1 vs --jobs 2", str(same), "", same)
+    if args.scaling_only:
+        return report(rows, n)
+    t2 = times["build2"][0]
+    o2 = work / "o2-0"
 
-    t_none = min(timed([*CLI, "build", str(lib), "--out", str(work / "o2"), "--jobs", "2"])
+    t_none = min(timed([*CLI, "build", str(lib), "--out", str(o2), "--jobs", "2"])
                  for _ in range(3))
     row("no-change rebuild", f"{t_none:.2f} s = {100 * t_none / t2:.1f}% of a full build",
         "(target <= 3%)", t_none / t2 <= 0.03)
@@ -330,9 +446,14 @@ def main() -> int:
     row("render one topic (process)", f"{o:.2f} s vs bare weasyprint script {b:.2f} s: "
         f"{100 * (o / b - 1):+.0f}%", "(target <= 15%)", o / b - 1 <= 0.15)
 
+    return report(rows, n)
+
+
+def report(rows: list, n: int) -> int:
     print()
     print(f"{time.strftime('%Y-%m-%d')}, {platform.python_implementation()} "
-          f"{platform.python_version()}, {os.cpu_count()} CPUs, {n} topics")
+          f"{platform.python_version()}, {os.cpu_count()} CPUs, {n} topics, load average "
+          "(1, 5, 15 min) at the end " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     print("| measure | result | target | |")
     print("|---|---|---|---|")
     for name, value, target, verdict in rows:

@@ -554,11 +554,13 @@ def _budget_renderer(brand: Path) -> Renderer:
 
 def build_library(request: BuildConfig, reporter: Reporter | None = None) -> LibraryResult:
     """Build a library incrementally (see :mod:`handout_builder.build.batch`); each worker
-    renders with :func:`render_in_folder`, the same code as :func:`render_to_folder`."""
+    renders with :func:`render_in_folder`, the same code as :func:`render_to_folder` (on a
+    Dask cluster, with :func:`render_bytes`)."""
     from handout_builder.build import batch  # process pools, hashing: only build needs them
 
     try:
-        return LibraryResult(build=batch.build(request, reporter, render=render_in_folder))
+        return LibraryResult(build=batch.build(request, reporter, render=render_in_folder,
+                                               render_bytes=render_bytes))
     except UserError as error:
         return LibraryResult(problems=tuple(error.problems))
 
@@ -654,6 +656,19 @@ def render_in_folder(
     request = RenderRequest(topic=path, brand=renderer.brand, options=renderer.options,
                             as_of=as_of, allow_draft=allow_draft)
     return render_to_folder(request, out_dir, renderer)
+
+
+def render_bytes(
+    data: bytes, name: str, renderer: Renderer, as_of: date | None, allow_draft: bool,
+    settings: LibrarySettings,
+) -> RenderResult:
+    """One topic of a build given as bytes (``name``: its path, as problems name it), on a
+    remote worker with a warm ``renderer`` and the library ``settings`` that apply to it:
+    :func:`render_leaflet`, writing nothing (module level, so that workers find it by name)."""
+    request = RenderRequest(topic=TopicBytes(data, name), brand=renderer.brand,
+                            options=renderer.options, as_of=as_of, allow_draft=allow_draft,
+                            settings=settings)
+    return render_leaflet(request, renderer)
 
 
 # --------------------------------------------------------------------------------------

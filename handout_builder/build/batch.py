@@ -33,12 +33,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from handout_builder.build.executor import (
     DEFAULT_TIMEOUT, Executor, Job, Outcome, ProcessPool, RenderInFolder,
 )
 from handout_builder.build.fingerprint import (
-    figure_digests, input_hash, settings_bytes, shared_fingerprint, source_bytes,
+    input_hash, shared_fingerprint, topic_inputs,
 )
 from handout_builder.build.plan import Plan, Source, plan, recheck_unchanged
 from handout_builder.domain import review
@@ -93,6 +94,10 @@ class BuildConfig:
     allow_draft: bool = False
     #: Seconds one topic may take before its worker is stopped (see DEFAULT_TIMEOUT).
     timeout: float = DEFAULT_TIMEOUT
+    #: Where the jobs run: "local" (a process pool) or "dask" (the cluster at ``scheduler``).
+    executor: str = "local"
+    #: The Dask scheduler's address (``tcp://host:8786``), for ``executor="dask"``.
+    scheduler: str | None = None
     #: A matrix build from the command line, each overriding that part of library.yaml's
     #: ``matrix``: brand folders, language tags, variant names (standard, large-print,
     #: archival). All empty and no ``matrix`` in library.yaml: one brand, one variant.
@@ -357,6 +362,7 @@ def default_jobs() -> int:
 
 def build(
     config: BuildConfig, reporter: Reporter | None = None, *, render: RenderInFolder,
+    render_bytes: Callable[..., Any] | None = None,
 ) -> BuildResult:
     """Build the library: render what changed, skip what did not, remove what was deleted.
 
@@ -366,9 +372,11 @@ def build(
     waits, see :func:`output_lock`); staging folders left by a killed build are removed.
     ``render`` renders one topic in a worker (the service's ``render_in_folder``). The jobs
     of each :class:`Cell` (a brand and a variant) run on a
-    :class:`~handout_builder.build.executor.ProcessPool` of ``config.jobs`` workers (an
-    :class:`~handout_builder.build.executor.Executor`; another executor, such as Dask,
-    would be chosen here). Without a matrix there is one cell: today's build.
+    :class:`~handout_builder.build.executor.ProcessPool` of ``config.jobs`` workers, or with
+    ``config.executor == "dask"`` on a Dask cluster
+    (:class:`~handout_builder.build.dask_executor.DaskCluster`, rendering topics sent as
+    bytes with ``render_bytes``, the service's ``render_bytes``). Without a matrix there is
+    one cell: today's build.
     """
     reporter = reporter or Reporter()
     started = time.perf_counter()
@@ -379,8 +387,7 @@ def build(
     the_matrix = matrix_for(config)
     cells = cells_for(config, the_matrix)
     contents: dict[str, bytes] = {}
-    settings: dict[str, bytes] = {}
-    figures: dict[str, bytes] = {}
+    inputs: dict[str, tuple[bytes, bytes]] = {}  # what else each topic's leaflet depends on
     if the_matrix is not None:
         paths = matrix_paths(library, paths, the_matrix.languages, contents)
     for path in paths:
@@ -390,21 +397,19 @@ def build(
                 contents[rel] = read_regular_file(path)  # never blocks on a FIFO or a device
             except OSError:
                 contents[rel] = b""  # the loader reports why it cannot be read
-        # a translation's state depends on its source (drift): its bytes count too
-        settings[rel] = settings_bytes(path) + source_bytes(path)
-        figures[rel] = figure_digests(path, contents[rel])
+        inputs[rel] = topic_inputs(path, contents[rel])
     sources, shared = [], {}
     for cell in cells:
         shared[cell.key] = shared_fingerprint(cell.brand_dir, cell.options)
         for path in paths:
             rel = path.relative_to(library).as_posix()
-            digest = input_hash(shared[cell.key], rel, contents[rel], settings[rel],
-                                figures[rel])
+            digest = input_hash(shared[cell.key], rel, contents[rel], *inputs[rel])
             sources.append(Source(path=path, rel=rel, input_hash=digest, cell=cell.key))
     make_folder(out_dir)  # an output problem (a file, read-only) stops the build here
     with output_lock(out_dir, on_wait=lambda: reporter.waiting(out_dir)):
         remove_stale_staging(out_dir)
-        result = _build_locked(config, reporter, cells, sources, shared, contents, render)
+        result = _build_locked(config, reporter, cells, sources, shared, contents, render,
+                               render_bytes)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -412,6 +417,7 @@ def build(
 def _build_locked(
     config: BuildConfig, reporter: Reporter, cells: list[Cell], sources: list[Source],
     shared: dict[str, str], contents: dict[str, bytes], render: RenderInFolder,
+    render_bytes: Callable[..., Any] | None = None,
 ) -> BuildResult:
     """The build, once it holds the output folder (see :func:`output_lock`)."""
     library, out_dir = config.library, config.out_dir
@@ -517,10 +523,18 @@ def _build_locked(
                 cell_jobs = [job for job in jobs if job.source.cell == cell.key]
                 if not cell_jobs:
                     continue
-                pool: Executor = ProcessPool(
-                    min(config.jobs, len(cell_jobs)), cell.brand_dir, shared[cell.key], render,
-                    options=cell.render, timeout=config.timeout,
-                )
+                pool: Executor
+                if config.executor == "dask":
+                    from handout_builder.build.dask_executor import DaskCluster  # an extra
+
+                    assert config.scheduler is not None and render_bytes is not None
+                    pool = DaskCluster(config.scheduler, cell.brand_dir, shared[cell.key],
+                                       render_bytes, options=cell.render)
+                else:
+                    pool = ProcessPool(
+                        min(config.jobs, len(cell_jobs)), cell.brand_dir, shared[cell.key],
+                        render, options=cell.render, timeout=config.timeout,
+                    )
                 pool.run(cell_jobs, publish)
         for outcome in refused:
             withdraw(outcome)

@@ -1,11 +1,13 @@
 """Executors: where a build's render jobs run.
 
 :class:`Executor` is the interface: run jobs, report each :class:`Outcome` as it ends.
-:class:`ProcessPool` is today's implementation, worker processes on this machine
-(:func:`run_jobs`); a distributed executor (Dask) is another. A job is plain, picklable
-data; a worker renders with the function the build was given (the service's
-``render_in_folder``), keeping one warm :class:`~handout_builder.render.pdf.Renderer` for
-its whole life. One bad topic, or one crashed worker, fails that topic only.
+:class:`ProcessPool` is the default implementation, worker processes on this machine
+(:func:`run_jobs`); :class:`~handout_builder.build.dask_executor.DaskCluster` is another
+(``build --executor dask``). A job is plain, picklable data; a worker renders with the
+function the build was given (the service's ``render_in_folder``), keeping one warm
+:class:`~handout_builder.render.pdf.Renderer` for its whole life. One bad topic, or one
+crashed worker, fails that topic only. Both hand out the largest topics first
+(:func:`longest_first`), so the build does not end waiting for one long leaflet.
 
 Workers are started with the ``spawn`` method: a fresh interpreter that imports WeasyPrint
 and loads Fontconfig itself. ``fork``, ``forkserver`` and ``spawn`` all work here and give the
@@ -24,28 +26,29 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import queue as queues
 import signal
 import threading
 import time
 import traceback
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from multiprocessing.connection import wait as wait_connections
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
 from handout_builder.build.fingerprint import (
-    figure_digests, input_hash, settings_bytes, source_bytes,
+    input_hash, topic_inputs,
 )
 from handout_builder.build.plan import Source
 from handout_builder.domain.options import RenderOptions
 from handout_builder.domain.problems import Problem, UserError
 from handout_builder.domain.review import ReviewStatus
 from handout_builder.output.manifest import Entry
+from handout_builder.output.store import output_path, write_atomic
 from handout_builder.render.pdf import Renderer
 from handout_builder.sources.loader import LoadedTopic, load_brand
 
@@ -78,8 +81,8 @@ class RenderInFolder(Protocol):
     ``render_in_folder``, passed in by the caller (the build never imports the service).
     Must be a module-level function: worker processes find it by name."""
 
-    def __call__(self, path: Path, renderer: Renderer, out_dir: Path, as_of: date | None,
-                 allow_draft: bool) -> Rendered: ...
+    def __call__(self, path: Path, renderer: Renderer, out_dir: Path | None,
+                 as_of: date | None, allow_draft: bool) -> Rendered: ...
 
 @dataclass(frozen=True)
 class Job:
@@ -101,6 +104,9 @@ class Outcome:
     bug: str | None = None  # a traceback (an exception that is not a UserError, or a crash)
     brand_problem: bool = False  # the worker could not set up the brand at all
     refused: bool = False  # the review policy refuses it: its old PDF must not stay published
+    #: The PDF on its way from a worker to ``staged`` (a :class:`StagingWriter` writes it);
+    #: empty once written, so an outcome handed to the build holds no PDF in memory.
+    pdf: bytes = field(default=b"", repr=False)
 
     @property
     def ok(self) -> bool:
@@ -125,7 +131,7 @@ class ProcessPool:
     timeout: float = DEFAULT_TIMEOUT
 
     def run(self, jobs: list[Job], on_outcome: Callable[[Outcome], None]) -> None:
-        run_jobs(jobs, self.workers, self.brand_dir, self.shared, on_outcome,
+        run_jobs(longest_first(jobs), self.workers, self.brand_dir, self.shared, on_outcome,
                  render=self.options, timeout=self.timeout, render_topic=self.render_topic)
 
 
@@ -147,32 +153,46 @@ def render_job(job: Job) -> Outcome:
     if "error" in _worker:
         return Outcome(source, problems=tuple(_worker["error"].problems), brand_problem=True)
     try:
+        # rendered to bytes (out_dir None): the main process writes the file (StagingWriter),
+        # so a worker never waits for the disk
         written = _worker["render"](
-            source.path, _worker["renderer"], job.staging, job.as_of, job.allow_draft
+            source.path, _worker["renderer"], None, job.as_of, job.allow_draft
         )
+        if written.problems:
+            return Outcome(source, problems=tuple(written.problems), refused=written.refused)
+        assert written.topic is not None
+        target = output_path(job.staging, written.topic.id,
+                             suffix=_worker["renderer"].options.file_suffix,
+                             source=str(source.path))
+    except UserError as error:
+        return Outcome(source, problems=tuple(error.problems))
     except Exception:
         return Outcome(source, bug=traceback.format_exc())
-    if written.problems:
-        return Outcome(source, problems=tuple(written.problems), refused=written.refused)
-    assert written.topic is not None and written.review is not None and written.path is not None
+    entry = entry_for(
+        written, source.rel, target.name,
+        # the bytes actually rendered (the file may have changed since it was planned)
+        input_hash(_worker["shared"], source.rel, written.topic.source,
+                   *topic_inputs(source.path, written.topic.source)),
+    )
+    return Outcome(source, entry=entry, staged=target, pdf=written.pdf.data)
+
+def entry_for(written: Rendered, rel: str, output: str, digest: str) -> Entry:
+    """The manifest entry of a rendered topic (``rel``, written as ``output``, input hash
+    ``digest``), the same for every executor."""
+    assert written.topic is not None and written.review is not None
     topic = written.topic.topic
     status = written.review
-    entry = Entry(
+    return Entry(
         id=written.topic.id,
-        source=source.rel,
+        source=rel,
         title=topic.title,
         category=topic.category,
         language=topic.language,
-        output=written.path.name,
+        output=output,
         pages=written.pdf.pages,
         bytes=len(written.pdf.data),
         sha256=hashlib.sha256(written.pdf.data).hexdigest(),
-        # the bytes actually rendered (the file may have changed since it was planned)
-        input_hash=input_hash(
-            _worker["shared"], source.rel, written.topic.source,
-            settings_bytes(source.path) + source_bytes(source.path),
-            figure_digests(source.path, written.topic.source),
-        ),
+        input_hash=digest,
         reviewed=status.reviewed.isoformat() if status.reviewed else None,
         review_state=status.state.value,
         status=topic.status,
@@ -181,7 +201,52 @@ def render_job(job: Job) -> Outcome:
         example=status.example,
         codes=tuple(code.token for code in topic.codes),
     )
-    return Outcome(source, entry=entry, staged=written.path)
+
+
+#: Threads that write staged PDFs (each write is flushed to disk: mostly waiting, no CPU).
+WRITER_THREADS = 4
+
+
+class StagingWriter:
+    """Writes rendered PDFs into the build's staging folder on a few threads.
+
+    Each file is written atomically and flushed to disk (``write_atomic``), which can take
+    tens of milliseconds on a busy disk: done here, off the workers' path, a worker starts
+    its next document at once. :meth:`done` hands back, in the calling thread, the outcomes
+    whose file is safely written (or that failed to be: an output problem for that topic).
+    """
+
+    def __init__(self, threads: int = WRITER_THREADS):
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="make-handout-writer")
+        self.pending: set[Future[Outcome]] = set()
+
+    def put(self, outcome: Outcome) -> Outcome | None:
+        """Write ``outcome``'s PDF; an outcome without one is handed back at once."""
+        if not outcome.pdf:
+            return outcome
+        self.pending.add(self.pool.submit(_write_staged, outcome))
+        return None
+
+    def done(self, block: bool = False) -> list[Outcome]:
+        """The outcomes written so far (with ``block``, wait for at least one if any)."""
+        if block and self.pending:
+            wait_futures(self.pending, return_when=FIRST_COMPLETED)
+        finished = {future for future in self.pending if future.done()}
+        self.pending -= finished
+        return [future.result() for future in finished]
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _write_staged(outcome: Outcome) -> Outcome:
+    assert outcome.staged is not None
+    try:
+        write_atomic(outcome.staged, outcome.pdf)
+    except UserError as error:
+        return replace(outcome, entry=None, staged=None, pdf=b"", problems=tuple(error.problems))
+    return replace(outcome, pdf=b"")
+
 
 def _timed_out(source: Source, seconds: float) -> Outcome:
     """A topic that took longer than the time limit: a problem with the input, not a bug."""
@@ -196,6 +261,75 @@ def _timed_out(source: Source, seconds: float) -> Outcome:
 def _crash(source: Source, detail: str) -> Outcome:
     return Outcome(source, bug=f"The worker process rendering this topic stopped ({detail}).")
 
+def longest_first(jobs: list[Job]) -> list[Job]:
+    """``jobs``, the largest topic files first (ties in their order), so that a long topic
+    never starts last and keeps one worker busy while the others wait at the end."""
+
+    def size(job: Job) -> int:
+        try:
+            return job.source.path.stat().st_size
+        except OSError:
+            return 0  # the worker reports why it cannot be read
+
+    return sorted(jobs, key=size, reverse=True)
+
+
+#: Jobs handed to a worker ahead: the next one waits in its pipe while it renders, so a
+#: worker never waits for the main process between documents.
+AHEAD = 2
+#: A worker's successor is started this many documents before the worker retires, so that it
+#: has imported WeasyPrint and set up its renderer by the time it takes over.
+SUCCESSOR_LEAD = 8
+#: Worker processes that may die before their first job before the build gives up on them.
+START_FAILURES = 3
+
+
+class _Slot:
+    """One worker process, its pipe, and the jobs handed to it (numbered, in order)."""
+
+    def __init__(self, context: Any, args: tuple[Any, ...]):
+        self.conn, child = context.Pipe(duplex=True)
+        self.process = context.Process(target=_serve, args=(child, *args), daemon=True,
+                                       name="make-handout worker")
+        self.process.start()
+        child.close()
+        self.sent: dict[int, Job] = {}  # handed over, not finished
+        self.running: int | None = None  # the job it said it started
+        self.started = 0.0
+        self.assigned = 0  # jobs handed to it in its life
+        self.successor: _Slot | None = None
+        self.dead = False
+        self.closed = False
+
+    def give(self, number: int, job: Job) -> None:
+        self.sent[number] = job
+        self.assigned += 1
+        try:
+            self.conn.send((number, job))
+        except OSError:  # it died: its sentinel says so, and the job is handed back
+            self.dead = True
+
+    def close(self) -> None:
+        """Ask it to exit (it has nothing in hand) and wait for it."""
+        if not self.closed:
+            self.closed = True
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+            self.process.join(5)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
+            self.conn.close()
+
+    def kill(self) -> None:
+        self.closed = True
+        self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
 def run_jobs(
     jobs: list[Job],
     workers: int,
@@ -209,93 +343,186 @@ def run_jobs(
 ) -> None:
     """Render ``jobs`` in ``workers`` processes, calling ``on_outcome`` as each one ends.
 
-    At most one job per worker is in flight, so when a worker dies the suspects are known:
-    they are retried one at a time in a fresh pool, and the one that kills its worker again
-    is reported as crashed. Every other topic is still rendered. A pool is replaced by a
-    fresh one after about :data:`WORKER_DOCUMENTS` documents per worker. A job that runs
-    longer than ``timeout`` seconds (counted from the moment a worker starts it) is reported
-    as failed (:func:`_timed_out`): the pool's workers are stopped and the other jobs in
-    flight start again in a fresh pool. ``work`` and ``render_topic`` (what
-    :func:`render_job` calls) must be module-level functions (workers import them by name).
+    Each worker is a process of its own with a pipe to this one: it is handed the next job
+    while it renders (:data:`AHEAD`), says when it starts one, and sends each outcome back,
+    so no worker waits for the main process and a crash or a time-out names its topic. A
+    topic whose worker dies is tried once more in another worker; if it kills that one too it
+    is reported as crashed, and every other topic is still rendered. A worker is replaced
+    after :data:`WORKER_DOCUMENTS` documents by a successor started shortly before
+    (:data:`SUCCESSOR_LEAD`), so no core waits for a start-up. A job that runs longer than
+    ``timeout`` seconds (counted from the moment its worker starts it) is reported as failed
+    (:func:`_timed_out`): that worker is stopped and replaced, the others carry on. ``work``
+    and ``render_topic`` (what :func:`render_job` calls) must be module-level functions
+    (workers import them by name). Outcomes arrive in any order.
     """
+    if not jobs:
+        return
     context = multiprocessing.get_context("spawn")
-    queue = deque(jobs)
-    suspects: deque[Job] = deque()
-    while queue or suspects:
-        alone = bool(suspects)  # suspects run one at a time, so that a crash names its topic
-        pending, limit = (suspects, 1) if alone else (queue, workers)
-        before = set(multiprocessing.active_children())
-        starts = context.Queue()  # workers say when they start a job (staging folder)
-        pool = ProcessPoolExecutor(
-            max_workers=max(1, min(limit, len(pending) or 1)),
-            mp_context=context,
-            initializer=_init_worker_with_shared,
-            initargs=(str(brand_dir), shared, render, starts, os.getpid(), render_topic),
-        )
-        in_flight: dict[Any, Job] = {}
-        started: dict[str, float] = {}
-        budget = workers * WORKER_DOCUMENTS
-        try:
-            while pending or in_flight:
-                while pending and len(in_flight) < limit and budget > 0:
-                    job = pending.popleft()
-                    in_flight[pool.submit(_timed_job, work, job)] = job
-                    budget -= 1
-                if not in_flight:
-                    break  # this pool did its share: the next one starts with fresh workers
-                done, _ = wait(in_flight, timeout=1.0, return_when=FIRST_COMPLETED)
-                now = time.monotonic()
-                while True:
-                    try:
-                        started.setdefault(starts.get_nowait(), now)
-                    except queues.Empty:
+    args = (str(brand_dir), shared, render, os.getpid(), render_topic, work)
+    queue: deque[tuple[int, Job]] = deque(enumerate(jobs))
+    crashed: set[int] = set()  # jobs whose worker died once
+    start_failures = 0
+    writer = StagingWriter()
+
+    def finished(outcome: Outcome) -> None:
+        """A worker's outcome: written to staging first if it carries a PDF."""
+        if writer.put(outcome) is not None:
+            on_outcome(outcome)
+
+    active = [_Slot(context, args) for _ in range(max(1, min(workers, len(jobs))))]
+    try:
+        while active:
+            # hand out work: one running and one waiting per worker while there is plenty
+            ahead = AHEAD if len(queue) >= AHEAD * len(active) else 1
+            for slot in active:
+                while (queue and not slot.dead and len(slot.sent) < ahead
+                       and slot.assigned < WORKER_DOCUMENTS):
+                    slot.give(*queue.popleft())
+                if (slot.successor is None and queue
+                        and slot.assigned >= WORKER_DOCUMENTS - SUCCESSOR_LEAD):
+                    slot.successor = _Slot(context, args)
+            # workers with nothing more to do leave; a retiring one hands over to its successor
+            for slot in list(active):
+                if slot.sent or slot.dead:
+                    continue
+                if queue and slot.assigned < WORKER_DOCUMENTS:
+                    continue
+                slot.close()
+                active.remove(slot)
+                _replace(slot, active, queue, context, args)
+            if not active:
+                break
+            now = time.monotonic()
+            running = [s for s in active if s.running is not None]
+            wait_for = min([0.02 if writer.pending else 1.0]
+                           + [s.started + timeout - now for s in running])
+            ready = set(wait_connections(
+                [s.conn for s in active] + [s.process.sentinel for s in active],
+                timeout=max(0.0, wait_for)))
+            for slot in list(active):
+                if slot.conn in ready or slot.process.sentinel in ready or slot.dead:
+                    if not _receive(slot, finished):
+                        slot.dead = True
+                if slot.dead:
+                    start_failures += _bury(slot, queue, crashed, on_outcome)
+                    active.remove(slot)
+                    if start_failures >= START_FAILURES:
+                        if slot.successor is not None:
+                            slot.successor.kill()
+                        _give_up(queue, active, on_outcome)
+                        active.clear()
                         break
-                for future in done:
-                    job = in_flight[future]
-                    outcome = future.result()  # BrokenProcessPool when a worker died
-                    del in_flight[future]
-                    on_outcome(outcome)
-                late = [f for f, job in in_flight.items()
-                        if now - started.get(str(job.staging), now) >= timeout]
-                if late:
-                    for future in late:
-                        on_outcome(_timed_out(in_flight.pop(future).source, timeout))
-                    for process in set(multiprocessing.active_children()) - before:
-                        process.kill()  # this pool's workers only
-                    # the others were stopped through no fault of their own: start them again
-                    pending.extendleft(reversed(list(in_flight.values())))
-                    in_flight.clear()
-                    break
-        except BrokenProcessPool as error:
-            if len(in_flight) == 1:
-                (job,) = in_flight.values()
-                on_outcome(_crash(job.source, str(error) if alone and str(error) else "crashed"))
+                    _replace(slot, active, queue, context, args)
+            for outcome in writer.done():
+                on_outcome(outcome)
+            now = time.monotonic()
+            for slot in list(active):
+                if slot.running is not None and now - slot.started >= timeout:
+                    late = slot.sent.pop(slot.running)
+                    slot.kill()
+                    on_outcome(_timed_out(late.source, timeout))
+                    # the jobs waiting in its pipe were never started: hand them out again
+                    queue.extendleft(reversed(list(slot.sent.items())))
+                    active.remove(slot)
+                    _replace(slot, active, queue, context, args)
+        while writer.pending:
+            for outcome in writer.done(block=True):
+                on_outcome(outcome)
+    finally:
+        for slot in active:  # interrupted (Ctrl-C): stop every worker at once
+            for each in (slot, slot.successor):
+                if each is not None and not each.closed:
+                    each.kill()
+        writer.close()
+
+
+def _replace(slot: _Slot, active: list[_Slot], queue: deque[tuple[int, Job]], context: Any,
+             args: tuple[Any, ...]) -> None:
+    """``slot`` has left: its successor (or a new worker) takes its place while there is work."""
+    if queue:
+        active.append(slot.successor or _Slot(context, args))
+    elif slot.successor is not None:
+        slot.successor.close()
+
+
+def _receive(slot: _Slot, on_outcome: Callable[[Outcome], None]) -> bool:
+    """Read what ``slot``'s worker has sent; False when it has died."""
+    try:
+        while slot.conn.poll():
+            message = slot.conn.recv()
+            if message[0] == "start":
+                slot.running, slot.started = message[1], time.monotonic()
             else:
-                suspects.extend(in_flight.values())
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            starts.close()
-            starts.join_thread()
+                _, number, outcome = message
+                del slot.sent[number]
+                slot.running = None
+                on_outcome(outcome)
+    except (EOFError, OSError):
+        return False
+    return slot.process.is_alive() or slot.process.exitcode is None
 
-def _timed_job(work: Callable[[Job], Outcome], job: Job) -> Outcome:
-    """Runs in a worker: tell the main process the job starts (its clock), then do it."""
-    starts = _worker.get("starts")
-    if starts is not None:
-        starts.put(str(job.staging))
-    return work(job)
 
-def _init_worker_with_shared(
-    brand_dir: str, shared: str, render: RenderOptions = RenderOptions(),
-    starts: Any = None, parent: int | None = None, render_topic: RenderInFolder | None = None,
-) -> None:
-    # Ctrl-C is the main process's business: it stops handing out work, lets the workers
-    # finish the document in hand, and writes the manifest of everything done so far.
+def _bury(slot: _Slot, queue: deque[tuple[int, Job]], crashed: set[int],
+          on_outcome: Callable[[Outcome], None]) -> int:
+    """A worker died: its topic in hand is tried once more (then reported as crashed), those
+    waiting in its pipe go back to the queue. Returns 1 if it died before its first job."""
+    slot.process.join()
+    code = slot.process.exitcode
+    slot.closed = True
+    slot.conn.close()
+    number = slot.running
+    waiting = [(n, job) for n, job in slot.sent.items() if n != number]
+    queue.extendleft(reversed(waiting))
+    if number is None:
+        return 1 if slot.assigned == len(waiting) else 0
+    job = slot.sent[number]
+    if number in crashed:
+        detail = f"exit code {code}" if code is not None and code >= 0 else f"signal {-code}"
+        on_outcome(_crash(job.source, detail if code is not None else "crashed"))
+    else:
+        crashed.add(number)
+        queue.appendleft((number, job))
+    return 0
+
+
+def _give_up(queue: deque[tuple[int, Job]], active: list[_Slot],
+             on_outcome: Callable[[Outcome], None]) -> None:
+    """Worker processes keep dying before their first job: report what is left as crashed."""
+    for slot in active:
+        queue.extendleft(reversed(list(slot.sent.items())))
+        for each in (slot, slot.successor):
+            if each is not None and not each.closed:
+                each.kill()
+    while queue:
+        _, job = queue.popleft()
+        on_outcome(_crash(job.source, "no worker process could be started"))
+
+
+def _serve(conn: Any, brand_dir: str, shared: str, render: RenderOptions, parent: int,
+           render_topic: RenderInFolder | None, work: Callable[[Job], Outcome]) -> None:
+    """A worker process: set up the renderer once, then render what arrives until told to
+    stop (None) or the pipe closes."""
+    # Ctrl-C is the main process's business: it stops the workers and writes the manifest
+    # of everything done so far.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if parent is not None:
-        exit_with_parent(parent)
+    exit_with_parent(parent)
     _worker["shared"] = shared
-    _worker["starts"] = starts
     init_worker(brand_dir, render, render_topic)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        number, job = message
+        conn.send(("start", number))
+        try:
+            outcome = work(job)
+        except Exception:
+            outcome = Outcome(job.source, bug=traceback.format_exc())
+        conn.send(("done", number, outcome))
+
 
 def exit_with_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
     """End this worker process as soon as ``parent`` (the build) is gone.

@@ -93,6 +93,14 @@ def input_hash(
         digest.update(part)
     return digest.hexdigest()
 
+def topic_inputs(topic_path: Path, source: bytes) -> tuple[bytes, bytes]:
+    """Besides a topic's own bytes (``source``), what its leaflet depends on, for
+    :func:`input_hash`: the ``library.yaml`` that applies (and, for a translation, its source
+    topic's bytes: drift), and its figures' files. The planner and every executor hash a
+    topic with this, so their hashes agree."""
+    return settings_bytes(topic_path) + source_bytes(topic_path), figure_digests(topic_path, source)
+
+
 def figure_digests(topic_path: Path, source: bytes) -> bytes:
     """The files of a topic's figures, hashed: one line per figure (its name and the
     SHA-256 of its bytes), so a changed image re-renders the topics that show it. A file

@@ -362,6 +362,11 @@ def add_build_command(commands) -> None:
     build.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS",
                        help="stop a topic that takes longer than this to render and report it "
                        "as failed (default: 120)")
+    build.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="where topics are rendered: local worker processes (default) or "
+                       "a Dask cluster (needs --scheduler and make-handout[dask])")
+    build.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="the Dask scheduler, for --executor dask (tcp://host:8786)")
     add_policy_options(build)
     add_render_options(build)
     matrix = build.add_argument_group(

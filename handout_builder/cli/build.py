@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 
 from handout_builder import service
@@ -12,15 +13,24 @@ from handout_builder.cli import render_options
 from handout_builder.cli.common import check_brand_dir, report, skipped
 from handout_builder.cli.progress import reporter_for, summary
 from handout_builder.domain import review
-from handout_builder.domain.problems import EXIT_BUG, EXIT_INVALID, EXIT_OK, printable
+from handout_builder.domain.problems import EXIT_BUG, EXIT_INVALID, EXIT_OK, EXIT_USAGE, printable
 
 
 def run(args: argparse.Namespace) -> int:
+    if (args.executor == "dask") != (args.scheduler is not None):
+        print("make-handout build: error: --executor dask and --scheduler ADDRESS go together "
+              "(for example --executor dask --scheduler tcp://scheduler:8786)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.executor == "dask" and importlib.util.find_spec("distributed") is None:
+        print("error: --executor dask needs Dask distributed, which is not installed. Fix: "
+              "pip install 'make-handout[dask]'", file=sys.stderr)
+        return EXIT_INVALID
     request = BuildConfig(
         library=args.library, out_dir=args.out, brand_dir=args.brand,
         jobs=args.jobs or default_jobs(), force=args.force,
         render=render_options(args), as_of=args.as_of or review.today(),
         allow_draft=args.allow_draft, timeout=args.timeout or DEFAULT_TIMEOUT,
+        executor=args.executor, scheduler=args.scheduler,
         brands=args.brands, languages=args.languages, variants=args.variants,
         index_base=args.index_base,
     )

@@ -1,0 +1,131 @@
+"""``build --executor dask``: the same bytes as the local pool, failures isolated, dead
+workers replaced. One two-worker ``LocalCluster`` (processes, loopback) for the module;
+``distributed`` is imported inside the fixture only (test modules are imported even when
+their tests are deselected)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from handout_builder import service
+from handout_builder.build import batch
+from handout_builder.build.batch import BuildConfig
+from handout_builder.cli import main
+from handout_builder.paths import DEFAULT_BRAND_DIR
+from handout_builder.service import render_in_folder
+
+from tests.conftest import MINIMAL_TOPIC, TEST_TODAY
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """A two-worker cluster on loopback. A task may be on a dying worker once and is then
+    handed to another (allowed-failures 1); one task at a time per worker (saturation 1.0),
+    so a dying worker takes only the task it was running with it."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1,
+                          "distributed.scheduler.worker-saturation": 1.0}):
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          host="127.0.0.1", dashboard_address=":0") as cluster:
+            yield cluster.scheduler_address
+
+
+def make_library(folder: Path, names: list[str]) -> Path:
+    folder.mkdir(parents=True)
+    for name in names:
+        (folder / f"{name}.yaml").write_text(
+            MINIMAL_TOPIC.replace("Test topic", f"Topic {name}"), encoding="utf-8")
+    return folder
+
+
+def run_build(library: Path, out: Path, executor: str = "local", scheduler: str | None = None,
+              render_bytes=service.render_bytes) -> batch.BuildResult:
+    config = BuildConfig(library=library, out_dir=out, brand_dir=DEFAULT_BRAND_DIR, jobs=2,
+                         as_of=TEST_TODAY, executor=executor, scheduler=scheduler)
+    return batch.build(config, render=render_in_folder, render_bytes=render_bytes)
+
+
+def troublesome(data, name, renderer, as_of, allow_draft, settings):
+    """Runs on a Dask worker: ``boom`` raises, ``die`` kills its worker every time,
+    ``die-once`` only the first time (a marker file beside it remembers); others render."""
+    stem = Path(name).stem
+    if stem == "boom":
+        raise RuntimeError("a bug in rendering")
+    if stem == "die" or (stem == "die-once" and not Path(name + ".died").exists()):
+        Path(name + ".died").touch()
+        os._exit(70)
+    return service.render_bytes(data, name, renderer, as_of, allow_draft, settings)
+
+
+@pytest.mark.pdf
+def test_dask_gives_the_local_pools_bytes_and_manifest(scheduler, tmp_path):
+    library = make_library(tmp_path / "lib", ["alpha", "beta", "gamma"])
+    local = run_build(library, tmp_path / "local")
+    remote = run_build(library, tmp_path / "dask", "dask", scheduler)
+    assert not local.failed and not remote.failed and len(remote.built) == 3
+    for pdf in (tmp_path / "local").glob("*.pdf"):
+        assert (tmp_path / "dask" / pdf.name).read_bytes() == pdf.read_bytes(), pdf.name
+    assert ((tmp_path / "dask" / "manifest.json").read_bytes()
+            == (tmp_path / "local" / "manifest.json").read_bytes())
+    # incremental as with the local pool: nothing changed, nothing sent
+    again = run_build(library, tmp_path / "dask", "dask", scheduler)
+    assert not again.built and len(again.unchanged) == 3
+
+
+@pytest.mark.pdf
+def test_a_failing_task_or_dying_worker_fails_its_topic_only(scheduler, tmp_path):
+    library = make_library(tmp_path / "lib", ["alpha", "boom", "die", "die-once", "beta"])
+    out = tmp_path / "out"
+    result = run_build(library, out, "dask", scheduler, render_bytes=troublesome)
+    failed = {o.source.rel: o for o in result.failed}
+    assert sorted(failed) == ["boom.yaml", "die.yaml"]
+    assert "RuntimeError: a bug in rendering" in failed["boom.yaml"].bug
+    assert "workers rendering this topic stopped" in failed["die.yaml"].bug
+    # a worker died under die-once, another rendered it: built like the others
+    assert sorted(e.source for e in result.built) == ["alpha.yaml", "beta.yaml", "die-once.yaml"]
+    data = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(e["output"] for e in data["handouts"]) == [
+        "alpha.pdf", "beta.pdf", "die-once.pdf"]
+    # nothing half-written published, no staging left
+    assert sorted(p.name for p in out.iterdir()) == [
+        "alpha.pdf", "beta.pdf", "die-once.pdf", "index.html", "manifest.json"]
+    # the exit code of a build with a crashed topic is that of a bug (3)
+    assert result.has_bug
+
+
+@pytest.mark.pdf
+def test_a_user_error_comes_back_located_in_the_clients_file(scheduler, tmp_path):
+    library = make_library(tmp_path / "lib", ["alpha"])
+    (library / "bad.yaml").write_text(MINIMAL_TOPIC.replace("category: Testing\n", ""),
+                                      encoding="utf-8")
+    result = run_build(library, tmp_path / "out", "dask", scheduler)
+    (bad,) = result.failed
+    assert not bad.bug and bad.problems[0].file == str(library / "bad.yaml")
+    assert "category" in str(bad.problems[0])
+    assert [e.source for e in result.built] == ["alpha.yaml"]
+
+
+def test_executor_and_scheduler_go_together(tmp_path, capsys):
+    assert main(["build", str(tmp_path), "--executor", "dask"]) == 2
+    assert "--scheduler" in capsys.readouterr().err
+    assert main(["build", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"]) == 2
+
+
+@pytest.mark.pdf  # imports distributed (heavy); no cluster needed
+def test_an_unreachable_scheduler_is_a_plain_error(tmp_path, monkeypatch):
+    from handout_builder.build import dask_executor
+
+    monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT", 1)
+    library = make_library(tmp_path / "lib", ["alpha"])
+    library_result = service.build_library(BuildConfig(
+        library=library, out_dir=tmp_path / "out", brand_dir=DEFAULT_BRAND_DIR, jobs=1,
+        as_of=TEST_TODAY, executor="dask", scheduler="tcp://127.0.0.1:9"))
+    (problem,) = library_result.problems
+    assert problem.file == "tcp://127.0.0.1:9" and "Could not reach the Dask scheduler" in str(problem)
+    assert not list((tmp_path / "out").glob("*.pdf"))
