@@ -130,6 +130,13 @@ class RenderResult:
         assert self.pdf is not None, "no PDF: see problems"
         return self.pdf.pages
 
+    @property
+    def suffix(self) -> str:
+        """What follows the id in the leaflet's file name (the one naming rule, for every
+        executor): ``.pdf``, ``.large-print.pdf``, ``.es.pdf`` for a translation..."""
+        assert self.topic is not None, "no topic: see problems"
+        return _suffix(self.topic, self.options)
+
 
 @dataclass(frozen=True)
 class EmailRequest:
@@ -1025,7 +1032,9 @@ class LeafletInfo:
         return self.review.printable
 
     def topic_bytes(self) -> TopicBytes:
-        return TopicBytes(self.source, self.name)
+        """The bytes as read, named by the file's full path: its figures, and a
+        translation's source, are found beside it."""
+        return TopicBytes(self.source, str(self.path))
 
 
 def library_topic_files(folder: Path) -> list[Path]:

@@ -173,7 +173,7 @@ def render_task(shared: str, data: bytes, name: str, rel: str, settings: Library
     if written.problems:
         return Rendition(problems=tuple(written.problems), refused=written.refused)
     assert written.topic is not None
-    output = written.topic.id + plugin.renderer.options.file_suffix
+    output = written.topic.id + written.suffix  # the service's naming rule
     return Rendition(entry=entry_for(written, rel, output, digest), pdf=written.pdf.data)
 
 

@@ -76,6 +76,10 @@ class Rendered(Protocol):
     problems: tuple[Problem, ...]
     refused: bool
 
+    @property
+    def suffix(self) -> str: ...  # what follows the id in the file name (the naming rule)
+
+
 class RenderInFolder(Protocol):
     """Renders one topic file with a warm renderer into a folder: the service's
     ``render_in_folder``, passed in by the caller (the build never imports the service).
@@ -161,8 +165,7 @@ def render_job(job: Job) -> Outcome:
         if written.problems:
             return Outcome(source, problems=tuple(written.problems), refused=written.refused)
         assert written.topic is not None
-        target = output_path(job.staging, written.topic.id,
-                             suffix=_worker["renderer"].options.file_suffix,
+        target = output_path(job.staging, written.topic.id, suffix=written.suffix,
                              source=str(source.path))
     except UserError as error:
         return Outcome(source, problems=tuple(error.problems))

@@ -71,10 +71,28 @@ def file_name(handout_id: str, language: str) -> str:
     return f"{handout_id}.yaml" if language == "en" else f"{handout_id}.{language}.yaml"
 
 
+def translation_block(source: Path) -> str:
+    """A translation's provenance, made from its (current) source: neither drifted nor
+    unreviewed."""
+    from handout_builder.domain.translation import fingerprint
+    from handout_builder.sources.loader import load_topic
+
+    parts = fingerprint(load_topic(source).topic)
+    return ("translation:\n  source_language: en\n  translator: Test Translator\n"
+            "  method: professional\n  translated: 2026-06-02\n"
+            "  review:\n    reviewer: Test Language Reviewer\n    reviewed: 2026-06-03\n"
+            "  fingerprint:\n" + "".join(f"    {key}: {value}\n" for key, value in parts.items()))
+
+
 def make_library(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for handout_id, language, title, category, status, reviewed, body in TOPICS:
         (folder / file_name(handout_id, language)).write_text(
             topic_text(handout_id, language, title, category, status, reviewed, body),
             encoding="utf-8")
+    for handout_id, language, *_ in TOPICS:  # the sources are all written now
+        if language != "en":
+            path = folder / file_name(handout_id, language)
+            path.write_text(path.read_text(encoding="utf-8")
+                            + translation_block(folder / f"{handout_id}.yaml"), encoding="utf-8")
     return folder

@@ -101,12 +101,12 @@ def test_a_personal_copy_that_is_refused_names_the_field_only(live_desk):
     client = signed_in(live_desk)
     form = token(client.get("/").text)
     response = client.post("/leaflet/heart-failure/copy", data={
-        "csrftoken": form, "lang": "en", "action": "download", "patient_name": "名前テスト",
+        "csrftoken": form, "lang": "en", "action": "download", "patient_name": "สมชาย ใจดี",
         "date": "2026-11-25"})
     assert response.status_code == 422
     assert "Please check the personal copy" in response.text
-    assert "名前テスト" in response.text.split('id="patient_name"')[1]  # back in the form only
-    assert "名前テスト" not in response.text.split('id="patient_name"')[0]
+    assert "สมชาย ใจดี" in response.text.split('id="patient_name"')[1]  # back in the form only
+    assert "สมชาย ใจดี" not in response.text.split('id="patient_name"')[0]
     client.close()
 
 

@@ -23,7 +23,7 @@ from handout_builder.paths import DEFAULT_BRAND_DIR
 from tests.conftest import BRANDS
 from handout_builder.sources.library import LibrarySettings, library_for
 from handout_builder.sources.loader import load_topic, load_topic_bytes
-from tests.conftest import MINIMAL_TOPIC, SAMPLE, TEST_TODAY
+from tests.conftest import HANDOUTS, MINIMAL_TOPIC, SAMPLE, TEST_TODAY
 
 
 def texts(data: bytes) -> str:
@@ -193,3 +193,16 @@ def test_a_build_that_cannot_start_returns_problems(elsewhere, capsys):
     assert result.build is None
     assert [p.message for p in result.problems] == ["The library folder does not exist."]
     assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize("name", ["calcification.yaml", "calcification.es.yaml"])
+def test_a_library_leaflet_renders_from_its_bytes_anywhere(name, tmp_path, monkeypatch):
+    """As the desk renders: the bytes read once, in a worker whose folder is elsewhere; the
+    sample's figure, and the translation's source, are still found beside the file."""
+    monkeypatch.chdir(tmp_path)
+    info = service.read_leaflet(HANDOUTS / name, HANDOUTS, as_of=TEST_TODAY)
+    result = service.render_leaflet(service.RenderRequest(
+        topic=info.topic_bytes(), brand=DEFAULT_BRAND_DIR, as_of=TEST_TODAY,
+        settings=info.settings))
+    assert result.ok, [str(p) for p in result.problems]
