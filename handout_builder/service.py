@@ -434,6 +434,12 @@ def _render_packet(
             refused = refused or isinstance(error, ReviewRefused)
     if problems:
         return PacketResult(problems=tuple(problems), refused=refused)
+    languages = {loaded.topic.language for loaded, _, _ in judged}
+    if len(languages) > 1:  # a PDF has one language for screen readers (WeasyPrint: no /Lang per part)
+        raise RenderRefused(Problem(
+            request.name, f"A packet's leaflets must be in one language; these are in "
+            f"{', '.join(sorted(languages))}.", "Print a packet per language (a screen reader "
+            "reads the whole packet in one language)."))
     if request.personal is not None:
         request.personal.check_printable(bundled_characters())
     parts = [

@@ -115,6 +115,16 @@ def test_problems_of_every_topic_come_back_together(tmp_path, renderer):
     assert not (tmp_path / "visit.pdf").exists()
 
 
+def test_a_packet_is_in_one_language(tmp_path, renderer):
+    spanish = SAMPLE.with_name("calcification.es.yaml")
+    request = service.PacketRequest(topics=(SAMPLE, spanish), brand=renderer.brand,
+                                    name="visit", as_of=TEST_TODAY)
+    result = service.render_packet(request, renderer, tmp_path)
+    assert not result.ok and result.pdf is None
+    assert "must be in one language; these are in en, es" in str(result.problems[0])
+    assert not (tmp_path / "visit.pdf").exists()
+
+
 def test_packet_name_must_be_a_file_name(tmp_path, renderer):
     request = service.PacketRequest(topics=(SAMPLE,), brand=renderer.brand, name="../up")
     result = service.render_packet(request, renderer, tmp_path)
