@@ -101,20 +101,11 @@ class RenderRequest:
     settings: LibrarySettings | None = None
 
 
-@dataclass(frozen=True)
-class RenderResult:
-    """A rendered leaflet, or the problems that stopped it."""
+class _WithPdf:
+    """What a result with a PDF (or the problems that stopped it) answers."""
 
-    topic: LoadedTopic | None = None
-    pdf: RenderedPdf | None = None
-    review: ReviewStatus | None = None
-    watermark: str | None = None  # the watermark printed (the words), or None
-    watermark_key: str | None = None  # the same, as a message catalogue key (the manifest's)
-    path: Path | None = None  # where it was written; None: not written (bytes only)
-    problems: tuple[Problem, ...] = ()
-    refused: bool = False  # the review policy refused it: an old copy must not stay published
-    options: RenderOptions = RenderOptions()  # the variant rendered (names the file)
-    personal: bool = False  # a personal copy: published under a new name of its own
+    pdf: RenderedPdf | None
+    problems: tuple[Problem, ...]
 
     @property
     def ok(self) -> bool:
@@ -129,6 +120,22 @@ class RenderResult:
     def pages(self) -> int:
         assert self.pdf is not None, "no PDF: see problems"
         return self.pdf.pages
+
+
+@dataclass(frozen=True)
+class RenderResult(_WithPdf):
+    """A rendered leaflet, or the problems that stopped it."""
+
+    topic: LoadedTopic | None = None
+    pdf: RenderedPdf | None = None
+    review: ReviewStatus | None = None
+    watermark: str | None = None  # the watermark printed (the words), or None
+    watermark_key: str | None = None  # the same, as a message catalogue key (the manifest's)
+    path: Path | None = None  # where it was written; None: not written (bytes only)
+    problems: tuple[Problem, ...] = ()
+    refused: bool = False  # the review policy refused it: an old copy must not stay published
+    options: RenderOptions = RenderOptions()  # the variant rendered (names the file)
+    personal: bool = False  # a personal copy: published under a new name of its own
 
     @property
     def suffix(self) -> str:
@@ -361,7 +368,7 @@ class PacketRequest:
 
 
 @dataclass(frozen=True)
-class PacketResult:
+class PacketResult(_WithPdf):
     """A rendered packet, or the problems that stopped it (those of every topic at once)."""
 
     topics: tuple[LoadedTopic, ...] = ()
@@ -373,20 +380,6 @@ class PacketResult:
     refused: bool = False  # the review policy refused at least one of its topics
     options: RenderOptions = RenderOptions()
     personal: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.pdf is not None and not self.problems
-
-    @property
-    def data(self) -> bytes:
-        assert self.pdf is not None, "no PDF: see problems"
-        return self.pdf.data
-
-    @property
-    def pages(self) -> int:
-        assert self.pdf is not None, "no PDF: see problems"
-        return self.pdf.pages
 
     @property
     def leaflet_pages(self) -> tuple[int, ...]:

@@ -167,6 +167,15 @@ def pdfium_text(path: Path) -> str:
 # --------------------------------------------------------------------------------------
 
 
+def page_texts(path: Path) -> list[str]:
+    """The text of each page as PDFium extracts it, white space folded."""
+    pdf = pypdfium2.PdfDocument(path)
+    try:
+        return [" ".join(page.get_textpage().get_text_range().split()) for page in pdf]
+    finally:
+        pdf.close()
+
+
 def _run(*command: str | Path) -> tuple[str, list[str]]:
     """Run a poppler tool; its output and every line it printed on stderr."""
     done = subprocess.run(

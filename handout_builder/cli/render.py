@@ -50,12 +50,7 @@ def run(args: argparse.Namespace) -> int:
         note = f", {result.review.description}" if marked else ""
         note += ", watermarked" if result.watermark else ""
         note += ", personal copy: keep it private, delete it once printed" if personal else ""
-        if result.path is None:
-            sys.stdout.buffer.write(result.data)
-            sys.stdout.flush()
-            print(f"wrote standard output ({result.pages} pages{note})", file=sys.stderr)
-        else:
-            print(f"wrote {result.path} ({result.pages} pages{note})")
+        _wrote(result, f"{result.pages} pages{note}")
     return status
 
 
@@ -76,11 +71,15 @@ def _packet(args: argparse.Namespace, renderer, options, personal, out_dir) -> i
     note = f", {'; '.join(dict.fromkeys(notes))}" if notes else ""
     note += ", watermarked" if any(result.watermarks) else ""
     note += ", personal copy: keep it private, delete it once printed" if personal else ""
-    summary = (f"{len(result.topics)} leaflets, {result.pages} pages{note}")
+    _wrote(result, f"{len(result.topics)} leaflets, {result.pages} pages{note}")
+    return EXIT_OK
+
+
+def _wrote(result: service.RenderResult | service.PacketResult, summary: str) -> None:
+    """The PDF to standard output when it was not written to a file; then say where it went."""
     if result.path is None:
         sys.stdout.buffer.write(result.data)
         sys.stdout.flush()
         print(f"wrote standard output ({summary})", file=sys.stderr)
     else:
         print(f"wrote {result.path} ({summary})")
-    return EXIT_OK

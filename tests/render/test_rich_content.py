@@ -18,6 +18,7 @@ from handout_builder.service import render_topic
 from handout_builder.sources.loader import load_topic
 
 from tests.conftest import BRANDS, MINIMAL_TOPIC
+from tests.readers import page_texts
 from handout_builder.sources.loader import load_brand
 
 LONG_URL = ("https://www.example.org/patient-information/heart-and-circulation/"
@@ -74,16 +75,6 @@ def write_figures(folder: Path) -> None:
     (folder / "pictures" / "wave.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 20">'
         '<path d="M0 10 Q25 0 50 10 T100 10" stroke="#1d4f7a" fill="none"/></svg>')
-
-
-def page_texts(path: Path) -> list[str]:
-    import pypdfium2
-
-    pdf = pypdfium2.PdfDocument(path)
-    try:
-        return [" ".join(page.get_textpage().get_text_range().split()) for page in pdf]
-    finally:
-        pdf.close()
 
 
 @pytest.fixture(scope="module", params=["standard", "large-print"])

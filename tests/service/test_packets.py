@@ -17,20 +17,11 @@ from handout_builder import service
 from handout_builder.cli import main
 from handout_builder.domain.personal import personal_copy
 from tests.conftest import MINIMAL_TOPIC, SAMPLE, TEST_TODAY
+from tests.readers import page_texts
 
 pytestmark = pytest.mark.pdf
 
 NAME = "Ana Packetson"
-
-
-def page_texts(path: Path) -> list[str]:
-    import pypdfium2
-
-    pdf = pypdfium2.PdfDocument(path)
-    try:
-        return [" ".join(page.get_textpage().get_text_range().split()) for page in pdf]
-    finally:
-        pdf.close()
 
 
 @pytest.fixture(scope="module")
