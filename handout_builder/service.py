@@ -1020,7 +1020,7 @@ class LeafletInfo:
     review: ReviewStatus
     #: Words to find it by: summary, key points, headings and answers (Markdown as written).
     text: str = ""
-    #: Keywords and synonyms the topic lists (none until topics carry them).
+    #: Keywords and synonyms the topic lists (``keywords:``; not printed).
     keywords: tuple[str, ...] = ()
     #: Diagnosis, drug and test codes, ``SYSTEM|CODE`` (``ICD-10-CM|E11.9``; domain/codes.py).
     codes: tuple[str, ...] = ()
@@ -1071,7 +1071,7 @@ def read_leaflet(path: Path, folder: Path, as_of: date | None = None) -> Leaflet
     return LeafletInfo(
         id=loaded.id, language=topic.language, title=topic.title, category=topic.category,
         path=path, name=name, source=data, settings=settings, topic=topic, review=status,
-        text="\n".join(w for w in words if w),
+        text="\n".join(w for w in words if w), keywords=tuple(topic.keywords),
         codes=tuple(code.token for code in topic.codes),
     )
 

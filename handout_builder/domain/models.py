@@ -403,6 +403,22 @@ def _no_repeated_codes(codes: list[Code]) -> list[Code]:
     return codes
 
 
+#: A topic lists at most this many keywords, each at most this many characters.
+KEYWORDS_MAX = 40
+KEYWORD_CHARACTERS = 60
+
+
+def _no_repeated_keywords(keywords: list[str]) -> list[str]:
+    """The same term twice (ignoring case) is a mistake, never a way to rank higher."""
+    seen = set()
+    for keyword in keywords:
+        if keyword.casefold() in seen:
+            raise PydanticCustomError("repeated_keyword", "lists '{keyword}' twice",
+                                      {"keyword": keyword})
+        seen.add(keyword.casefold())
+    return keywords
+
+
 class Topic(Closed):
     """One patient-education topic: the content of one leaflet."""
 
@@ -482,6 +498,19 @@ class Topic(Closed):
         description="Clinical codes the leaflet is about (diagnoses, drugs, tests), so that a "
         "health record can find it: `make-handout find --code ICD-10-CM|E11.9` and the FHIR "
         "index. Not printed on the leaflet.",
+    )
+    keywords: Annotated[
+        list[Annotated[Line, Field(max_length=KEYWORD_CHARACTERS)]],
+        AfterValidator(_no_repeated_keywords),
+    ] = Field(
+        default_factory=list,
+        max_length=KEYWORDS_MAX,
+        description="Search terms and synonyms people might type to find this leaflet in "
+        "the desk's search: everyday words for the condition (heart attack for myocardial "
+        "infarction), other names, brand and generic drug names, common misspellings. "
+        "Each one short line (at most 60 characters), at most 40, none twice. Not printed "
+        "on the leaflet. A translation lists its own, in its language.",
+        examples=[["heart attack", "MI", "coronary thrombosis"]],
     )
     copyright: Copyright = Field(description="The copyright notice.")
     translation: Translation | None = Field(

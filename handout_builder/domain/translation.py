@@ -39,7 +39,8 @@ def _hash(value: object) -> str:
 
 
 def parts(topic: Topic) -> dict[str, object]:
-    """The translatable parts of a topic, by the names the fingerprint uses."""
+    """The translatable parts of a topic, by the names the fingerprint uses. Not
+    ``keywords``: not printed, and each language has its own search words."""
     found: dict[str, object] = {"title": topic.title, "category": topic.category}
     if topic.short_title:
         found["short_title"] = topic.short_title

@@ -130,7 +130,9 @@ def import_po(
     if problems:
         raise InvalidTopic(problems)
     assert language is not None
-    data_out = source.model_dump(mode="json", exclude_none=True, exclude={"translation"})
+    # keywords are a language's own search words, not a translation of the source's
+    data_out = source.model_dump(mode="json", exclude_none=True,
+                                 exclude={"translation", "keywords"})
 
     def put(part: str, value: str) -> None:
         keys: list[Any] = [int(k) - 1 if k.isdigit() else k for k in part.split(".")]

@@ -23,7 +23,7 @@ sections:
   - heading: "{heading}"
     body: |
       {body}
-{codes}review:
+{codes}{keywords}review:
   reviewer: Dr Test Reviewer
   reviewed: {reviewed}
 copyright:
@@ -36,6 +36,12 @@ CODES = {
     "heart-failure": [("ICD-10-CM", "I50")],
     "high-blood-pressure": [("ICD-10-CM", "I10"), ("RxNorm", "29046")],
     "asthma": [("ICD-10-CM", "J45.909")],
+}
+#: Keywords by (topic id, language): words that appear nowhere else in the topic.
+KEYWORDS = {
+    ("heart-failure", "en"): ["CHF", "water retention", "oedema"],
+    ("heart-failure", "es"): ["ICC", "insuficiencia cardíaca congestiva"],
+    ("high-blood-pressure", "en"): ["HBP", "lisinopril", "Zestril"],
 }
 #: id, language, title, category, status, reviewed, words in the text.
 TOPICS = [
@@ -60,7 +66,9 @@ def topic_text(handout_id: str, language: str, title: str, category: str, status
                reviewed: str, body: str) -> str:
     codes = "".join(f"  - system: {system}\n    code: \"{code}\"\n"
                     for system, code in CODES.get(handout_id, []))
+    keywords = "".join(f'  - "{word}"\n' for word in KEYWORDS.get((handout_id, language), []))
     return TOPIC.format(codes="codes:\n" + codes if codes else "",
+                        keywords="keywords:\n" + keywords if keywords else "",
                         id=handout_id, language=language, title=title, category=category,
                         status=status, reviewed=reviewed, summary=body.split(".")[0] + ".",
                         point=body.split(". ")[-1], heading="What is it?",

@@ -30,6 +30,27 @@ def test_finds_by_title_text_category_and_prefix(catalogue):
     assert catalogue.search("hea").total == 3  # as you type
 
 
+def test_finds_a_synonym_that_is_only_a_keyword(catalogue):
+    # lisinopril, Zestril, oedema are in no title, text or category: keywords only
+    assert "lisinopril" not in catalogue.get("high-blood-pressure").info.text.lower()
+    assert ids(catalogue.search("lisinopril")) == [("high-blood-pressure", "en")]
+    assert ids(catalogue.search("zestr")) == [("high-blood-pressure", "en")]  # as you type
+    assert ids(catalogue.search("oedema")) == [("heart-failure", "en")]
+    # a translation is found by its own keywords, in its language
+    assert ids(catalogue.search("congestiva")) == [("heart-failure", "es")]
+    assert catalogue.search("congestiva", language="en").total == 0
+
+
+def test_a_keyword_match_ranks_above_a_word_of_the_text(catalogue):
+    # "water" is a word of gout's text and one of heart failure's keywords
+    assert ids(catalogue.search("water")) == [("heart-failure", "en"), ("gout", "en")]
+
+
+def test_search_over_http_finds_a_keyword(shared_client):
+    html = shared_client.get("/", params={"q": "lisinopril", "fragment": "1"}).text
+    assert "High blood pressure" in html and "Heart failure" not in html
+
+
 def test_translations_are_listed_under_their_topic(catalogue):
     versions = catalogue.versions("heart-failure")
     assert [(e.language, e.info.path.name) for e in versions] == [
