@@ -31,17 +31,32 @@ from handout_builder.domain.review import ReviewStatus
 
 #: At most this many words of a query are used.
 MAX_QUERY_WORDS = 8
-#: bm25 weights of the columns: title, keywords, category, text, codes.
+#: bm25 weights of the columns: title, keywords, category, text, codes. A keyword (a
+#: synonym the topic lists) ranks just below the title, well above a word of the text.
 WEIGHTS = (10.0, 6.0, 3.0, 1.0, 8.0)
+#: The short columns: a match in one of them says what the leaflet is about.
+HEAD_COLUMNS = "{title keywords category codes}"
+#: Up to this many hits are all ranked by bm25 (its cost grows with the hits: about 2 ms
+#: per 1,000 on a quiet machine). With more, the words are in a large part of the library
+#: (bm25 gives a word in over half the leaflets no weight at all): the leaflets that have
+#: them in a short column (title, keywords, category, codes) come first, ranked, then the
+#: others by title. So a search costs about the same whatever the words.
+RANKED_MAX = 1000
 _SCHEMA = """
 CREATE TABLE leaflet(rowid INTEGER PRIMARY KEY, path TEXT UNIQUE, id TEXT, language TEXT,
                      title TEXT, category TEXT, visible INTEGER);
 CREATE INDEX leaflet_id ON leaflet(id);
+CREATE INDEX leaflet_title ON leaflet(title);
+CREATE INDEX leaflet_category ON leaflet(category, title);
 CREATE TABLE code(system TEXT, token TEXT, rowid INTEGER);
 CREATE INDEX code_system ON code(system);
 CREATE VIRTUAL TABLE words USING fts5(title, keywords, category, text, codes,
-                                      tokenize = "unicode61 remove_diacritics 2");
+                                      tokenize = "unicode61 remove_diacritics 2",
+                                      prefix = '2 3');
 """
+
+
+_WEIGHTS = ", ".join(str(w) for w in WEIGHTS)
 
 
 @dataclass(frozen=True)
@@ -260,10 +275,18 @@ class Catalogue:
             else:
                 join = f"FROM words JOIN leaflet ON leaflet.rowid = words.rowid WHERE words MATCH ? AND {where}"
                 total = self._db.execute(f"SELECT count(*) {join}", [match, *args]).fetchone()[0]
-                weights = ", ".join(str(w) for w in WEIGHTS)
-                rows = self._db.execute(
-                    f"SELECT leaflet.rowid {join} ORDER BY bm25(words, {weights}), leaflet.title LIMIT ?",
-                    [match, *args, limit]).fetchall()
+                ranked = f"SELECT leaflet.rowid {join} ORDER BY bm25(words, {_WEIGHTS}), leaflet.title LIMIT ?"
+                if total <= RANKED_MAX:
+                    rows = self._db.execute(ranked, [match, *args, limit]).fetchall()
+                else:  # see RANKED_MAX
+                    head = f"{HEAD_COLUMNS} : ({match})"
+                    rows = self._db.execute(ranked, [head, *args, limit]).fetchall()
+                    if len(rows) < limit:
+                        rows += self._db.execute(
+                            f"SELECT rowid FROM leaflet WHERE {where} AND rowid IN "
+                            "(SELECT rowid FROM words WHERE words MATCH ?) AND rowid NOT IN "
+                            "(SELECT rowid FROM words WHERE words MATCH ?) ORDER BY title LIMIT ?",
+                            [*args, match, head, limit - len(rows)]).fetchall()
             return Found(total, [self._entries[r[0]] for r in rows])
 
     def by_code(self, query: CodeQuery, *, language: str | None = None,

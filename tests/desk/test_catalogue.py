@@ -46,6 +46,30 @@ def test_a_keyword_match_ranks_above_a_word_of_the_text(catalogue):
     assert ids(catalogue.search("water")) == [("heart-failure", "en"), ("gout", "en")]
 
 
+@pytest.mark.parametrize("query", ["water", "heart", "hea", "a", "the", "cardiaca", "J45"])
+def test_very_common_words_list_the_same_leaflets(catalogue, monkeypatch, query):
+    """Past RANKED_MAX hits the order is cheaper (see below), never the leaflets found."""
+    import handout_builder.desk.catalogue as module
+
+    ranked = catalogue.search(query, staff=True)
+    monkeypatch.setattr(module, "RANKED_MAX", 0)
+    cheap = catalogue.search(query, staff=True)
+    assert cheap.total == ranked.total and sorted(ids(cheap)) == sorted(ids(ranked))
+
+
+def test_very_common_words_title_and_keyword_matches_first_then_by_title(catalogue, monkeypatch):
+    import handout_builder.desk.catalogue as module
+
+    monkeypatch.setattr(module, "RANKED_MAX", 0)
+    # heart failure has "water" as a keyword, gout in its text
+    assert ids(catalogue.search("water")) == [("heart-failure", "en"), ("gout", "en")]
+    # "heart" in the title ranks above "heart" in the category only
+    assert ids(catalogue.search("heart"))[0] == ("heart-failure", "en")
+    # a word of the text only (in no title, keyword, category or code): by title
+    found = [e.title for e in catalogue.search("your", staff=True).entries]
+    assert found == sorted(found) and len(found) >= 3
+
+
 def test_search_over_http_finds_a_keyword(shared_client):
     html = shared_client.get("/", params={"q": "lisinopril", "fragment": "1"}).text
     assert "High blood pressure" in html and "Heart failure" not in html
