@@ -32,6 +32,7 @@ Rules every function here keeps:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -1049,12 +1050,14 @@ def library_topic_files(folder: Path) -> list[Path]:
                   key=lambda path: path.relative_to(folder).as_posix())
 
 
-def read_leaflet(path: Path, folder: Path, as_of: date | None = None) -> LeafletInfo:
+def read_leaflet(path: Path, folder: Path, as_of: date | None = None,
+                 known: Callable[[bytes], Topic | None] | None = None) -> LeafletInfo:
     """Read and validate one topic file of the library in ``folder``: its :class:`LeafletInfo`.
 
     Raises ``UserError`` (an invalid, unreadable or half-written file). The bytes are read
     once; the review state is judged on ``as_of`` (None: today) with the file's library
-    settings.
+    settings. ``known`` (a front end's cache) may give the topic these exact bytes
+    validated to before, under the same :func:`validation_rules`; None: validate them.
     """
     from handout_builder.sources.loader import read_regular_file
 
@@ -1062,18 +1065,41 @@ def read_leaflet(path: Path, folder: Path, as_of: date | None = None) -> Leaflet
     name = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
     settings = library_for(path).settings
     data = read_regular_file(path)
-    loaded = load_topic_bytes(data, name)
-    topic = loaded.topic
+    topic = known(data) if known is not None else None
+    if topic is None or topic.id is None:
+        topic = load_topic_bytes(data, name).topic
     status = review_state(topic, as_of or review.today(), settings)
     words = [topic.short_title or "", topic.summary or "", *topic.key_points]
     for section in topic.sections:
         words += [section.heading, section.body]
     return LeafletInfo(
-        id=loaded.id, language=topic.language, title=topic.title, category=topic.category,
+        id=topic.id, language=topic.language, title=topic.title, category=topic.category,
         path=path, name=name, source=data, settings=settings, topic=topic, review=status,
         text="\n".join(w for w in words if w), keywords=tuple(topic.keywords),
         codes=tuple(code.token for code in topic.codes),
     )
+
+
+def validation_rules() -> str:
+    """A hash of everything but a topic's bytes that decides whether it validates and what
+    to: this make_handout's version, the code and data of its models and loaders, its
+    message catalogues, and the fonts (bundled and installed). A cache of validated topics
+    is good only while this is unchanged."""
+    import hashlib
+
+    from handout_builder import __version__, paths
+    from handout_builder.sources.fonts import cjk_font_paths
+
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256(__version__.encode())
+    for file in sorted([*(package / "domain").glob("*.py"), *(package / "sources").glob("*.py"),
+                        package / "assets" / "errors.yaml"]):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    for file in sorted([*(package / "assets" / "messages").iterdir(), *paths.FONTS_DIR.iterdir(),
+                        *cjk_font_paths()]):
+        info = file.stat()
+        digest.update(f"{file}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
 
 
 def judge_review(info: LeafletInfo, as_of: date | None = None) -> ReviewStatus:

@@ -83,7 +83,8 @@ class Desk:
     """The running desk: library, brands, workers, cache, settings."""
 
     def __init__(self, library: Path, brands: list[Path], config: DeskConfig,
-                 workers: int = 2, watch: float | None = 2.0, today=None):
+                 workers: int = 2, watch: float | None = 2.0, today=None,
+                 library_cache: Path | None = None):
         self.config = config
         self.library = Path(library).resolve()
         self.brands: dict[str, Brand] = {}
@@ -96,7 +97,7 @@ class Desk:
                                      loaded.brand.paper)
         self.default_brand = next(iter(self.brands))
         self.today = today or (lambda: review.today())  # looked up at each call (tests pin it)
-        self.catalogue = Catalogue(self.library, lambda: self.today())
+        self.catalogue = Catalogue(self.library, lambda: self.today(), cache=library_cache)
         self.watch = watch
         self.pool = WorkerPool({k: b.folder for k, b in self.brands.items()}, workers,
                                queue=config.queue, timeout=config.render_timeout)

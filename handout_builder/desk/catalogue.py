@@ -5,6 +5,9 @@ validates it and judges its review state; the index holds its title, keywords, c
 text and codes. Search is one SQL query (prefix matching for find-as-you-type), never a loop
 over files.
 
+With a cache folder (:mod:`handout_builder.desk.library_cache`), the topics as validated
+are kept on disk: a restart validates only the files whose bytes changed.
+
 Edits while the server runs: :meth:`Catalogue.refresh` (every two seconds, from a thread)
 compares each file's size and modification time. A changed file is taken only when it has
 stayed unchanged between two scans and it validates; a file that fails to validate (being
@@ -24,6 +27,7 @@ from datetime import date
 from pathlib import Path
 
 from handout_builder import service
+from handout_builder.desk.library_cache import LibraryCache
 from handout_builder.domain import review
 from handout_builder.domain.codes import CodeQuery, matches
 from handout_builder.domain.problems import Problem, UserError
@@ -106,8 +110,12 @@ def fts_query(text: str) -> str | None:
 class Catalogue:
     """The leaflets of one library folder, searchable; see the module's notes."""
 
-    def __init__(self, folder: Path, today: Callable[[], date] = review.today):
+    def __init__(self, folder: Path, today: Callable[[], date] = review.today,
+                 cache: Path | None = None):
         self.folder = Path(folder).resolve()
+        #: Where the validated topics are kept between starts (None: nowhere).
+        self.cache_folder = cache
+        self.cache: LibraryCache | None = None
         self._today = today
         self._lock = threading.RLock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
@@ -132,6 +140,15 @@ class Catalogue:
         """Scan the folder once; returns how many leaflets were added, changed or removed."""
         as_of = self._today()
         first = not self.loaded
+        if first and self.cache_folder is not None and self.cache is None:
+            try:
+                self.cache = LibraryCache(self.cache_folder, self.folder)
+            except OSError as error:  # the desk works without it, only starts slower
+                import logging
+
+                logging.getLogger("handout_builder.desk").warning(
+                    "no library cache (%s): every topic is validated at start",
+                    type(error).__name__)
         changed = 0
         seen: set[Path] = set()
         for path in service.library_topic_files(self.folder):
@@ -154,6 +171,9 @@ class Catalogue:
             changed += 1
         for path in set(self.problems) - seen:
             del self.problems[path]
+        if self.cache is not None:
+            self.cache.keep_only({self._name(path) for path in seen})
+            self.cache.save()
         if as_of != self._as_of:
             self._judge_all(as_of)
             changed += 1
@@ -164,14 +184,22 @@ class Catalogue:
         self.loaded = True
         return changed
 
+    def _name(self, path: Path) -> str:
+        return path.relative_to(self.folder).as_posix()
+
     def _take(self, path: Path, stamp: tuple[int, int], as_of: date) -> int:
+        cache, name = self.cache, self._name(path)
         try:
-            info = service.read_leaflet(path, self.folder, as_of)
+            info = service.read_leaflet(
+                path, self.folder, as_of,
+                known=None if cache is None else lambda data: cache.topic(name, data))
         except UserError as error:
             self.problems[path] = list(error.problems)
             return 0  # an earlier good version, if any, stays listed
         except OSError:
             return 0  # gone or unreadable right now: the next scan tries again
+        if cache is not None:
+            cache.remember(name, info.source, info.topic)
         with self._lock:
             clash = self._db.execute(
                 "SELECT path FROM leaflet WHERE id = ? AND language = ? AND path != ?",

@@ -105,6 +105,11 @@ class DeskConfig(_Closed):
     render_timeout: float = Field(default=60, gt=0, le=600)
     #: Session cookies only over HTTPS (set when a TLS reverse proxy is in front).
     secure_cookies: bool = False
+    #: Keep the validated library on disk, so that a restart validates only the topic
+    #: files that changed (library content only, never anything about a patient).
+    library_cache: bool = True
+    #: Its folder (None: $XDG_CACHE_HOME, or ~/.cache, then make_handout/desk).
+    cache_folder: Path | None = None
     #: The key that signs session cookies; None: a new one at each start (signs everyone out).
     session_key: str | None = Field(default=None, min_length=32, repr=False)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from handout_builder.desk.app import Desk, create_app
 from handout_builder.desk.config import DeskConfig
+from handout_builder.desk.library_cache import default_folder
 from handout_builder.domain.problems import InvalidOption, Problem
 
 
@@ -40,7 +41,8 @@ def serve(library: Path, brands: list[Path], config: DeskConfig, host: str, port
 
     check_binding(host, config, config_file)
     workers = config.workers or max(1, min(4, os.cpu_count() or 1))
-    desk = Desk(library, brands, config, workers=workers)
+    cache = (config.cache_folder or default_folder()) if config.library_cache else None
+    desk = Desk(library, brands, config, workers=workers, library_cache=cache)
     app = create_app(desk)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s desk: %(message)s"))
