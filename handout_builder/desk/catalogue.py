@@ -309,12 +309,12 @@ class Catalogue:
                 else:  # see RANKED_MAX
                     head = f"{HEAD_COLUMNS} : ({match})"
                     rows = self._db.execute(ranked, [head, *args, limit]).fetchall()
-                    if len(rows) < limit:
-                        rows += self._db.execute(
-                            f"SELECT rowid FROM leaflet WHERE {where} AND rowid IN "
-                            "(SELECT rowid FROM words WHERE words MATCH ?) AND rowid NOT IN "
-                            "(SELECT rowid FROM words WHERE words MATCH ?) ORDER BY title LIMIT ?",
-                            [*args, match, head, limit - len(rows)]).fetchall()
+                    if len(rows) < limit:  # then these are all the short-column matches
+                        first = set(rows)
+                        rows += [row for row in self._db.execute(
+                            f"SELECT leaflet.rowid {join} ORDER BY leaflet.title LIMIT ?",
+                            [match, *args, limit]).fetchall() if row not in first
+                        ][: limit - len(rows)]
             return Found(total, [self._entries[r[0]] for r in rows])
 
     def by_code(self, query: CodeQuery, *, language: str | None = None,
