@@ -149,6 +149,8 @@ class Catalogue:
                 logging.getLogger("handout_builder.desk").warning(
                     "no library cache (%s): every topic is validated at start",
                     type(error).__name__)
+        if first:
+            self._as_of = as_of  # every file read now is judged on it
         changed = 0
         seen: set[Path] = set()
         for path in service.library_topic_files(self.folder):

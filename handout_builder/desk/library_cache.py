@@ -24,6 +24,9 @@ the library again.
   the file, no code run).
 * A file too large, not JSON, or of another format is ignored whole and written anew.
 
+The cache decides what is listed and found, never what is printed: a leaflet is rendered
+from the bytes of its file, validated again in the render worker.
+
 Writes are atomic (a temporary file, then a rename): a desk stopped mid-write leaves the
 old file or the new one.
 """

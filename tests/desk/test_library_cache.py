@@ -141,3 +141,15 @@ def test_a_cache_write_that_fails_is_tried_again(library, cache, monkeypatch):
     monkeypatch.undo()
     catalogue.cache.save()
     assert start(library, cache).cache.misses == 0
+
+
+def test_the_default_folder_is_the_users_cache(monkeypatch, tmp_path):
+    from handout_builder.desk.config import DeskConfig
+    from handout_builder.desk.library_cache import default_folder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_folder() == tmp_path / "make_handout" / "desk"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert default_folder().parts[-3:] == (".cache", "make_handout", "desk")
+    config = DeskConfig.model_validate({"library_cache": False, "cache_folder": str(tmp_path)})
+    assert config.library_cache is False and config.cache_folder == tmp_path
