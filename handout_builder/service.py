@@ -1081,6 +1081,20 @@ def read_leaflet(path: Path, folder: Path, as_of: date | None = None) -> Leaflet
     )
 
 
+def source_stamp(path: Path) -> tuple[int, ...]:
+    """For a translation, its source's ``(st_mtime_ns, st_size)`` (its codes are the
+    source's: a front end that keeps what :func:`read_leaflet` returned reads the
+    translation again when either file changes); ``()`` for a source or a missing one."""
+    from handout_builder.sources.library import source_of
+
+    source = source_of(Path(path))
+    try:
+        found = source.stat() if source is not None else None
+    except OSError:
+        return ()
+    return (found.st_mtime_ns, found.st_size) if found is not None else ()
+
+
 def judge_review(info: LeafletInfo, as_of: date | None = None) -> ReviewStatus:
     """The review state of a listed leaflet on ``as_of`` (None: today): states change with
     the date, the file need not."""

@@ -96,3 +96,21 @@ def test_the_desk_finds_a_translation_by_its_sources_code(library):
     assert "Insuficiencia cardíaca" in page.text and "1 leaflet found" in page.text
     drug = client.get("/connect?code=RxNorm|29046&lang=es").text
     assert "Insuficiencia cardíaca" in drug
+
+
+def test_the_desk_rereads_a_translation_when_its_sources_codes_change(library):
+    import os
+
+    from handout_builder.desk.catalogue import Catalogue
+    from handout_builder.domain.codes import parse_query
+
+    catalogue = Catalogue(library, lambda: TEST_TODAY)
+    catalogue.refresh()
+    source = library / "heart-failure.yaml"
+    source.write_text(SOURCE.replace("code: I50}", "code: I11}"), encoding="utf-8")
+    os.utime(source, ns=(1, 1))  # a new stamp, whatever the clock's resolution
+    catalogue.refresh()  # seen changed once...
+    catalogue.refresh()  # ...and taken when still the same
+    found = catalogue.by_code(parse_query("ICD-10-CM|I11"), language="es")
+    assert [(e.id, e.language, token) for e, token, _ in found] == [
+        ("heart-failure", "es", "ICD-10-CM|I11")]
