@@ -32,11 +32,10 @@ Rules every function here keeps:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from handout_builder.domain import review
 from handout_builder.domain.models import Topic
@@ -54,7 +53,11 @@ from handout_builder.sources.figures import figure_files
 from handout_builder.sources.fonts import bundled_characters
 from handout_builder.sources.library import LibrarySettings, library_for
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic, load_brand, load_topic, load_topic_bytes
-from handout_builder.sources.translations import check_translation, other_languages
+from handout_builder.sources.translations import (
+    check_translation,
+    inherit_codes,
+    other_languages,
+)
 
 if TYPE_CHECKING:  # imported where used: `render` must not pay for mail, checks or builds
     from handout_builder.build.batch import BuildConfig, BuildResult, Reporter
@@ -270,6 +273,7 @@ def _render(request: RenderRequest, renderer: Renderer | None, out_dir: Path | N
     renderer = _renderer_for(request, renderer)
     loaded, settings = _load(request.topic, request.settings)  # 1-2: load and validate
     status, key, watermark = _review(loaded, request.as_of, request.allow_draft, settings)
+    loaded = inherit_codes(loaded)  # a translation: its source's codes (manifest, index)
     if out_dir is not None:  # checked before the render: a bad id or link costs nothing
         output_path(out_dir, loaded.id, suffix=_suffix(loaded, request.options),
                     source=str(loaded.path))
@@ -1050,14 +1054,23 @@ def library_topic_files(folder: Path) -> list[Path]:
                   key=lambda path: path.relative_to(folder).as_posix())
 
 
+class TopicCache(Protocol):
+    """Topics as their exact bytes validated before (a front end's cache, kept under the
+    same :func:`validation_rules`): ``name`` is the file's path in the library."""
+
+    def topic(self, name: str, data: bytes) -> Topic | None: ...
+
+    def remember(self, name: str, data: bytes, topic: Topic) -> None: ...
+
+
 def read_leaflet(path: Path, folder: Path, as_of: date | None = None,
-                 known: Callable[[bytes], Topic | None] | None = None) -> LeafletInfo:
+                 cache: TopicCache | None = None) -> LeafletInfo:
     """Read and validate one topic file of the library in ``folder``: its :class:`LeafletInfo`.
 
     Raises ``UserError`` (an invalid, unreadable or half-written file). The bytes are read
     once; the review state is judged on ``as_of`` (None: today) with the file's library
-    settings. ``known`` (a front end's cache) may give the topic these exact bytes
-    validated to before, under the same :func:`validation_rules`; None: validate them.
+    settings. ``cache`` may give the topic these exact bytes validated to before (then
+    they are not validated again), and learns the ones validated now.
     """
     from handout_builder.sources.loader import read_regular_file
 
@@ -1065,9 +1078,14 @@ def read_leaflet(path: Path, folder: Path, as_of: date | None = None,
     name = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
     settings = library_for(path).settings
     data = read_regular_file(path)
-    topic = known(data) if known is not None else None
-    if topic is None or topic.id is None:
+    topic = cache.topic(name, data) if cache is not None else None
+    if topic is None:
         topic = load_topic_bytes(data, name).topic
+        if cache is not None:
+            cache.remember(name, data, topic)
+    # a translation: its source's codes (read now, never from a cache)
+    loaded = inherit_codes(LoadedTopic(path=Path(name), source=data, topic=topic), path)
+    topic = loaded.topic
     status = review_state(topic, as_of or review.today(), settings)
     words = [topic.short_title or "", topic.summary or "", *topic.key_points]
     for section in topic.sections:
@@ -1100,6 +1118,20 @@ def validation_rules() -> str:
         info = file.stat()
         digest.update(f"{file}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
     return digest.hexdigest()
+
+
+def source_stamp(path: Path) -> tuple[int, ...]:
+    """For a translation, its source's ``(st_mtime_ns, st_size)`` (its codes are the
+    source's: a front end that keeps what :func:`read_leaflet` returned reads the
+    translation again when either file changes); ``()`` for a source or a missing one."""
+    from handout_builder.sources.library import source_of
+
+    source = source_of(Path(path))
+    try:
+        found = source.stat() if source is not None else None
+    except OSError:
+        return ()
+    return (found.st_mtime_ns, found.st_size) if found is not None else ()
 
 
 def judge_review(info: LeafletInfo, as_of: date | None = None) -> ReviewStatus:

@@ -122,8 +122,8 @@ class Catalogue:
         self._db.executescript(_SCHEMA)
         self._entries: dict[int, Entry] = {}  # rowid -> entry
         self._rowids: dict[Path, int] = {}
-        self._stamps: dict[Path, tuple[int, int]] = {}  # the stamp of the version listed
-        self._pending: dict[Path, tuple[int, int]] = {}  # seen once, taken if still the same
+        self._stamps: dict[Path, tuple[int, ...]] = {}  # the stamp of the version listed
+        self._pending: dict[Path, tuple[int, ...]] = {}  # seen once, taken if still the same
         self._as_of: date | None = None
         self._next_rowid = 1
         self._stop = threading.Event()
@@ -159,7 +159,8 @@ class Catalogue:
                 info = path.stat()
             except OSError:
                 continue
-            stamp = (info.st_mtime_ns, info.st_size)
+            # a translation is read again when its source changes too (its codes)
+            stamp = (info.st_mtime_ns, info.st_size, *service.source_stamp(path))
             if self._stamps.get(path) == stamp:
                 self._pending.pop(path, None)
                 continue
@@ -189,19 +190,14 @@ class Catalogue:
     def _name(self, path: Path) -> str:
         return path.relative_to(self.folder).as_posix()
 
-    def _take(self, path: Path, stamp: tuple[int, int], as_of: date) -> int:
-        cache, name = self.cache, self._name(path)
+    def _take(self, path: Path, stamp: tuple[int, ...], as_of: date) -> int:
         try:
-            info = service.read_leaflet(
-                path, self.folder, as_of,
-                known=None if cache is None else lambda data: cache.topic(name, data))
+            info = service.read_leaflet(path, self.folder, as_of, cache=self.cache)
         except UserError as error:
             self.problems[path] = list(error.problems)
             return 0  # an earlier good version, if any, stays listed
         except OSError:
             return 0  # gone or unreadable right now: the next scan tries again
-        if cache is not None:
-            cache.remember(name, info.source, info.topic)
         with self._lock:
             clash = self._db.execute(
                 "SELECT path FROM leaflet WHERE id = ? AND language = ? AND path != ?",

@@ -2,7 +2,9 @@
 topic files that changed since.
 
 What it holds: library content only. For each topic file, its name in the library, the
-SHA-256 of its bytes and the topic those bytes validated to (as JSON). Nothing about a
+SHA-256 of its bytes and the topic those bytes validated to (as JSON; a translation's
+clinical codes, which are its source's, are not taken from here but read from the source
+each time). Nothing about a
 patient ever reaches the catalogue, so nothing about a patient is ever in this file.
 
 Where: one file per library folder in the desk's cache folder (``$XDG_CACHE_HOME`` or

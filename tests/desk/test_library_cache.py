@@ -153,3 +153,13 @@ def test_the_default_folder_is_the_users_cache(monkeypatch, tmp_path):
     assert default_folder().parts[-3:] == (".cache", "make_handout", "desk")
     config = DeskConfig.model_validate({"library_cache": False, "cache_folder": str(tmp_path)})
     assert config.library_cache is False and config.cache_folder == tmp_path
+
+
+def test_a_translation_from_the_cache_has_its_sources_codes_of_now(library, cache):
+    start(library, cache)
+    source = library / "heart-failure.yaml"
+    source.write_text(source.read_text(encoding="utf-8").replace(
+        'code: "I50"', 'code: "I50.9"'), encoding="utf-8")
+    catalogue = start(library, cache)
+    assert catalogue.cache.misses == 1  # the source only: the translation's bytes are the same
+    assert catalogue.get("heart-failure", "es").info.codes == ("ICD-10-CM|I50.9",)
