@@ -65,7 +65,7 @@ def desk_portal():
         yield portal
 
 
-def _client(library, config, client, portal):
+def _client(library, config, client, portal=None):
     from starlette.testclient import TestClient
 
     from handout_builder.desk.app import Desk, create_app
@@ -74,7 +74,8 @@ def _client(library, config, client, portal):
                 workers=1, watch=None, today=lambda: TEST_TODAY)
     desk.catalogue.refresh()
     test_client = TestClient(create_app(desk), client=client, follow_redirects=False)
-    test_client.portal = portal  # what ``with TestClient(...)`` sets, without the lifespan
+    if portal is not None:  # what ``with TestClient(...)`` sets, without the lifespan
+        test_client.portal = portal
     return test_client
 
 
