@@ -74,6 +74,32 @@ _NO_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 BLANK_LANGUAGE = "und"
 
 
+@contextmanager
+def _libraries_by_soname() -> Iterator[None]:
+    """While WeasyPrint loads Pango, HarfBuzz and Fontconfig, try only the names the
+    dynamic loader knows (the sonames, such as ``libpango-1.0.so.0``), without searching.
+
+    WeasyPrint tries several names per library, Windows' and macOS' first. For each name the
+    loader does not know, cffi asks :func:`ctypes.util.find_library`, which on Linux starts
+    ``ldconfig``, ``gcc`` and ``ld``: about 200 processes and 0.4 to 0.8 s for every process
+    that imports WeasyPrint (each ``render``, build worker and desk worker; WeasyPrint issue
+    #1125). The soname in WeasyPrint's list is then loaded directly, exactly as before.
+    WeasyPrint prints a notice when no name loads; it is held back here, and the caller then
+    imports WeasyPrint again with the search (and its notice) as usual.
+    """
+    import ctypes.util
+    import io
+    from contextlib import redirect_stdout
+
+    search = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        with redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        ctypes.util.find_library = search
+
+
 @cache
 def _weasyprint() -> Any:
     """Import WeasyPrint (heavy) on first use, after pinning Fontconfig to our fonts.
@@ -85,7 +111,11 @@ def _weasyprint() -> Any:
 
     check_versions()
     os.environ["FONTCONFIG_FILE"] = str(FONTS_DIR / "fonts.conf")
-    import weasyprint
+    try:
+        with _libraries_by_soname():
+            import weasyprint
+    except OSError:  # a system whose libraries only a search finds: WeasyPrint's own way
+        import weasyprint
     from weasyprint.pdf import tags
 
     record_languages(tags)  # each other-language element's own /Lang (finish.py says how)
