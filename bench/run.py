@@ -47,10 +47,45 @@ CLI = [PYTHON, str(ROOT / "make_handout.py")]
 from bench.topics import make_library  # noqa: E402
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
+
+
+#: Runs a command as a child subreaper (Linux): every process it leaves behind (the fork
+#: server and its workers outlive the build by a moment and are not the build's children)
+#: is re-parented to this one and waited for, so RUSAGE_CHILDREN counts all their CPU.
+REAPER = [PYTHON, "-c", """\
+import ctypes, os, subprocess, sys
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+code = subprocess.call(sys.argv[1:])
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+sys.exit(code)
+"""]
+
+
+def read_stats(file: Path) -> str:
+    """The build's own timings (executor.STATS_VARIABLE): its main process's CPU before the
+    first worker and in all, each worker's start-up, first wait and idle time."""
+    import json
+
+    if not file.is_file():
+        return "no timings"
+    lines = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+    main = [x for x in lines if x["kind"] == "main"]
+    workers = [x for x in lines if x["kind"] == "worker"]
+    text = ", ".join(f"main CPU {m['cpu']:.2f} s ({m['cpu_before']:.2f} before the pool)"
+                     for m in main)
+    for w in workers:
+        text += (f"; worker {w['jobs']} docs: start-up {w['start_up']:.2f} s wall "
+                 f"({w['cpu_start_up']:.2f} CPU), first job after {w['first_wait']:.2f} s, "
+                 f"idle {w['idle']:.2f} s, CPU {w['cpu']:.1f} s, life {w['wall']:.1f} s")
+    return text
 
 
 # --------------------------------------------------------------------------------------
@@ -285,13 +320,18 @@ def main() -> int:
 
     def build(jobs: int, out: Path, *extra: str, cli: list[str] = CLI) -> float:
         # no time limit per topic: on a starved machine a long topic can take minutes
-        return timed([*cli, "build", str(lib), "--out", str(out), "--jobs", str(jobs),
-                      "--timeout", "86400", *extra])
+        stats = out.with_name(out.name + ".stats")
+        took = timed([*REAPER, *cli, "build", str(lib), "--out", str(out), "--jobs", str(jobs),
+                      "--timeout", "86400", *extra],
+                     env={**os.environ, "MAKE_HANDOUT_POOL_STATS": str(stats)})
+        if stats.is_file():
+            print(f"    {out.name}: {read_stats(stats)}", flush=True)
+        return took
 
     def bare(jobs: int, out: Path) -> float:
         start = time.perf_counter()
-        subprocess.run([PYTHON, __file__, "--child", "bare-loop", str(jobs), str(html_dir),
-                        str(out), base_url, *css], check=True, env=env_bare)
+        subprocess.run([*REAPER, PYTHON, __file__, "--child", "bare-loop", str(jobs),
+                        str(html_dir), str(out), base_url, *css], check=True, env=env_bare)
         return time.perf_counter() - start
 
     contenders = {
