@@ -3,6 +3,7 @@
 
     python bench/run.py                       # 120 uneven topics, everything below
     python bench/run.py --scaling-only --rounds 3
+    python bench/run.py --scaling-only --topics 120 --rounds 2 --bare1   # issue 13's figures
     python bench/run.py --topics 60 --renders 300 --naive 10 --seed 2
 
 Generates a seeded library of uneven topics (:mod:`bench.topics`: 1 to 12 pages, mean about
@@ -12,6 +13,12 @@ contender once, in alternating order, and the ratios are taken within a round):
 
 * ``build --jobs 1`` and ``--jobs 2`` (fresh output folders): PDFs/s and pages/s, and
   ``--jobs 2`` / ``--jobs 1`` (target >= 1.9x);
+* the CPU seconds of each contender, every process it started included (each runs under a
+  child subreaper, :data:`REAPER`, so the build's fork server and workers are counted), and
+  the build's own timings (``MAKE_HANDOUT_POOL_STATS``): its main process's CPU before the
+  first worker and in all, each worker's start-up, wait for its first job and idle time
+  between jobs; with ``--bare1``, the bare loop on one worker too (two busy cores each do
+  less per CPU second: that share of ``--jobs 2``'s extra CPU is not the pool's);
 * the whole build against a bare WeasyPrint loop rendering the same HTML (made beforehand
   by the pipeline) with the same stylesheets on the same number of worker processes, as a
   whole process each (target: within 5%);
@@ -281,6 +288,9 @@ def main() -> int:
                         help="also race another version's make_handout.py (a checkout)")
     parser.add_argument("--before-jobs2-only", action="store_true",
                         help="race the other version with --jobs 2 only")
+    parser.add_argument("--bare1", action="store_true",
+                        help="also the bare loop on 1 worker (what two busy cores cost per "
+                        "document, apart from the pool)")
     parser.add_argument("--dask", action="store_true",
                         help="also a two-worker Dask LocalCluster (make-handout[dask])")
     parser.add_argument("--renders", type=int, default=1000, help="renders for the memory figure")
@@ -339,6 +349,8 @@ def main() -> int:
         "build2": lambda r: build(2, work / f"o2-{r}"),
         "bare2": lambda r: bare(2, work / f"bare2-{r}"),
     }
+    if args.bare1:
+        contenders["bare1"] = lambda r: bare(1, work / f"bare1-{r}")
     if args.before:
         old = [PYTHON, str(args.before.resolve() / "make_handout.py")]
         if not args.before_jobs2_only:
@@ -384,6 +396,11 @@ def main() -> int:
     row("CPU seconds (least of the rounds)", f"build --jobs 1 {c1:.1f}, --jobs 2 {c2:.1f}, "
         f"bare loop {cb:.1f}: build --jobs 2 uses {100 * (c2 / cb - 1):+.1f}% of the bare "
         f"loop's CPU; {c1 / total:.3f} s per page with --jobs 1")
+    if args.bare1:
+        cb1 = min(cpu["bare1"])
+        row("CPU: 2 workers / 1 worker", f"build {c2 / c1:.3f}, bare loop {cb / cb1:.3f} "
+            f"(bare loop on 1 worker {cb1:.1f} s; build --jobs 1 uses "
+            f"{100 * (c1 / cb1 - 1):+.1f}% of its CPU)")
     over = [a / b - 1 for a, b in zip(times["build2"], times["bare2"])]
     row("build --jobs 2 vs bare loop (2 workers)", f"{100 * (t2 / tb - 1):+.1f}% best times; "
         f"{100 * min(over):+.1f}% best round (rounds: "

@@ -59,9 +59,9 @@ from handout_builder.sources.loader import LoadedTopic, load_brand
 
 #: How often a worker checks that the build that started it is still alive.
 PARENT_CHECK_SECONDS = 0.5
-#: Modules the fork server imports once for every worker it forks (besides the module of the
-#: render function the build is given, the service).
-PRELOAD = ("handout_builder.build.executor", "handout_builder.build.preload")
+#: Modules the fork server imports once for every worker it forks, in this order (then the
+#: module of the render function the build is given, the service).
+PRELOAD = ("handout_builder.build.preload",)
 #: An environment variable naming a file: if set, the build's main process and each worker
 #: append one JSON line of timings to it when they finish (``bench/run.py`` reads them).
 STATS_VARIABLE = "MAKE_HANDOUT_POOL_STATS"
@@ -308,7 +308,7 @@ def worker_context(render_topic: Callable[..., Any] | None = None) -> Any:
     modules = list(PRELOAD)
     module = getattr(render_topic, "__module__", None)
     if module and module != "__main__":
-        modules.insert(0, module)
+        modules.append(module)
     # only the first call before the server starts counts: one server per process
     context.set_forkserver_preload(modules)
     return context
