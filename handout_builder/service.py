@@ -53,7 +53,11 @@ from handout_builder.sources.figures import figure_files
 from handout_builder.sources.fonts import bundled_characters
 from handout_builder.sources.library import LibrarySettings, library_for
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic, load_brand, load_topic, load_topic_bytes
-from handout_builder.sources.translations import check_translation, other_languages
+from handout_builder.sources.translations import (
+    check_translation,
+    inherit_codes,
+    other_languages,
+)
 
 if TYPE_CHECKING:  # imported where used: `render` must not pay for mail, checks or builds
     from handout_builder.build.batch import BuildConfig, BuildResult, Reporter
@@ -269,6 +273,7 @@ def _render(request: RenderRequest, renderer: Renderer | None, out_dir: Path | N
     renderer = _renderer_for(request, renderer)
     loaded, settings = _load(request.topic, request.settings)  # 1-2: load and validate
     status, key, watermark = _review(loaded, request.as_of, request.allow_draft, settings)
+    loaded = inherit_codes(loaded)  # a translation: its source's codes (manifest, index)
     if out_dir is not None:  # checked before the render: a bad id or link costs nothing
         output_path(out_dir, loaded.id, suffix=_suffix(loaded, request.options),
                     source=str(loaded.path))
@@ -1065,7 +1070,7 @@ def read_leaflet(path: Path, folder: Path, as_of: date | None = None) -> Leaflet
     name = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
     settings = library_for(path).settings
     data = read_regular_file(path)
-    loaded = load_topic_bytes(data, name)
+    loaded = inherit_codes(load_topic_bytes(data, name), path)  # a translation: its source's
     topic = loaded.topic
     status = review_state(topic, as_of or review.today(), settings)
     words = [topic.short_title or "", topic.summary or "", *topic.key_points]
@@ -1077,6 +1082,20 @@ def read_leaflet(path: Path, folder: Path, as_of: date | None = None) -> Leaflet
         text="\n".join(w for w in words if w),
         codes=tuple(code.token for code in topic.codes),
     )
+
+
+def source_stamp(path: Path) -> tuple[int, ...]:
+    """For a translation, its source's ``(st_mtime_ns, st_size)`` (its codes are the
+    source's: a front end that keeps what :func:`read_leaflet` returned reads the
+    translation again when either file changes); ``()`` for a source or a missing one."""
+    from handout_builder.sources.library import source_of
+
+    source = source_of(Path(path))
+    try:
+        found = source.stat() if source is not None else None
+    except OSError:
+        return ()
+    return (found.st_mtime_ns, found.st_size) if found is not None else ()
 
 
 def judge_review(info: LeafletInfo, as_of: date | None = None) -> ReviewStatus:

@@ -99,8 +99,8 @@ class Catalogue:
         self._db.executescript(_SCHEMA)
         self._entries: dict[int, Entry] = {}  # rowid -> entry
         self._rowids: dict[Path, int] = {}
-        self._stamps: dict[Path, tuple[int, int]] = {}  # the stamp of the version listed
-        self._pending: dict[Path, tuple[int, int]] = {}  # seen once, taken if still the same
+        self._stamps: dict[Path, tuple[int, ...]] = {}  # the stamp of the version listed
+        self._pending: dict[Path, tuple[int, ...]] = {}  # seen once, taken if still the same
         self._as_of: date | None = None
         self._next_rowid = 1
         self._stop = threading.Event()
@@ -125,7 +125,8 @@ class Catalogue:
                 info = path.stat()
             except OSError:
                 continue
-            stamp = (info.st_mtime_ns, info.st_size)
+            # a translation is read again when its source changes too (its codes)
+            stamp = (info.st_mtime_ns, info.st_size, *service.source_stamp(path))
             if self._stamps.get(path) == stamp:
                 self._pending.pop(path, None)
                 continue
@@ -149,7 +150,7 @@ class Catalogue:
         self.loaded = True
         return changed
 
-    def _take(self, path: Path, stamp: tuple[int, int], as_of: date) -> int:
+    def _take(self, path: Path, stamp: tuple[int, ...], as_of: date) -> int:
         try:
             info = service.read_leaflet(path, self.folder, as_of)
         except UserError as error:

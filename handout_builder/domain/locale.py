@@ -1,9 +1,14 @@
 """Language tags: the one rule for reading a BCP 47 tag (``en-US``, ``es``, ``zh-Hant-TW``).
 
-Imports: stdlib only.
+Imports: stdlib and Babel (the names of languages, scripts and regions: CLDR).
 """
 
 from __future__ import annotations
+
+import re
+from functools import cache
+
+from babel import Locale
 
 #: Languages written right to left (primary subtags), and right-to-left script subtags.
 RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "he", "yi", "ckb", "dv", "sd", "ug"})
@@ -69,3 +74,41 @@ def is_rtl(language: str) -> bool:
 def direction(language: str) -> str:
     """``rtl`` or ``ltr``: the ``dir`` attribute for text in ``language``."""
     return "rtl" if is_rtl(language) else "ltr"
+
+
+#: The form of a phrase's language tag: language, then an optional script and region
+#: (``es``, ``en-GB``, ``zh-Hans``, ``sr-Latn-RS``, ``es-419``); BCP 47's variants,
+#: extensions and private use are not needed for a phrase, and are refused.
+PHRASE_TAG = re.compile(r"(?P<language>[A-Za-z]{2,3})(?:-(?P<script>[A-Za-z]{4}))?"
+                        r"(?:-(?P<region>[A-Za-z]{2}|[0-9]{3}))?")
+#: Tags that name no language (CLDR has names for them): not for a phrase.
+_NOT_LANGUAGES = frozenset({"und", "mul", "zxx", "mis"})
+
+
+@cache
+def _cldr_names() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    english = Locale("en")
+    return dict(english.languages), dict(english.scripts), dict(english.territories)
+
+
+def language_tag_problem(tag: str) -> str | None:
+    """None for a well-formed language tag whose subtags CLDR knows (``es``, ``en-GB``,
+    ``zh-Hans``, ``la``); else what is wrong with it, in words (for a user error)."""
+    match = PHRASE_TAG.fullmatch(tag)
+    if match is None:
+        return (f"'{tag}' is not a language tag of the form language[-Script][-REGION] "
+                "(for example es, en-GB, zh-Hans)")
+    languages, scripts, regions = _cldr_names()
+    language, script, region = match["language"], match["script"], match["region"]
+    if language.lower() not in languages or language.lower() in _NOT_LANGUAGES:
+        return f"'{language}' in '{tag}' is not a known language code (ISO 639)"
+    if script is not None and (script.title() not in scripts or script.title() == "Zzzz"):
+        return f"'{script}' in '{tag}' is not a known script code (ISO 15924)"
+    if region is not None and (region.upper() not in regions or region.upper() == "ZZ"):
+        return f"'{region}' in '{tag}' is not a known region code (ISO 3166 or UN M49)"
+    return None
+
+
+def language_name(tag: str) -> str | None:
+    """The English name of a tag's language (``es-MX`` -> ``Spanish``), if CLDR has one."""
+    return _cldr_names()[0].get(primary_subtag(tag))

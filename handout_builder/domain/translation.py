@@ -4,7 +4,8 @@ A translation is its own complete topic file, ``<id>.<lang>.yaml`` beside its so
 ``<id>.yaml``, with a ``translation:`` block (:class:`~handout_builder.domain.models.Translation`)
 holding a fingerprint of each part of the source it was made from. Pure functions here:
 
-* :func:`fingerprint` - the parts of a topic's text, each as a short hash;
+* :func:`fingerprint` - the parts of a topic's text, each as a short hash (an other-language
+  phrase's markup, ``[words]{lang=es}``, left out: :func:`without_phrase_markup`);
 * :func:`drift` - the parts of the source that changed since the translation was made;
 * :func:`structure_problems` - what the translation lacks that its source has (a section,
   the summary, a key point): never filled in from the source, always an error.
@@ -33,6 +34,31 @@ def translation_stem(stem: str) -> tuple[str, str] | None:
     return (match["id"], match["lang"]) if match else None
 
 
+#: An other-language phrase in topic Markdown, ``[words]{lang=es}`` (the words without
+#: unescaped brackets: an inner phrase is unwrapped first).
+PHRASE_MARKUP = re.compile(r"\[((?:[^\[\]\\]|\\.)*)\]\{\s*lang\s*=\s*(\"?)[A-Za-z0-9-]*\2\s*\}")
+
+
+def without_phrase_markup(value: object) -> object:
+    """``value`` with every ``[words]{lang=xx}`` replaced by its words, in every string.
+
+    The fingerprint is taken of this: marking (or re-marking) a phrase's language in the
+    source changes how the phrase is tagged, not what a translator translates, so it is no
+    drift; changing the phrase's words is."""
+    if isinstance(value, str):
+        for _ in range(value.count("]{")):
+            unwrapped = PHRASE_MARKUP.sub(r"\1", value)
+            if unwrapped == value:
+                break
+            value = unwrapped
+        return value
+    if isinstance(value, dict):
+        return {key: without_phrase_markup(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_phrase_markup(item) for item in value]
+    return value
+
+
 def _hash(value: object) -> str:
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
@@ -57,7 +83,7 @@ def parts(topic: Topic) -> dict[str, object]:
 
 def fingerprint(topic: Topic) -> dict[str, str]:
     """Each part of the source text as a 12-digit hash (what a translation records)."""
-    return {name: _hash(value) for name, value in parts(topic).items()}
+    return {name: _hash(without_phrase_markup(value)) for name, value in parts(topic).items()}
 
 
 def describe_part(name: str, source: Topic) -> str:

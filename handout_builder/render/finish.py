@@ -25,6 +25,18 @@ that would make it unnecessary:
   #2482).
 * **Link annotations print** (the Print flag, bit 3), as PDF/UA-1 7.18.1 and PDF/A ask
   (WeasyPrint sets it for PDF/A only; PDF/UA work is gathered in WeasyPrint issue #2482).
+* **Other-language elements carry their own ``/Lang``** (ISO 32000-1 14.9.2, PDF/UA-1 7.2;
+  no upstream issue of its own yet: PDF/UA work is gathered in WeasyPrint issue #2482, and
+  WeasyPrint's main branch of August 2026, commit 62c06ca, still writes ``/Lang`` in the
+  catalogue only). WeasyPrint's tagging (``weasyprint/pdf/tags.py``) has no hook and keeps no
+  link from a structure element to its HTML element, so :func:`record_languages` wraps the
+  one function that makes both, ``_build_box_tree``: for each structure element it makes for a
+  box whose HTML element has a ``lang`` attribute, it notes the element's object number and
+  that tag (nothing in the PDF changes there). :func:`languages_on_elements` then writes
+  ``/Lang`` on each noted element whose language differs from the one it inherits (the
+  catalogue's, or an enclosing element's). A phrase marked in topic Markdown
+  (``[...]{lang=es}``), the other languages' names on the last page and a notice in another
+  language are all such elements.
 * **Archival copies** (PDF/A-3): each associated file is listed once in the catalogue's
   ``/AF`` (WeasyPrint 70 lists it twice, WeasyPrint issue #2917), and the embedded source of
   a never-reviewed topic carries no date (WeasyPrint always writes one; the placeholder it
@@ -111,6 +123,7 @@ def finish(pdf: Any, *, archival: bool, dated_source: bool = True) -> None:
     dates are removed).
     """
     margin_content_to_artifacts(pdf)
+    languages_on_elements(pdf)
     annotations_print(pdf)
     header_cells_scoped(pdf)
     if archival:
@@ -219,6 +232,72 @@ def _mark_as_artifacts(stream: Any, mcids: set[int]) -> None:
         if ops[i + 2] == b"BDC" and isinstance(props, dict) and props.get("MCID") in mcids:
             ops[i] = "/Artifact"
             ops[i + 1] = pydyf.Dictionary({"Type": "/Pagination"})
+
+
+#: Where :func:`record_languages` notes, on the ``pydyf.PDF`` being built, the ``lang`` of
+#: the HTML element behind each structure element (object number -> tag).
+_LANGUAGES = "handout_languages"
+#: Boxes whose structure elements belong to their children (the document's language is the
+#: catalogue's ``/Lang``): WeasyPrint yields their children's elements, not their own.
+_NOT_OWN = ("html", "body")
+
+
+def record_languages(tags: Any) -> None:
+    """Wrap ``tags._build_box_tree`` (``tags`` is the module ``weasyprint.pdf.tags``) so that
+    every structure element made for a box whose HTML element has its own ``lang`` is noted
+    with that tag, for :func:`languages_on_elements`. Installed once (the wrapper keeps no
+    state: what it notes lives on each PDF being built); it calls WeasyPrint's own function
+    for every box, so the tree and its order are WeasyPrint's. Raises ``RuntimeError`` if
+    the function is missing (an unsupported WeasyPrint: :func:`check_versions`)."""
+    build = getattr(tags, "_build_box_tree", None)
+    if build is None or not callable(build):
+        raise RuntimeError("weasyprint.pdf.tags._build_box_tree is missing: this WeasyPrint is "
+                           "not one make_handout's PDF finishing supports (check_versions)")
+    if getattr(build, "handout_languages", False):
+        return
+
+    def build_box_tree(box: Any, parent: Any, pdf: Any, *args: Any, **kwargs: Any) -> Any:
+        element = getattr(box, "element", None)  # an absolute placeholder passes it through
+        lang = element.get("lang") if element is not None else None
+        own = lang and getattr(box, "element_tag", None) not in _NOT_OWN
+        for made in build(box, parent, pdf, *args, **kwargs):
+            if own and getattr(made, "number", None) is not None:
+                pdf.__dict__.setdefault(_LANGUAGES, {}).setdefault(made.number, lang.strip())
+            yield made
+
+    build_box_tree.handout_languages = True  # type: ignore[attr-defined]
+    tags._build_box_tree = build_box_tree
+
+
+def _text(value: Any) -> str:
+    return str(value.string if isinstance(value, pydyf.String) else value or "")
+
+
+def languages_on_elements(pdf: Any) -> None:
+    """``/Lang`` on every structure element whose HTML element's language differs from the
+    language it inherits (its nearest ancestor's, else the catalogue's), from what
+    :func:`record_languages` noted; a redundant one is left out."""
+    noted: dict[int, str] = pdf.__dict__.get(_LANGUAGES, {})
+    root = _resolve(pdf, pdf.catalog.get("StructTreeRoot"))
+    if not noted or not isinstance(root, dict):
+        return
+    stack = [(kid, _text(pdf.catalog.get("Lang")).lower()) for kid in reversed(root.get("K", []))]
+    seen: set[int] = set()
+    while stack:
+        reference, inherited = stack.pop()
+        number = _number(reference)
+        if number is None or number in seen:
+            continue
+        element = pdf.objects[number]
+        if not isinstance(element, dict) or element.get("Type") != "/StructElem":
+            continue
+        seen.add(number)
+        own = noted.get(number)
+        if own and own.lower() != inherited:
+            element["Lang"] = pydyf.String(own)
+            inherited = own.lower()
+        kids = element.get("K", [])
+        stack.extend((kid, inherited) for kid in reversed(kids if isinstance(kids, list) else [kids]))
 
 
 def header_cells_scoped(pdf: Any) -> None:

@@ -35,7 +35,12 @@ from handout_builder.sources.confined import confined_file, read_confined
 from handout_builder.domain.models import online_address
 from handout_builder.domain.problems import InvalidBrand, Problem, UserError
 from handout_builder.sources.loader import LoadedBrand, LoadedTopic
-from handout_builder.domain.locale import catalogue_candidates, direction, region_subtag
+from handout_builder.domain.locale import (
+    catalogue_candidates,
+    direction,
+    primary_subtag,
+    region_subtag,
+)
 from handout_builder.domain.models import Topic
 from handout_builder.domain.wording import messages_for
 from handout_builder.paths import TEMPLATES_DIR
@@ -150,6 +155,41 @@ def _render_header_cell(renderer: RendererHTML, tokens: Sequence[Token], idx: in
     return renderer.renderToken(tokens, idx, options, env)
 
 
+#: Directional isolates (they print nothing): LEFT-TO-RIGHT ISOLATE and RIGHT-TO-LEFT
+#: ISOLATE start one, POP DIRECTIONAL ISOLATE ends it.
+ISOLATES = {"ltr": "\u2066", "rtl": "\u2067"}
+POP_ISOLATE = "\u2069"
+
+
+def _render_phrase(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
+    """A phrase in another language (``[...]{lang=es}``): a ``<span lang>``, which the PDF
+    tags as a Span with its own ``/Lang`` (:mod:`handout_builder.render.finish`). A phrase
+    whose direction differs from the leaflet's (English in Arabic, Arabic in English) also
+    gets ``dir`` and is isolated, as ``unicode-bidi: isolate`` would isolate it (WeasyPrint
+    has no ``unicode-bidi``): its text sits between a directional isolate and U+2069 (which
+    print nothing), so the words around it keep their order."""
+    token = tokens[idx]
+    enclosing = env.setdefault("phrase_directions", [])  # of the phrases this one is inside
+    if token.nesting != 1:
+        if enclosing:
+            enclosing.pop()
+        return POP_ISOLATE + "</span>" if token.meta.get("isolated") else "</span>"
+    lang = str(token.attrGet("lang") or "")  # the text rules refused a phrase without one
+    ours = direction(lang)
+    around = enclosing[-1] if enclosing else direction(env.get("language") or "en")
+    enclosing.append(ours)
+    html = f'<span lang="{escape(lang)}"'
+    if ours == around:
+        return html + ">"
+    depth = 0
+    for close in tokens[idx:]:
+        depth += close.nesting if close.type in ("span_open", "span_close") else 0
+        if depth == 0:
+            close.meta["isolated"] = True
+            break
+    return html + f' dir="{ours}">{ISOLATES[ours]}'
+
+
 def _render_link(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
     token = tokens[idx]
     if token.meta.get("plain"):
@@ -211,26 +251,42 @@ def html_markdown_parser() -> MarkdownIt:
         md.add_render_rule(f"container_{kind}_open", _render_callout)
         md.add_render_rule(f"container_{kind}_close", _render_callout)
     md.add_render_rule("th_open", _render_header_cell)
+    md.add_render_rule("span_open", _render_phrase)
+    md.add_render_rule("span_close", _render_phrase)
     return md
 
 
-def markdown(text: str, messages: Any = None, emergency_number: str | None = None) -> Markup:
+def markdown(text: str, messages: Any = None, emergency_number: str | None = None,
+             language: str | None = None) -> Markup:
     """Markdown block text to safe HTML (raw HTML is escaped, never interpreted); callouts
-    take their heading words from ``messages`` and the emergency number given."""
-    env = {"messages": messages, "emergency_number": emergency_number}
+    take their heading words from ``messages`` and the emergency number given; ``language``
+    is the leaflet's (a phrase of the other direction is isolated)."""
+    env = {"messages": messages, "emergency_number": emergency_number, "language": language}
     return Markup(html_markdown_parser().render(text, env))
+
+
+def _language(context: Any) -> str | None:
+    return getattr(context.get("topic"), "language", None)
 
 
 @pass_context
 def _markdown_filter(context: Any, text: str) -> Markup:
-    """The templates' ``markdown`` filter: the leaflet's wording and the brand's number."""
+    """The templates' ``markdown`` filter: the leaflet's wording, language and the brand's
+    number."""
     brand = context.get("brand")
-    return markdown(text, context.get("t"), getattr(brand, "emergency_number", None))
+    return markdown(text, context.get("t"), getattr(brand, "emergency_number", None),
+                    _language(context))
 
 
-def markdown_inline(text: str) -> Markup:
+def markdown_inline(text: str, language: str | None = None) -> Markup:
     """Markdown inline text (emphasis, links) to safe HTML, without a paragraph."""
-    return Markup(html_markdown_parser().renderInline(text))
+    return Markup(html_markdown_parser().renderInline(text, {"language": language}))
+
+
+@pass_context
+def _markdown_inline_filter(context: Any, text: str) -> Markup:
+    """The templates' ``markdown_inline`` filter, in the leaflet's language."""
+    return markdown_inline(text, _language(context))
 
 
 # --------------------------------------------------------------------------------------
@@ -325,7 +381,7 @@ def template_environment(search_path: tuple[Path, ...]) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["markdown"] = _markdown_filter
-    env.filters["markdown_inline"] = markdown_inline
+    env.filters["markdown_inline"] = _markdown_inline_filter
     env.filters["ltr"] = ltr
     env.filters["isolate"] = isolate
     env.filters["address"] = address_html
@@ -377,6 +433,9 @@ def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
         "other_languages": (),  # (tag, name, direction) of the leaflet's other languages
         "translation": None,  # the translation's provenance line(s), when it is one
         "assistance": _assistance(brand, topic.language),
+        # the notice's own language when it is not the leaflet's (the English one, printed
+        # for a language the brand has none for): its lang and dir, else None
+        "assistance_language": _assistance_language(brand, topic.language),
         "personal": None,  # a PersonalCopy for one patient's copy (render_html(..., personal=))
         "watermark": None,  # the review-state watermark, when a proof is printed anyway
         "online": _online(loaded, brand),
@@ -415,6 +474,16 @@ def _assistance(brand: LoadedBrand, language: str) -> str | None:
         if tag in notices:
             return notices[tag].replace(EMERGENCY_PLACEHOLDER, brand.brand.emergency_number)
     return None
+
+
+def _assistance_language(brand: LoadedBrand, language: str) -> tuple[str, str] | None:
+    """(tag, direction) of the notice :func:`_assistance` picks when it is in another
+    language than the leaflet (the English fall-back); None when it is the leaflet's."""
+    notices = brand.brand.language_assistance
+    own = (language, *catalogue_candidates(language))
+    if any(tag in notices for tag in own) or "en" not in notices:
+        return None
+    return ("en", direction("en")) if primary_subtag(language) != "en" else None
 
 
 def isolate(text: str) -> str:

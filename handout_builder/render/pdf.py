@@ -81,12 +81,14 @@ def _weasyprint() -> Any:
     Refuses WeasyPrint and pydyf versions that the PDF finisher was not written for
     (:func:`handout_builder.render.finish.check_versions`).
     """
-    from handout_builder.render.finish import check_versions
+    from handout_builder.render.finish import check_versions, record_languages
 
     check_versions()
     os.environ["FONTCONFIG_FILE"] = str(FONTS_DIR / "fonts.conf")
     import weasyprint
+    from weasyprint.pdf import tags
 
+    record_languages(tags)  # each other-language element's own /Lang (finish.py says how)
     return weasyprint
 
 

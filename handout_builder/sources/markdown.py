@@ -5,7 +5,10 @@ typographic replacements and smart quotes on, so that what the text rules and th
 level see are the characters the leaflet prints. Two additions: tables (GitHub's pipe
 tables) and callouts, blocks fenced by ``::: help`` (when to get help: the emergency box),
 ``::: warning``, ``::: tip`` or ``::: ask`` (ask your care team) and ``:::``
-(mdit-py-plugins' container plugin). Every URL parses here; the HTML stage
+(mdit-py-plugins' container plugin). Three: a phrase in another language,
+``[frase en español]{lang=es}`` (mdit-py-plugins' attributes on spans, with ``lang`` the only
+attribute an author may give; :func:`phrases` lists them, and the text rules refuse any other
+attribute and a tag that is not a known language). Every URL parses here; the HTML stage
 (:mod:`handout_builder.render.html`) decides which links print and adds its own render rules
 to a parser made by :func:`new_parser`.
 
@@ -18,10 +21,13 @@ from functools import cache
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.container import container_plugin
 
 #: The kinds of callout box, as written after ``:::``.
 CALLOUT_KINDS = ("help", "warning", "tip", "ask")
+#: The one attribute an author may put on a phrase (``[...]{lang=es}``): no class, id or style.
+PHRASE_ATTRIBUTES = ("lang",)
 
 
 def new_parser() -> MarkdownIt:
@@ -30,6 +36,9 @@ def new_parser() -> MarkdownIt:
     md.enable(["replacements", "smartquotes", "table"])
     for kind in CALLOUT_KINDS:
         container_plugin(md, kind)
+    # a phrase in another language: attributes after "[...]" only (not after links, code
+    # or images), and only lang; anything else is kept aside in meta["insecure_attrs"]
+    attrs_plugin(md, after=(), spans=True, allowed=PHRASE_ATTRIBUTES)
     md.validateLink = lambda url: True  # every URL parses; the HTML stage decides what prints
     return md
 
@@ -64,3 +73,24 @@ def callout_kind(token: Token) -> str | None:
         if token.type == f"container_{kind}_open":
             return kind
     return None
+
+
+def phrases(token: Token) -> list[tuple[str | None, dict[str, str], str]]:
+    """The other-language phrases of an ``inline`` token, in order: (its ``lang``, or None
+    when it has none; any other attributes the author gave, which the leaflet refuses; its
+    text)."""
+    found = []
+    children = token.children or []
+    for i, child in enumerate(children):
+        if child.type != "span_open":
+            continue
+        depth, end = 0, i
+        for end in range(i, len(children)):
+            depth += children[end].nesting if children[end].type in ("span_open", "span_close") else 0
+            if depth == 0:
+                break
+        text = inline_text(Token("inline", "", 0, children=children[i + 1:end]), " ")
+        lang = child.attrGet("lang")
+        others = {str(k): str(v) for k, v in child.meta.get("insecure_attrs", {}).items()}
+        found.append((str(lang) if lang is not None else None, others, text))
+    return found

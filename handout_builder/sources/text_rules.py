@@ -1,6 +1,7 @@
 """What a topic will print, checked before layout, each problem located at its field.
 
-Three rules on the text as it will be printed (Markdown already turned into characters, so
+Every phrase marked as another language (``[frase]{lang=es}``) has a known language tag and
+no attribute but ``lang``; its characters count with the rest of the text. Three rules on the text as it will be printed (Markdown already turned into characters, so
 ``&#x202E;`` or ``&#0;`` count as what they stand for):
 
 * no control characters (``&#0;`` and other impossible character references become U+FFFD,
@@ -22,11 +23,18 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
+from handout_builder.domain.locale import language_tag_problem
 from handout_builder.domain.models import CONTROL_CHARACTERS, Topic
 from handout_builder.domain.positions import Path_, Position, end_of, field_name, position_of
 from handout_builder.domain.problems import Problem
 from handout_builder.sources.fonts import SCRIPTS, cjk_font_paths, font_coverage, is_cjk
-from handout_builder.sources.markdown import inline_text, link_addresses, markdown_parser
+from handout_builder.sources.markdown import (
+    PHRASE_ATTRIBUTES,
+    inline_text,
+    link_addresses,
+    markdown_parser,
+    phrases,
+)
 
 MAX_WORD_CHARACTERS = 100
 #: Topic fields written in Markdown: block text, and inline text (one line, no paragraphs).
@@ -83,6 +91,39 @@ def printed(text: str, kind: str) -> tuple[list[str], list[str]]:
     return runs, addresses
 
 
+def phrase_problems(text: str, kind: str) -> list[tuple[str, str, list[str]]]:
+    """(what is wrong, the fix, where to look in ``text``) for each other-language phrase of
+    a Markdown field that has no ``lang``, another attribute, or an unknown language tag."""
+    if kind not in ("block", "inline") or "]{" not in text:
+        return []
+    md = markdown_parser()
+    tokens = md.parse(text) if kind == "block" else md.parseInline(text)
+    found = []
+    for token in tokens:
+        if token.type != "inline":
+            continue
+        for lang, others, words in phrases(token):
+            shown = words if len(words) <= 40 else words[:37] + "..."
+            example = f"[{shown}]{{lang=es}}"
+            if others:
+                names = ", ".join(sorted(others))
+                found.append((
+                    f"The phrase '{shown}' has the attribute(s) {names}; a phrase may have "
+                    f"only {', '.join(PHRASE_ATTRIBUTES)} (its look comes from the brand).",
+                    f"Keep only its language, e.g. {example}.", ["]{"]))
+            if lang is None:
+                found.append((
+                    f"The phrase '{shown}' is marked with braces but has no language.",
+                    f"Give its language tag, e.g. {example}, or remove the braces.", ["]{"]))
+            elif (problem := language_tag_problem(lang)) is not None:
+                found.append((
+                    f"The phrase '{shown}' is marked lang={lang}, but {problem}.",
+                    "Use the language's tag: for example es (Spanish), en (English), "
+                    "en-GB, zh-Hans (Chinese, simplified), vi (Vietnamese), ar (Arabic), "
+                    "la (Latin).", [f"lang={lang}", f'lang="{lang}"', "]{"]))
+    return found
+
+
 def _describe(char: str) -> str:
     name = unicodedata.name(char, "")
     return f"U+{ord(char):04X}" + (f" {name}" if name else "")
@@ -132,6 +173,9 @@ def check_topic(
         runs, addresses = printed(value, kind)
         at_field = where(path)
         field = field_name(path)
+        for what, fix, needles in phrase_problems(value, kind):
+            problems.append(Problem(shown, what, fix, field=field,
+                                    **_range(where(path, *needles))))
         for run in runs:
             bad = next((found.group() for found in CONTROL_CHARACTERS.finditer(run)
                         if found.group() not in _LAYOUT), None)

@@ -102,6 +102,7 @@ def test_every_combination_that_exists_is_built_in_the_documented_layout(steps):
     assert (by_output["clinic/es/alpha.pdf"]["brand"], by_output["clinic/es/alpha.pdf"]["variant"],
             by_output["clinic/es/alpha.pdf"]["source"]) == ("clinic", "standard", "alpha.es.yaml")
     assert by_output["default/en/alpha.pdf"]["codes"] == ["ICD-10-CM|E11"]
+    assert by_output["clinic/es/alpha.pdf"]["codes"] == ["ICD-10-CM|E11"]  # its source's
     index = (steps["library"].parent / "out" / "index.html").read_text(encoding="utf-8")
     for pdf in pdfs:
         assert f'href="{pdf}"' in index  # one catalogue, linking every leaflet
@@ -114,12 +115,18 @@ def test_find_answers_from_the_matrix_build(steps, capsys):
     out = steps["library"].parent / "out"
     assert main(["find", "--code", "ICD-10-CM|E11.9", "--out", str(out), "--format", "json"]) == 0
     found = json.loads(capsys.readouterr().out)["leaflets"]
+    # the Spanish translation lists no codes: it has its source's (docs/languages.md)
     assert [(f["file"], f["brand"], f["variant"], f["match"]) for f in found] == [
+        ("clinic/es/alpha.pdf", "clinic", "standard", "broader"),  # by title: Alfa, Alpha
+        ("default/es/alpha.pdf", "default", "standard", "broader"),
         ("clinic/en/alpha.pdf", "clinic", "standard", "broader"),
         ("default/en/alpha.pdf", "default", "standard", "broader")]
     assert all((out / f["file"]).is_file() for f in found)
-    assert main(["find", "--code", "ICD-10-CM|E11", "--lang", "es", "--out", str(out)]) == 0
-    assert "No leaflet in es carries ICD-10-CM|E11." in capsys.readouterr().out  # no codes in it
+    assert main(["find", "--code", "ICD-10-CM|E11", "--lang", "es", "--out", str(out),
+                 "--format", "json"]) == 0
+    assert [(f["file"], f["language"], f["match"]) for f in json.loads(
+        capsys.readouterr().out)["leaflets"]] == [("clinic/es/alpha.pdf", "es", "exact"),
+                                                  ("default/es/alpha.pdf", "es", "exact")]
 
 
 @pytest.mark.pdf
@@ -142,6 +149,13 @@ def test_the_fhir_and_csv_index_cover_the_whole_matrix(steps):
         assert urls[f"https://leaflets.example.org/{pdf}"] == hashlib.sha1(files[pdf]).digest()
     rows = list(csv.DictReader((out / "leaflets.csv").read_text(encoding="utf-8").splitlines()))
     assert sorted(row["file"] for row in rows) == pdfs
+    # a translation is indexed under its source's codes (it lists none of its own)
+    assert {row["file"]: row["codes"] for row in rows}["default/es/alpha.pdf"] == "ICD-10-CM|E11"
+    events = {item.resource.content[0].attachment.url: [
+        (coding.system, coding.code) for event in item.resource.context.event
+        for coding in event.coding] for item in bundle.entry if item.resource.context.event}
+    assert events["https://leaflets.example.org/clinic/es/alpha.pdf"] == [
+        ("http://hl7.org/fhir/sid/icd-10-cm", "E11")]
     assert all(base64.b64decode(row["sha1"]) == hashlib.sha1(files[row["file"]]).digest()
                for row in rows)
 

@@ -111,6 +111,17 @@ def test_arabic_reads_in_logical_order_with_its_language_and_fonts(rendered):
     assert all(embedded == "yes" for _, embedded in fonts)
 
 
+def test_a_latin_phrase_in_arabic_has_its_own_language(rendered):
+    """The sample marks "screening mammogram" as English: its Span says so (pikepdf and
+    PDFium), and nothing else repeats the document's language."""
+    from tests.render.test_phrases_pdf import pdfium_languages, pikepdf_languages
+
+    assert [(role, lang) for role, lang, _ in pikepdf_languages(rendered["ar"])] == [
+        ("Span", "en")]
+    assert pikepdf_languages(rendered["ar"])[0][2].split() == ["screening", "mammogram"]
+    assert pdfium_languages(rendered["ar"]) == [("Span", "en")]
+
+
 def test_arabic_lists_number_from_the_right(rendered):
     """The list number sits at the right edge, its full stop on the left of the digit
     (WeasyPrint's own markers put it on the right: upstream issue 1620)."""
