@@ -5,8 +5,10 @@ their tests are deselected)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -55,9 +57,6 @@ def run_build(library: Path, out: Path, executor: str = "local", scheduler: str 
 def troublesome(data, name, renderer, as_of, allow_draft, settings):
     """Runs on a Dask worker: ``boom`` raises, ``die`` kills its worker every time,
     ``die-once`` only the first time (a marker file beside it remembers); others render."""
-    import hashlib
-    import tempfile
-
     stem = Path(name).stem
     # the worker renders in a private folder of its own: the mark lives in the shared /tmp,
     # named by the topic's bytes (which name the test's folder: see the test)
@@ -107,6 +106,9 @@ def test_a_failing_task_or_dying_worker_fails_its_topic_only(scheduler, tmp_path
         "alpha.pdf", "beta.pdf", "die-once.pdf", "index.html", "manifest.json"]
     # the exit code of a build with a crashed topic is that of a bug (3)
     assert result.has_bug
+    for name in ("die", "die-once"):  # the workers' marks (see troublesome)
+        digest = hashlib.sha256((library / f"{name}.yaml").read_bytes()).hexdigest()[:16]
+        (Path(tempfile.gettempdir()) / f"died-{digest}").unlink(missing_ok=True)
 
 
 #: The library of the next test: a worker that opens or lists anything in a folder of this
