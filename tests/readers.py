@@ -21,10 +21,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pypdfium2
-import pypdfium2.raw as pdfium_c
-
+from tests.lazy import lazy
 from tests.structure import read_tree
+
+pypdfium2 = lazy("pypdfium2")
 
 #: The roles a screen reader navigates by, counted in every reader.
 ROLES = ("H1", "H2", "L", "LI", "Link", "Figure")
@@ -96,6 +96,7 @@ def _utf16(function, *args) -> str:
 
 
 def pdfium_view(path: Path) -> View:
+    pdfium_c = pypdfium2.raw
     pdf = pypdfium2.PdfDocument(path)
     try:
         meta = pdf.get_metadata_dict()

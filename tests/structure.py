@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pdfplumber
-import pikepdf
+from tests.lazy import lazy
+
+pdfplumber = lazy("pdfplumber")
+pikepdf = lazy("pikepdf")
 
 
 @dataclass

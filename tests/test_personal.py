@@ -7,8 +7,6 @@ from dataclasses import replace
 import logging
 import re
 
-import pdfplumber
-import pikepdf
 import pytest
 
 from handout_builder.cli import main
@@ -19,6 +17,10 @@ from handout_builder.sources.loader import load_topic
 from handout_builder.domain.personal import PersonalCopy, personal_copy
 
 from tests.conftest import MINIMAL_TOPIC, SAMPLE
+from tests.lazy import lazy
+
+pdfplumber = lazy("pdfplumber")
+pikepdf = lazy("pikepdf")
 
 NAME = "Zorblax Quennington"
 CLINICIAN = "Dr. Ilsabet Marrowfield"

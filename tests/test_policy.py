@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from handout_builder.build import batch
 
@@ -21,6 +20,9 @@ from handout_builder.sources.loader import load_topic
 from handout_builder.service import check_review, render_in_folder
 
 from tests.conftest import BRANDS, HANDOUTS, MINIMAL_TOPIC, SAMPLE, TEST_TODAY
+from tests.lazy import lazy
+
+pypdf = lazy("pypdf")
 
 TEN_YEARS_AHEAD = TEST_TODAY.replace(year=TEST_TODAY.year + 10)
 #: MINIMAL_TOPIC with a typo'd review date (2062 for 2026): line 8 of the file.
@@ -34,7 +36,7 @@ def run(*args) -> int:
 
 def page_texts(path: Path) -> list[str]:
     """Each page's text, with runs of white space as one space (the watermark wraps)."""
-    return [" ".join(page.extract_text().split()) for page in PdfReader(path).pages]
+    return [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(path).pages]
 
 
 def build_on(library: Path, out: Path, as_of: date, allow_draft: bool = False):

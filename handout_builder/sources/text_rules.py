@@ -193,7 +193,7 @@ def check_topic(
                     "Delete it (look for &#...; or &...; in the text, or a character copied "
                     "out of another program).", field=field, **_range(where(path, bad, "&#"))))
                 continue
-            for char in run:
+            for char in dict.fromkeys(run):  # each character once, in order
                 if (ord(char) not in coverage and char not in _LAYOUT
                         and not char.isspace() and char not in missing):
                     missing[char] = path

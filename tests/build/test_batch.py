@@ -9,7 +9,6 @@ import shutil
 import time
 from pathlib import Path
 
-import pypdf
 import pytest
 
 from handout_builder.build import batch
@@ -26,6 +25,9 @@ from handout_builder.cli.progress import BarReporter, LineReporter, reporter_for
 from handout_builder.service import render_in_folder
 
 from tests.conftest import MINIMAL_TOPIC
+from tests.lazy import lazy
+
+pypdf = lazy("pypdf")
 
 
 def topic(title: str, category: str = "Testing", extra: str = "") -> str:

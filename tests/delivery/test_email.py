@@ -13,10 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-import pdfplumber
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from handout_builder.delivery import email as mail
 from handout_builder.cli import main
@@ -26,6 +23,9 @@ from handout_builder.domain.personal import personal_copy
 from handout_builder.service import check_review, render_topic
 
 from tests.conftest import MINIMAL_TOPIC, SAMPLE, TEST_TODAY
+from tests.lazy import lazy
+
+pdfplumber = lazy("pdfplumber")
 
 TO = "pat.ient@example.org"
 NAME = "Zorblax Quennington"
@@ -85,6 +85,8 @@ class Inbox:
 
 
 def accept_clinic_login(server, session, envelope, mechanism, auth_data):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
         b"clinic", b"right-password"
     )
@@ -103,6 +105,8 @@ def smtp_server():
     started = []
 
     def start(inbox: Inbox | None = None, **options):
+        from aiosmtpd.controller import Controller
+
         inbox = inbox or Inbox()
         controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **options)
         controller.start()

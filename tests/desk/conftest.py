@@ -54,7 +54,18 @@ def shared_library(tmp_path_factory):
     return make_library(tmp_path_factory.mktemp("desk-shared") / "library")
 
 
-def _client(library, config, client):
+@pytest.fixture(scope="session")
+def desk_portal():
+    """One event loop (in its own thread) for every in-process client: a TestClient used
+    outside ``with`` starts a new loop and thread for each request (twice the cost of the
+    request), and ``with`` would run the app's lifespan, which starts the workers."""
+    import anyio.from_thread
+
+    with anyio.from_thread.start_blocking_portal() as portal:
+        yield portal
+
+
+def _client(library, config, client, portal=None):
     from starlette.testclient import TestClient
 
     from handout_builder.desk.app import Desk, create_app
@@ -62,20 +73,23 @@ def _client(library, config, client):
     desk = Desk(library, [BRANDS["default"], BRANDS["harbour"]], config or DeskConfig(),
                 workers=1, watch=None, today=lambda: TEST_TODAY)
     desk.catalogue.refresh()
-    return TestClient(create_app(desk), client=client, follow_redirects=False)
+    test_client = TestClient(create_app(desk), client=client, follow_redirects=False)
+    if portal is not None:  # what ``with TestClient(...)`` sets, without the lifespan
+        test_client.portal = portal
+    return test_client
 
 
 @pytest.fixture(scope="session")
-def shared_client(shared_library):
+def shared_client(shared_library, desk_portal):
     """One in-process desk without sign-in (no workers) for the read-only tests."""
-    return _client(shared_library, None, ("127.0.0.1", 50000))
+    return _client(shared_library, None, ("127.0.0.1", 50000), desk_portal)
 
 
 @pytest.fixture
-def make_client(library):
+def make_client(library, desk_portal):
     """A client of an in-process desk (no workers): ``make_client(config)``."""
     def make(config: DeskConfig | None = None, client=("127.0.0.1", 50000)):
-        return _client(library, config, client)
+        return _client(library, config, client, desk_portal)
 
     return make
 

@@ -6,10 +6,7 @@ import collections
 import re
 import urllib.parse
 
-import pdfplumber
-import pikepdf
 import pytest
-from pypdf import PdfReader
 
 from handout_builder.domain.problems import InvalidBrand
 from handout_builder.sources.loader import load_brand, load_topic
@@ -19,6 +16,11 @@ from handout_builder.render.pdf import Renderer
 from handout_builder.service import render_file, render_topic
 
 from tests.conftest import BRANDS, MINIMAL_TOPIC, REPO, SAMPLE
+from tests.lazy import lazy
+
+pdfplumber = lazy("pdfplumber")
+pikepdf = lazy("pikepdf")
+pypdf = lazy("pypdf")
 
 
 def text_of(path) -> str:
@@ -39,7 +41,7 @@ def flat(text: str) -> str:
 def test_sample_text(sample_pdf):
     topic = load_topic(SAMPLE).topic
     text = flat(text_of(sample_pdf))
-    pages = len(PdfReader(sample_pdf).pages)
+    pages = len(pypdf.PdfReader(sample_pdf).pages)
     assert topic.title in text
     assert "Riverside Family Clinic" in text
     assert "HEART, BLOOD AND CIRCULATION Calcification Last reviewed November 2, 2026" in text
@@ -60,7 +62,7 @@ def test_sample_text(sample_pdf):
 @pytest.mark.pdf
 def test_sample_references_are_clickable(sample_pdf):
     uris = []
-    for page in PdfReader(sample_pdf).pages:
+    for page in pypdf.PdfReader(sample_pdf).pages:
         for annot in page.get("/Annots") or []:
             action = annot.get_object().get("/A")
             if action and "/URI" in action:
@@ -92,7 +94,7 @@ def test_sample_outline(sample_pdf):
             else:
                 yield item.title
 
-    found = list(titles(PdfReader(sample_pdf).outline))
+    found = list(titles(pypdf.PdfReader(sample_pdf).outline))
     topic = load_topic(SAMPLE).topic
     assert found[0] == topic.title
     assert [s.heading for s in topic.sections] == [t for t in found if t in {s.heading for s in topic.sections}]
@@ -118,7 +120,7 @@ def test_text_sizes(sample_pdf):
 
 @pytest.mark.pdf
 def test_sample_on_letter(sample_pdf):
-    box = PdfReader(sample_pdf).pages[0].mediabox
+    box = pypdf.PdfReader(sample_pdf).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
 
 
@@ -126,7 +128,7 @@ def test_sample_on_letter(sample_pdf):
 def test_second_brand_on_a4(tmp_path):
     brand = load_brand(BRANDS["harbour"])
     written = render_file(SAMPLE, Renderer(brand), tmp_path)
-    reader = PdfReader(written.path)
+    reader = pypdf.PdfReader(written.path)
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
     assert "Harbourside Health Centre" in text_of(written.path)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from pypdf import PdfReader
 
 from handout_builder.cli import main
 from handout_builder.domain.problems import RenderRefused
 from handout_builder.service import render_file
 
 from tests.conftest import MINIMAL_TOPIC
+from tests.lazy import lazy
+
+pypdf = lazy("pypdf")
 
 AS_OF = date(2026, 11, 25)
 WATERMARKS = ("DRAFT", "REVIEW OVERDUE", "NOT REVIEWED", "WITHDRAWN")
@@ -19,7 +21,7 @@ LONG_BODY = " ".join(["Words that fill the page."] * 250)  # two pages or more
 
 
 def page_texts(path) -> list[str]:
-    return [page.extract_text() for page in PdfReader(path).pages]
+    return [page.extract_text() for page in pypdf.PdfReader(path).pages]
 
 
 @pytest.mark.pdf

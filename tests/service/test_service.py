@@ -15,7 +15,6 @@ from email import message_from_bytes
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from handout_builder import service
 from handout_builder.build.batch import BuildConfig
@@ -24,10 +23,13 @@ from tests.conftest import BRANDS
 from handout_builder.sources.library import LibrarySettings, library_for
 from handout_builder.sources.loader import load_topic, load_topic_bytes
 from tests.conftest import HANDOUTS, MINIMAL_TOPIC, SAMPLE, TEST_TODAY
+from tests.lazy import lazy
+
+pypdf = lazy("pypdf")
 
 
 def texts(data: bytes) -> str:
-    return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(" ".join(p.extract_text().split()) for p in pypdf.PdfReader(io.BytesIO(data)).pages)
 
 
 def files_under(folder: Path) -> list[Path]:
