@@ -3,6 +3,7 @@
 
     python bench/run.py                       # 120 uneven topics, everything below
     python bench/run.py --scaling-only --rounds 3
+    python bench/run.py --scaling-only --topics 120 --rounds 2 --bare1   # issue 13's figures
     python bench/run.py --topics 60 --renders 300 --naive 10 --seed 2
 
 Generates a seeded library of uneven topics (:mod:`bench.topics`: 1 to 12 pages, mean about
@@ -12,6 +13,12 @@ contender once, in alternating order, and the ratios are taken within a round):
 
 * ``build --jobs 1`` and ``--jobs 2`` (fresh output folders): PDFs/s and pages/s, and
   ``--jobs 2`` / ``--jobs 1`` (target >= 1.9x);
+* the CPU seconds of each contender, every process it started included (each runs under a
+  child subreaper, :data:`REAPER`, so the build's fork server and workers are counted), and
+  the build's own timings (``MAKE_HANDOUT_POOL_STATS``): its main process's CPU before the
+  first worker and in all, each worker's start-up, wait for its first job and idle time
+  between jobs; with ``--bare1``, the bare loop on one worker too (two busy cores each do
+  less per CPU second: that share of ``--jobs 2``'s extra CPU is not the pool's);
 * the whole build against a bare WeasyPrint loop rendering the same HTML (made beforehand
   by the pipeline) with the same stylesheets on the same number of worker processes, as a
   whole process each (target: within 5%);
@@ -47,10 +54,45 @@ CLI = [PYTHON, str(ROOT / "make_handout.py")]
 from bench.topics import make_library  # noqa: E402
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
+
+
+#: Runs a command as a child subreaper (Linux): every process it leaves behind (the fork
+#: server and its workers outlive the build by a moment and are not the build's children)
+#: is re-parented to this one and waited for, so RUSAGE_CHILDREN counts all their CPU.
+REAPER = [PYTHON, "-c", """\
+import ctypes, os, subprocess, sys
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+code = subprocess.call(sys.argv[1:])
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+sys.exit(code)
+"""]
+
+
+def read_stats(file: Path) -> str:
+    """The build's own timings (executor.STATS_VARIABLE): its main process's CPU before the
+    first worker and in all, each worker's start-up, first wait and idle time."""
+    import json
+
+    if not file.is_file():
+        return "no timings"
+    lines = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+    main = [x for x in lines if x["kind"] == "main"]
+    workers = [x for x in lines if x["kind"] == "worker"]
+    text = ", ".join(f"main CPU {m['cpu']:.2f} s ({m['cpu_before']:.2f} before the pool)"
+                     for m in main)
+    for w in workers:
+        text += (f"; worker {w['jobs']} docs: start-up {w['start_up']:.2f} s wall "
+                 f"({w['cpu_start_up']:.2f} CPU), first job after {w['first_wait']:.2f} s, "
+                 f"idle {w['idle']:.2f} s, CPU {w['cpu']:.1f} s, life {w['wall']:.1f} s")
+    return text
 
 
 # --------------------------------------------------------------------------------------
@@ -246,6 +288,9 @@ def main() -> int:
                         help="also race another version's make_handout.py (a checkout)")
     parser.add_argument("--before-jobs2-only", action="store_true",
                         help="race the other version with --jobs 2 only")
+    parser.add_argument("--bare1", action="store_true",
+                        help="also the bare loop on 1 worker (what two busy cores cost per "
+                        "document, apart from the pool)")
     parser.add_argument("--dask", action="store_true",
                         help="also a two-worker Dask LocalCluster (make-handout[dask])")
     parser.add_argument("--renders", type=int, default=1000, help="renders for the memory figure")
@@ -285,13 +330,18 @@ def main() -> int:
 
     def build(jobs: int, out: Path, *extra: str, cli: list[str] = CLI) -> float:
         # no time limit per topic: on a starved machine a long topic can take minutes
-        return timed([*cli, "build", str(lib), "--out", str(out), "--jobs", str(jobs),
-                      "--timeout", "86400", *extra])
+        stats = out.with_name(out.name + ".stats")
+        took = timed([*REAPER, *cli, "build", str(lib), "--out", str(out), "--jobs", str(jobs),
+                      "--timeout", "86400", *extra],
+                     env={**os.environ, "MAKE_HANDOUT_POOL_STATS": str(stats)})
+        if stats.is_file():
+            print(f"    {out.name}: {read_stats(stats)}", flush=True)
+        return took
 
     def bare(jobs: int, out: Path) -> float:
         start = time.perf_counter()
-        subprocess.run([PYTHON, __file__, "--child", "bare-loop", str(jobs), str(html_dir),
-                        str(out), base_url, *css], check=True, env=env_bare)
+        subprocess.run([*REAPER, PYTHON, __file__, "--child", "bare-loop", str(jobs),
+                        str(html_dir), str(out), base_url, *css], check=True, env=env_bare)
         return time.perf_counter() - start
 
     contenders = {
@@ -299,6 +349,8 @@ def main() -> int:
         "build2": lambda r: build(2, work / f"o2-{r}"),
         "bare2": lambda r: bare(2, work / f"bare2-{r}"),
     }
+    if args.bare1:
+        contenders["bare1"] = lambda r: bare(1, work / f"bare1-{r}")
     if args.before:
         old = [PYTHON, str(args.before.resolve() / "make_handout.py")]
         if not args.before_jobs2_only:
@@ -344,6 +396,11 @@ def main() -> int:
     row("CPU seconds (least of the rounds)", f"build --jobs 1 {c1:.1f}, --jobs 2 {c2:.1f}, "
         f"bare loop {cb:.1f}: build --jobs 2 uses {100 * (c2 / cb - 1):+.1f}% of the bare "
         f"loop's CPU; {c1 / total:.3f} s per page with --jobs 1")
+    if args.bare1:
+        cb1 = min(cpu["bare1"])
+        row("CPU: 2 workers / 1 worker", f"build {c2 / c1:.3f}, bare loop {cb / cb1:.3f} "
+            f"(bare loop on 1 worker {cb1:.1f} s; build --jobs 1 uses "
+            f"{100 * (c1 / cb1 - 1):+.1f}% of its CPU)")
     over = [a / b - 1 for a, b in zip(times["build2"], times["bare2"])]
     row("build --jobs 2 vs bare loop (2 workers)", f"{100 * (t2 / tb - 1):+.1f}% best times; "
         f"{100 * min(over):+.1f}% best round (rounds: "

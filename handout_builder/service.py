@@ -324,7 +324,10 @@ def _load(topic: TopicInput, settings: LibrarySettings | None) -> tuple[LoadedTo
     if isinstance(topic, LoadedTopic):
         return topic, settings or LibrarySettings()
     if isinstance(topic, TopicBytes):
-        return load_topic_bytes(topic.data, topic.name), settings or LibrarySettings()
+        loaded = load_topic_bytes(topic.data, topic.name)
+        if any(section.figures for section in loaded.topic.sections):
+            figure_files(loaded)  # as load_topic does: the same problems, in the same order
+        return loaded, settings or LibrarySettings()
     if settings is None:
         settings = library_for(topic).settings  # the library.yaml beside the file
     return load_topic(topic), settings

@@ -10,11 +10,16 @@ the manifest and publishing stay in the build's own process (the client):
   to a private folder on the worker, checks that the worker's make_handout, assets and
   package versions give the same fingerprint as the client's (else every topic fails with
   a plain message: its PDFs would not be byte-identical), and sets up the renderer once.
-* Inputs travel as bytes (the topic file, its ``library.yaml`` settings, its input hash);
-  results come back as bytes with their SHA-256 (:func:`render_task`). The client checks the
-  hash and the output name, writes each PDF atomically into the build's staging folder and
-  hands the outcome to the build, which moves it into place and keeps the manifest exactly
-  as for the local pool. No shared disk is needed, and nothing half-written is published.
+* Inputs travel as bytes: the topic file, its ``library.yaml`` settings, its input hash and
+  every other file of the library its render reads (:class:`TopicFiles`: its figures, a
+  translation's source topic, and the names of the topic's translations, whose languages a
+  brand with ``other_languages`` prints). The worker lays them out in a private folder of
+  its own for the one task, renders there and names the client's file in any problem, so it
+  never reads the library folder. Results come back as bytes with their SHA-256
+  (:func:`render_task`). The client checks the hash and the output name, writes each PDF
+  atomically into the build's staging folder and hands the outcome to the build, which
+  moves it into place and keeps the manifest exactly as for the local pool. No shared disk
+  is needed, and nothing half-written is published.
 * A task that raises is tried once more (``retries``); a worker that dies is replaced by its
   nanny and the scheduler hands its task to another worker, up to the scheduler's
   ``distributed.scheduler.allowed-failures`` (docs/scale.md); then the topic is reported as
@@ -31,10 +36,12 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from functools import lru_cache
+from pathlib import PurePosixPath
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,8 +57,14 @@ from handout_builder.domain.options import RenderOptions
 from handout_builder.domain.problems import Problem, UserError
 from handout_builder.output.store import output_path
 from handout_builder.render.pdf import Renderer
-from handout_builder.sources.library import LibrarySettings, library_for
-from handout_builder.sources.loader import load_brand, read_regular_file
+from handout_builder.sources.brand_files import MAX_RASTER_BYTES
+from handout_builder.sources.confined import confinement_problem
+from handout_builder.sources.library import (
+    LibrarySettings, library_for, source_of, translation_files, translation_name,
+)
+from handout_builder.sources.loader import (
+    declared_figures, declared_id, load_brand, read_regular_file,
+)
 
 #: A task that raises (not a topic's problem: those are results) is tried this many more times.
 RETRIES = 1
@@ -151,6 +164,77 @@ class WarmRenderers(WorkerPlugin):
 
 
 @dataclass(frozen=True)
+class TopicFiles:
+    """The library's files that one topic's render reads besides the topic itself, sent with
+    it, by path relative to the topic's folder: ``files`` with their bytes (its figures, a
+    translation's source topic), ``names`` whose names only are read (the topic's
+    translations: their languages are listed on a brand with ``other_languages``)."""
+
+    files: tuple[tuple[str, bytes], ...] = ()
+    names: tuple[str, ...] = ()
+
+
+def topic_files(path: Path, data: bytes,
+                translations: Callable[[Path], dict[str, dict[str, Path]]] = translation_files,
+                ) -> TopicFiles:
+    """What :class:`TopicFiles` holds for the topic at ``path`` (read here, on the client).
+    A figure that cannot be read here (missing, outside the topic's folder, not a regular
+    file, too large) is not sent: the worker reports it as it would a missing one."""
+    folder = path.parent
+    files: dict[str, bytes] = {}
+    for name in declared_figures(data):
+        if confinement_problem(folder, name, "The figure") is not None:
+            continue
+        try:
+            files[name] = read_regular_file(folder / name, limit=MAX_RASTER_BYTES)
+        except OSError:
+            continue
+    source = source_of(path)
+    if source is not None:
+        try:
+            files[source.name] = read_regular_file(source)
+        except OSError:
+            pass
+    named = translation_name(path)
+    ids = {named[0] if named else path.stem, declared_id(data)}
+    listed = translations(folder)
+    names = sorted({file.relative_to(folder).as_posix() for key in ids if key in listed
+                    for file in listed[key].values()} - {path.name, *files})
+    return TopicFiles(tuple(sorted(files.items())), tuple(names))
+
+
+def _relative(name: str) -> PurePosixPath | None:
+    """``name`` as a path inside a folder, or None (absolute, ``..``, empty)."""
+    rel = PurePosixPath(name)
+    if rel.is_absolute() or not rel.parts or ".." in rel.parts or "\\" in name:
+        return None
+    return rel
+
+
+def _lay_out_files(root: Path, topic_name: str, data: bytes, files: TopicFiles) -> Path:
+    """Write a topic and its :class:`TopicFiles` under ``root`` as they were beside each
+    other in the library; returns the topic's path there."""
+    topic = root / PurePosixPath(topic_name).name
+    for rel, content in ((topic.name, data), *files.files, *((n, b"") for n in files.names)):
+        inside = _relative(rel)
+        if inside is None:
+            continue
+        target = root.joinpath(*inside.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return topic
+
+
+def _as_named(problem: Problem, here: str, there: str) -> Problem:
+    """``problem`` with the worker's private folder ``here`` named as the client's ``there``."""
+    def fix(text: str | None) -> str | None:
+        return text.replace(here, there) if text else text
+
+    return replace(problem, file=fix(problem.file), message=fix(problem.message),
+                   fix=fix(problem.fix), value=fix(problem.value))
+
+
+@dataclass(frozen=True)
 class Rendition:
     """What a task sends back: the entry and the PDF's bytes, or the problems."""
 
@@ -163,15 +247,22 @@ class Rendition:
 
 def render_task(shared: str, data: bytes, name: str, rel: str, settings: LibrarySettings,
                 digest: str, as_of: date | None, allow_draft: bool,
-                render: RenderBytes) -> Rendition:
-    """Runs on a Dask worker: one topic, from its bytes, with the worker's warm renderer."""
+                render: RenderBytes, files: TopicFiles = TopicFiles()) -> Rendition:
+    """Runs on a Dask worker: one topic, from its bytes and those of the files it needs
+    (``files``, laid out in a private folder for this task), with the worker's warm
+    renderer. ``name`` is the topic's path on the client: problems name it."""
     plugin = get_worker().plugins[plugin_name(shared)]
     if plugin.problems:
         return Rendition(problems=plugin.problems, brand_problem=True)
-    with plugin.lock:
-        written = render(data, name, plugin.renderer, as_of, allow_draft, settings)
+    with tempfile.TemporaryDirectory(prefix="make-handout-topic-") as private:
+        root = Path(private).resolve() / "library"
+        topic = _lay_out_files(root, name, data, files)
+        with plugin.lock:
+            written = render(data, str(topic), plugin.renderer, as_of, allow_draft, settings)
     if written.problems:
-        return Rendition(problems=tuple(written.problems), refused=written.refused)
+        here, there = str(root), str(Path(name).parent)
+        return Rendition(problems=tuple(_as_named(p, here, there) for p in written.problems),
+                         refused=written.refused)
     assert written.topic is not None
     output = written.topic.id + written.suffix  # the service's naming rule
     return Rendition(entry=entry_for(written, rel, output, digest), pdf=written.pdf.data)
@@ -203,12 +294,14 @@ class DaskCluster:
             threads = sum(client.nthreads().values()) or 1
             window = max(2, IN_FLIGHT_PER_THREAD * threads)
             pending = iter(longest_first(jobs))
+            # the translations of each folder, listed once for the whole build
+            listing = lru_cache(maxsize=None)(translation_files)
             running = as_completed(loop=client.loop)
             by_future: dict[Any, Job] = {}
 
             def submit_next() -> None:
                 for job in pending:
-                    future = self._submit(client, job, on_outcome)
+                    future = self._submit(client, job, on_outcome, listing)
                     if future is not None:
                         by_future[future] = job
                         running.add(future)
@@ -233,8 +326,11 @@ class DaskCluster:
             finally:
                 writer.close()
 
-    def _submit(self, client: Any, job: Job, on_outcome: Callable[[Outcome], None]) -> Any:
-        """Send one topic's bytes; a topic whose settings cannot be read fails here."""
+    def _submit(self, client: Any, job: Job, on_outcome: Callable[[Outcome], None],
+                listing: Callable[[Path], dict[str, dict[str, Path]]] = translation_files,
+                ) -> Any:
+        """Send one topic's bytes with those of the files it needs; a topic whose settings
+        cannot be read fails here."""
         source = job.source
         try:
             data = read_regular_file(source.path)
@@ -246,9 +342,10 @@ class DaskCluster:
             on_outcome(Outcome(source, problems=tuple(error.problems)))
             return None
         digest = input_hash(self.shared, source.rel, data, *topic_inputs(source.path, data))
+        files = topic_files(source.path, data, listing)
         return client.submit(
             render_task, self.shared, data, str(source.path), source.rel, settings, digest,
-            job.as_of, job.allow_draft, self.render_bytes,
+            job.as_of, job.allow_draft, self.render_bytes, files,
             key=f"make-handout-{digest[:32]}-{job.staging.name}", pure=False,
             retries=self.retries,
         )
@@ -272,9 +369,11 @@ class DaskCluster:
         if hashlib.sha256(result.pdf).hexdigest() != entry.sha256 or len(result.pdf) != entry.bytes:
             return Outcome(source, bug="The PDF received from the Dask worker does not match "
                            "its SHA-256 (damaged in transit); it was not published.")
+        suffix = self.options.file_suffix  # the service's naming rule: x.es.pdf for x.es.yaml
+        if translation_name(source.path) is not None:
+            suffix = f".{entry.language}{suffix}"
         try:
-            target = output_path(job.staging, entry.id, suffix=self.options.file_suffix,
-                                 source=str(source.path))
+            target = output_path(job.staging, entry.id, suffix=suffix, source=str(source.path))
         except UserError as error:
             return Outcome(source, problems=tuple(error.problems))
         if target.name != entry.output:

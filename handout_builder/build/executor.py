@@ -9,14 +9,19 @@ function the build was given (the service's ``render_in_folder``), keeping one w
 crashed worker, fails that topic only. Both hand out the largest topics first
 (:func:`longest_first`), so the build does not end waiting for one long leaflet.
 
-Workers are started with the ``spawn`` method: a fresh interpreter that imports WeasyPrint
-and loads Fontconfig itself. ``fork``, ``forkserver`` and ``spawn`` all work here and give the
-same bytes (checked by rendering in a parent first, then in each kind of worker), but a forked
-child inherits whatever the parent holds: Fontconfig's and Pango's caches and locks (the
-test runner and a future server render in-process) and any threads, where a lock held at fork
-time deadlocks the child; Python 3.12+ warns about forking a threaded process, and 3.14 no
-longer forks by default. ``spawn`` is the same on every platform and costs about half a
-second per worker, once, which a warm renderer pays back within a few documents.
+Workers are forked from a fork server (the ``forkserver`` start method) that has imported
+the pipeline and WeasyPrint once (:data:`PRELOAD`, :mod:`handout_builder.build.preload`):
+importing them is most of a worker's start-up (about 1.5 CPU s on the development machine,
+which runs Python without bytecode caching), and with a fresh interpreter per worker
+(``spawn``) every worker, and every successor of a recycled one, paid it again. The fork
+server is a fresh interpreter of its own, one thread, that has imported modules and done
+nothing else: no font loaded, no Fontconfig or Pango state, no page laid out, so a child
+forked from it inherits no lock or cache that another thread could hold (which is why the
+build does not fork from its own process: it writes on threads, and the test runner and the
+desk render in-process). Each worker then sets up its own renderer (Fontconfig, stylesheets)
+as before. ``fork``, ``forkserver`` and ``spawn`` give the same bytes (checked by rendering in
+a parent first, then in each kind of worker); where there is no fork server (Windows),
+workers are spawned.
 
 Imports: domain, sources, render, output, build.plan, build.fingerprint.
 """
@@ -54,6 +59,12 @@ from handout_builder.sources.loader import LoadedTopic, load_brand
 
 #: How often a worker checks that the build that started it is still alive.
 PARENT_CHECK_SECONDS = 0.5
+#: Modules the fork server imports once for every worker it forks, in this order (then the
+#: module of the render function the build is given, the service).
+PRELOAD = ("handout_builder.build.preload",)
+#: An environment variable naming a file: if set, the build's main process and each worker
+#: append one JSON line of timings to it when they finish (``bench/run.py`` reads them).
+STATS_VARIABLE = "MAKE_HANDOUT_POOL_STATS"
 #: Documents a worker renders before it is replaced by a fresh one. WeasyPrint's native side
 #: (Pango, HarfBuzz) keeps about 13 KiB per document even with a reused font configuration
 #: (measured with bare WeasyPrint too; see bench/), so workers are recycled to keep memory
@@ -287,13 +298,29 @@ SUCCESSOR_LEAD = 8
 START_FAILURES = 3
 
 
+def worker_context(render_topic: Callable[..., Any] | None = None) -> Any:
+    """The multiprocessing context workers start in: a fork server that has imported
+    :data:`PRELOAD` (and ``render_topic``'s module) where there is one, else ``spawn``
+    (see the module's notes)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    modules = list(PRELOAD)
+    module = getattr(render_topic, "__module__", None)
+    if module and module != "__main__":
+        modules.append(module)
+    # only the first call before the server starts counts: one server per process
+    context.set_forkserver_preload(modules)
+    return context
+
+
 class _Slot:
     """One worker process, its pipe, and the jobs handed to it (numbered, in order)."""
 
     def __init__(self, context: Any, args: tuple[Any, ...]):
         self.conn, child = context.Pipe(duplex=True)
-        self.process = context.Process(target=_serve, args=(child, *args), daemon=True,
-                                       name="make-handout worker")
+        self.process = context.Process(target=_serve, args=(child, time.monotonic(), *args),
+                                       daemon=True, name="make-handout worker")
         self.process.start()
         child.close()
         self.sent: dict[int, Job] = {}  # handed over, not finished
@@ -360,8 +387,10 @@ def run_jobs(
     """
     if not jobs:
         return
-    context = multiprocessing.get_context("spawn")
-    args = (str(brand_dir), shared, render, os.getpid(), render_topic, work)
+    began, began_cpu = time.monotonic(), time.process_time()
+    stats = os.environ.get(STATS_VARIABLE) or None
+    context = worker_context(render_topic)
+    args = (str(brand_dir), shared, render, os.getpid(), render_topic, work, stats)
     queue: deque[tuple[int, Job]] = deque(enumerate(jobs))
     crashed: set[int] = set()  # jobs whose worker died once
     start_failures = 0
@@ -431,6 +460,9 @@ def run_jobs(
         while writer.pending:
             for outcome in writer.done(block=True):
                 on_outcome(outcome)
+        if stats:
+            _append_stats(stats, kind="main", jobs=len(jobs), wall=time.monotonic() - began,
+                          cpu_before=began_cpu, cpu=time.process_time())
     finally:
         for slot in active:  # interrupted (Ctrl-C): stop every worker at once
             for each in (slot, slot.successor):
@@ -501,30 +533,54 @@ def _give_up(queue: deque[tuple[int, Job]], active: list[_Slot],
         on_outcome(_crash(job.source, "no worker process could be started"))
 
 
-def _serve(conn: Any, brand_dir: str, shared: str, render: RenderOptions, parent: int,
-           render_topic: RenderInFolder | None, work: Callable[[Job], Outcome]) -> None:
+def _serve(conn: Any, created: float, brand_dir: str, shared: str, render: RenderOptions,
+           parent: int, render_topic: RenderInFolder | None, work: Callable[[Job], Outcome],
+           stats: str | None = None) -> None:
     """A worker process: set up the renderer once, then render what arrives until told to
-    stop (None) or the pipe closes."""
+    stop (None) or the pipe closes. With ``stats`` (a file), it appends its timings when it
+    ends: start-up, waiting for its first job, waiting between jobs (idle), CPU."""
     # Ctrl-C is the main process's business: it stops the workers and writes the manifest
     # of everything done so far.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent(parent)
     _worker["shared"] = shared
     init_worker(brand_dir, render, render_topic)
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return
-        if message is None:
-            return
-        number, job = message
-        conn.send(("start", number))
-        try:
-            outcome = work(job)
-        except Exception:
-            outcome = Outcome(job.source, bug=traceback.format_exc())
-        conn.send(("done", number, outcome))
+    ready, ready_cpu = time.monotonic(), time.process_time()
+    first_wait, idle, done = 0.0, 0.0, 0
+    try:
+        while True:
+            waited = time.monotonic()
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                return
+            if message is None:
+                return
+            if done:
+                idle += time.monotonic() - waited
+            else:
+                first_wait = time.monotonic() - waited
+            number, job = message
+            conn.send(("start", number))
+            try:
+                outcome = work(job)
+            except Exception:
+                outcome = Outcome(job.source, bug=traceback.format_exc())
+            conn.send(("done", number, outcome))
+            done += 1
+    finally:
+        if stats:
+            _append_stats(stats, kind="worker", jobs=done, start_up=ready - created,
+                          first_wait=first_wait, idle=idle, cpu_start_up=ready_cpu,
+                          cpu=time.process_time(), wall=time.monotonic() - created)
+
+
+def _append_stats(file: str, **fields: Any) -> None:
+    """One JSON line of timings (see :data:`STATS_VARIABLE`); for benchmarks only."""
+    import json
+
+    with open(file, "a", encoding="utf-8") as out:
+        out.write(json.dumps({"pid": os.getpid(), **fields}) + "\n")
 
 
 def exit_with_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
@@ -532,15 +588,29 @@ def exit_with_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> thread
 
     A build killed with ``kill -9`` cannot stop its workers, and they would wait for work
     forever (they hold the pool's pipes themselves, so they never see it close). A daemon
-    thread checks the parent process id; when the worker has been handed to another parent,
-    it exits at once. Portable (no ``prctl``), and it works while a render is running.
+    thread checks that ``parent`` still exists and that this process's parent is still the
+    one that started it (a worker forked by the fork server is its child, and the server
+    exits when the build does); otherwise it exits at once. Portable (no ``prctl``), and it
+    works while a render is running.
     """
 
+    first = os.getppid()  # the build, or the fork server (which ends with the build)
+
     def watch() -> None:
-        while os.getppid() == parent:
+        while os.getppid() == first and _alive(parent):
             time.sleep(every)
         os._exit(1)
 
     thread = threading.Thread(target=watch, name="exit-with-parent", daemon=True)
     thread.start()
     return thread
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists (another user's process: the build's pid was reused)
+    return True

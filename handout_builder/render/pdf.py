@@ -122,6 +122,11 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
+def import_weasyprint() -> None:
+    """Import WeasyPrint now, as rendering would (for a process that forks the workers)."""
+    _weasyprint()
+
+
 @dataclass(frozen=True)
 class RenderedPdf:
     data: bytes

@@ -62,10 +62,13 @@ class _Characters(Collection[int]):
 
     def __init__(self) -> None:
         self._bundled = frozenset().union(*(_cmap(p) for p in sorted(FONTS_DIR.glob("*.[ot]tf"))))
+        self._cjk_points: frozenset[int] | None = None
 
     def _cjk(self) -> frozenset[int]:
-        paths = cjk_font_paths()[:1]
-        return _cmap(paths[0]) if paths else frozenset()
+        if self._cjk_points is None:  # found and read once, not once per character
+            paths = cjk_font_paths()[:1]
+            self._cjk_points = _cmap(paths[0]) if paths else frozenset()
+        return self._cjk_points
 
     def __contains__(self, point: object) -> bool:
         return point in self._bundled or point in self._cjk()

@@ -203,6 +203,19 @@ def declared_figures(source: bytes) -> list[str]:
     return files
 
 
+def declared_id(source: bytes) -> str | None:
+    """The ``id`` a topic's YAML declares, parsed safely but not validated; None when it
+    declares none or cannot be read (the file name then gives the id)."""
+    if b"id:" not in source:
+        return None  # most topics: no parse at all
+    try:
+        data, _, _ = _parse(source, "topic", InvalidTopic)
+    except UserError:
+        return None
+    value = data.get("id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def load_model(model: type[BaseModel], path: Path, error: type[UserError]) -> Any:
     """Read, parse and validate any YAML settings file against ``model`` (safely, located)."""
     shown = str(path)

@@ -5,8 +5,10 @@ their tests are deselected)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -45,8 +47,9 @@ def make_library(folder: Path, names: list[str]) -> Path:
 
 
 def run_build(library: Path, out: Path, executor: str = "local", scheduler: str | None = None,
-              render_bytes=service.render_bytes) -> batch.BuildResult:
-    config = BuildConfig(library=library, out_dir=out, brand_dir=DEFAULT_BRAND_DIR, jobs=2,
+              render_bytes=service.render_bytes, brand: Path = DEFAULT_BRAND_DIR,
+              ) -> batch.BuildResult:
+    config = BuildConfig(library=library, out_dir=out, brand_dir=brand, jobs=2,
                          as_of=TEST_TODAY, executor=executor, scheduler=scheduler)
     return batch.build(config, render=render_in_folder, render_bytes=render_bytes)
 
@@ -55,10 +58,13 @@ def troublesome(data, name, renderer, as_of, allow_draft, settings):
     """Runs on a Dask worker: ``boom`` raises, ``die`` kills its worker every time,
     ``die-once`` only the first time (a marker file beside it remembers); others render."""
     stem = Path(name).stem
+    # the worker renders in a private folder of its own: the mark lives in the shared /tmp,
+    # named by the topic's bytes (which name the test's folder: see the test)
+    died = Path(tempfile.gettempdir()) / f"died-{hashlib.sha256(data).hexdigest()[:16]}"
     if stem == "boom":
         raise RuntimeError("a bug in rendering")
-    if stem == "die" or (stem == "die-once" and not Path(name + ".died").exists()):
-        Path(name + ".died").touch()
+    if stem == "die" or (stem == "die-once" and not died.exists()):
+        died.touch()
         os._exit(70)
     return service.render_bytes(data, name, renderer, as_of, allow_draft, settings)
 
@@ -81,6 +87,9 @@ def test_dask_gives_the_local_pools_bytes_and_manifest(scheduler, tmp_path):
 @pytest.mark.pdf
 def test_a_failing_task_or_dying_worker_fails_its_topic_only(scheduler, tmp_path):
     library = make_library(tmp_path / "lib", ["alpha", "boom", "die", "die-once", "beta"])
+    for name in ("die", "die-once"):  # bytes of this test's own (the worker's mark)
+        topic = library / f"{name}.yaml"
+        topic.write_text(topic.read_text(encoding="utf-8") + f"# {tmp_path}\n", encoding="utf-8")
     out = tmp_path / "out"
     result = run_build(library, out, "dask", scheduler, render_bytes=troublesome)
     failed = {o.source.rel: o for o in result.failed}
@@ -97,6 +106,73 @@ def test_a_failing_task_or_dying_worker_fails_its_topic_only(scheduler, tmp_path
         "alpha.pdf", "beta.pdf", "die-once.pdf", "index.html", "manifest.json"]
     # the exit code of a build with a crashed topic is that of a bug (3)
     assert result.has_bug
+    for name in ("die", "die-once"):  # the workers' marks (see troublesome)
+        digest = hashlib.sha256((library / f"{name}.yaml").read_bytes()).hexdigest()[:16]
+        (Path(tempfile.gettempdir()) / f"died-{digest}").unlink(missing_ok=True)
+
+
+#: The library of the next test: a worker that opens or lists anything in a folder of this
+#: name fails its task.
+CLIENT_ONLY = "library-on-the-client-only"
+
+
+def never_reads_the_library(data, name, renderer, as_of, allow_draft, settings):
+    """Runs on a Dask worker: the service's ``render_bytes``, raising if anything in the
+    worker process opens, lists or scans a path in a folder named :data:`CLIENT_ONLY`
+    during the render (a Python audit hook: every ``open``, ``os.listdir``, ``os.scandir``)."""
+    import sys
+
+    seen = sys.modules[__name__].__dict__.setdefault("_library_reads", None)
+    if seen is None:
+        seen = []
+
+        def hook(event, args):
+            if event in ("open", "os.listdir", "os.scandir") and args and CLIENT_ONLY in str(args[0]):
+                seen.append(f"{event} {args[0]}")
+
+        sys.addaudithook(hook)
+        sys.modules[__name__]._library_reads = seen
+    seen.clear()
+    result = service.render_bytes(data, name, renderer, as_of, allow_draft, settings)
+    if seen:
+        raise AssertionError(f"the worker read the library: {seen}")
+    return result
+
+
+@pytest.mark.pdf
+def test_workers_need_no_library_folder(scheduler, tmp_path):
+    """Figures, a translation's source and the names of a topic's translations travel with
+    the topic: the same bytes as the local pool, and no worker reads the library."""
+    import shutil
+
+    from tests.conftest import HANDOUTS, copy_sample
+
+    library = tmp_path / CLIENT_ONLY
+    library.mkdir()
+    copy_sample(library)
+    for name in ("calcification.es.yaml", "library.yaml"):
+        shutil.copy(HANDOUTS / name, library / name)
+    brand = tmp_path / "brand"
+    shutil.copytree(DEFAULT_BRAND_DIR, brand)
+    with (brand / "brand.yaml").open("a", encoding="utf-8") as file:
+        file.write("other_languages: true\n")  # lists the languages beside each topic
+    local = run_build(library, tmp_path / "local", brand=brand)
+    remote = run_build(library, tmp_path / "dask", "dask", scheduler,
+                       render_bytes=never_reads_the_library, brand=brand)
+    assert not local.failed and not remote.failed, remote.failed
+    assert sorted(e.output for e in remote.built) == ["calcification.es.pdf", "calcification.pdf"]
+    for pdf in (tmp_path / "local").glob("*.pdf"):
+        assert (tmp_path / "dask" / pdf.name).read_bytes() == pdf.read_bytes(), pdf.name
+    # a missing figure is reported in the client's file, as the local pool reports it
+    (library / "figures" / "where-calcium-goes.svg").unlink()
+    remote = run_build(library, tmp_path / "dask", "dask", scheduler,
+                       render_bytes=never_reads_the_library, brand=brand)
+    local = run_build(library, tmp_path / "local", brand=brand)
+    def problems(result):
+        return sorted((o.source.rel, o.problems) for o in result.failed)
+
+    assert problems(remote) == problems(local) and problems(remote)
+    assert problems(remote)[-1][1][0].file == str(library / "calcification.yaml")
 
 
 @pytest.mark.pdf
