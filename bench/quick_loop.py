@@ -2,7 +2,7 @@
 """Time of the quick loop (``pytest -m "not pdf"``, issue 9), side by side. Not a test.
 
     python bench/quick_loop.py                          # this checkout, 3 runs
-    python bench/quick_loop.py /work/main . --rounds 3  # two checkouts, alternating
+    python bench/quick_loop.py ../other-checkout . --rounds 3  # two checkouts, alternating
 
 Each checkout runs with its own ``.venv`` and ``-p no:cacheprovider`` (nothing written into
 it). A round runs every checkout once, in alternating order; each run prints its wall time,
