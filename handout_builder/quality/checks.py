@@ -435,6 +435,8 @@ _ACTION_VERBS = (
     "llame", "pregunte", "hable", "consulte", "acuda", "tome", "vaya", "evite", "siga",
     "mantenga", "beba", "coma", "use", "lleve", "anote", "busque", "pida", "descanse", "no",
 )
+#: The languages whose action verbs :data:`_ACTION_VERBS` lists (by primary subtag).
+_ACTION_LANGUAGES = {"en", "es"}
 _ACTION = re.compile(r"^[\W\d]*(?:" + "|".join(re.escape(v) for v in _ACTION_VERBS) + r")\b",
                      re.IGNORECASE)
 
@@ -456,6 +458,16 @@ def pemat_findings(loaded: LoadedTopic, loc: Locator) -> list[Problem]:
                 "This heading does not say what the section is about (PEMAT: informative "
                 "headers).", fix="Use a heading a patient would ask, e.g. 'When should I call "
                 "my doctor?'.", value=section.heading))
+    if primary_subtag(topic.language) not in _ACTION_LANGUAGES:
+        # The verbs are English and Spanish: in another language no sentence would match,
+        # and a warning would say nothing about the leaflet.
+        found.append(loc.finding(
+            "info", "pemat.action-not-checked", ("language",),
+            "Whether the leaflet names an action for the reader (PEMAT) is checked in "
+            "English and Spanish only.",
+            fix="Check by hand that it says what the reader can do (for a translation: as "
+            "its source does)."))
+        return found
     actions = [s for b in prose_blocks(loaded) for s in b.sentences if _ACTION.match(s.text)]
     if not actions:
         found.append(loc.finding(

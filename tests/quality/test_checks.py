@@ -404,3 +404,13 @@ def test_library_file_named_alone_is_checked_as_settings(write_topic, capsys):
     bad = write_topic("reading_grade_targt: 6\n", "sub/library.yaml")
     assert run("check", bad, "--as-of", AS_OF) == 1
     assert "Did you mean `reading_grade_target`?" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("language", ["vi", "ar", "zh-Hans"])
+def test_the_action_check_is_not_a_warning_in_a_language_it_cannot_read(write_topic, language):
+    # Its verbs are English and Spanish: an Arabic or Vietnamese leaflet full of actions would
+    # be warned about as having none. It says instead that this was not checked.
+    text = GOOD.replace("title:", f"language: {language}\ntitle:", 1)
+    codes = {f.code: f.severity for f in findings(write_topic(text))}
+    assert "pemat.action" not in codes
+    assert codes["pemat.action-not-checked"] == "info"
