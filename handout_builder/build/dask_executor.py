@@ -167,8 +167,9 @@ class WarmRenderers(WorkerPlugin):
 class TopicFiles:
     """The library's files that one topic's render reads besides the topic itself, sent with
     it, by path relative to the topic's folder: ``files`` with their bytes (its figures, a
-    translation's source topic), ``names`` whose names only are read (the topic's
-    translations: their languages are listed on a brand with ``other_languages``)."""
+    translation's source topic and the source's figures, which loading the source checks),
+    ``names`` whose names only are read (the topic's translations: their languages are listed
+    on a brand with ``other_languages``)."""
 
     files: tuple[tuple[str, bytes], ...] = ()
     names: tuple[str, ...] = ()
@@ -182,19 +183,25 @@ def topic_files(path: Path, data: bytes,
     file, too large) is not sent: the worker reports it as it would a missing one."""
     folder = path.parent
     files: dict[str, bytes] = {}
-    for name in declared_figures(data):
-        if confinement_problem(folder, name, "The figure") is not None:
-            continue
-        try:
-            files[name] = read_regular_file(folder / name, limit=MAX_RASTER_BYTES)
-        except OSError:
-            continue
+
+    def add_figures(topic: bytes) -> None:
+        for name in declared_figures(topic):
+            if name in files or confinement_problem(folder, name, "The figure") is not None:
+                continue
+            try:
+                files[name] = read_regular_file(folder / name, limit=MAX_RASTER_BYTES)
+            except OSError:
+                continue
+
+    add_figures(data)
     source = source_of(path)
     if source is not None:
         try:
             files[source.name] = read_regular_file(source)
         except OSError:
             pass
+        else:  # the source is loaded (and its figures checked) for the drift check
+            add_figures(files[source.name])
     named = translation_name(path)
     ids = {named[0] if named else path.stem, declared_id(data)}
     listed = translations(folder)
