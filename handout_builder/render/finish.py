@@ -46,7 +46,7 @@ that would make it unnecessary:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from typing import Any
 from xml.etree import ElementTree
@@ -161,22 +161,30 @@ def _dictionaries(pdf: Any, type_name: str):
 # --------------------------------------------------------------------------------------
 
 
-def _reachable_elements(pdf: Any) -> set[int]:
-    """Object numbers of the structure elements linked into the tree from its root."""
+def _tree(pdf: Any) -> Iterator[tuple[int, Any, int | None]]:
+    """(object number, element, its parent's number or None) of each structure element
+    linked into the tree from its root, each once, parents before their children, in
+    document order."""
     root = _resolve(pdf, pdf.catalog.get("StructTreeRoot"))
     seen: set[int] = set()
-    stack = list(root.get("K", [])) if isinstance(root, dict) else []
+    stack = [(kid, None) for kid in reversed(root.get("K", []))] if isinstance(root, dict) else []
     while stack:
-        number = _number(stack.pop())
+        reference, parent = stack.pop()
+        number = _number(reference)
         if number is None or number in seen:
             continue
         element = pdf.objects[number]
         if not isinstance(element, dict) or element.get("Type") != "/StructElem":
             continue
         seen.add(number)
+        yield number, element, parent
         kids = element.get("K", [])
-        stack.extend(kids if isinstance(kids, list) else [kids])
-    return seen
+        stack.extend((kid, number) for kid in reversed(kids if isinstance(kids, list) else [kids]))
+
+
+def _reachable_elements(pdf: Any) -> set[int]:
+    """Object numbers of the structure elements linked into the tree from its root."""
+    return {number for number, _, _ in _tree(pdf)}
 
 
 def margin_content_to_artifacts(pdf: Any) -> None:
@@ -278,26 +286,17 @@ def languages_on_elements(pdf: Any) -> None:
     language it inherits (its nearest ancestor's, else the catalogue's), from what
     :func:`record_languages` noted; a redundant one is left out."""
     noted: dict[int, str] = pdf.__dict__.get(_LANGUAGES, {})
-    root = _resolve(pdf, pdf.catalog.get("StructTreeRoot"))
-    if not noted or not isinstance(root, dict):
+    if not noted:
         return
-    stack = [(kid, _text(pdf.catalog.get("Lang")).lower()) for kid in reversed(root.get("K", []))]
-    seen: set[int] = set()
-    while stack:
-        reference, inherited = stack.pop()
-        number = _number(reference)
-        if number is None or number in seen:
-            continue
-        element = pdf.objects[number]
-        if not isinstance(element, dict) or element.get("Type") != "/StructElem":
-            continue
-        seen.add(number)
+    document = _text(pdf.catalog.get("Lang")).lower()
+    language: dict[int, str] = {}  # each element's language, as a reader works it out
+    for number, element, parent in _tree(pdf):
+        inherited = document if parent is None else language[parent]
         own = noted.get(number)
         if own and own.lower() != inherited:
             element["Lang"] = pydyf.String(own)
             inherited = own.lower()
-        kids = element.get("K", [])
-        stack.extend((kid, inherited) for kid in reversed(kids if isinstance(kids, list) else [kids]))
+        language[number] = inherited
 
 
 def header_cells_scoped(pdf: Any) -> None:
