@@ -422,6 +422,7 @@ def _template_problem(error: Exception, search_path: tuple[Path, ...]) -> Proble
 def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
     """Everything the templates see: plain data, no I/O."""
     topic = _localised(loaded.topic, brand)
+    assistance = _assistance(brand, topic.language)
     return {
         "topic": topic,
         "direction": direction(topic.language),
@@ -432,10 +433,11 @@ def leaflet_context(loaded: LoadedTopic, brand: LoadedBrand) -> dict[str, Any]:
         "t": messages_for(topic.language, region_subtag(brand.brand.locale)),
         "other_languages": (),  # (tag, name, direction) of the leaflet's other languages
         "translation": None,  # the translation's provenance line(s), when it is one
-        "assistance": _assistance(brand, topic.language),
+        "assistance": assistance[0] if assistance else None,
         # the notice's own language when it is not the leaflet's (the English one, printed
         # for a language the brand has none for): its lang and dir, else None
-        "assistance_language": _assistance_language(brand, topic.language),
+        "assistance_language": (assistance[1], direction(assistance[1]))
+        if assistance and assistance[1] else None,
         "personal": None,  # a PersonalCopy for one patient's copy (render_html(..., personal=))
         "watermark": None,  # the review-state watermark, when a proof is printed anyway
         "online": _online(loaded, brand),
@@ -466,24 +468,17 @@ def _localised(topic: Topic, brand: LoadedBrand) -> Topic:
     return Topic.model_validate(_substitute(data, brand.brand.emergency_number))
 
 
-def _assistance(brand: LoadedBrand, language: str) -> str | None:
+def _assistance(brand: LoadedBrand, language: str) -> tuple[str, str | None] | None:
     """The brand's language-assistance notice for ``language`` (its exact tag, its catalogue's
-    tag, its primary subtag, else English), with the emergency number filled in."""
-    notices = brand.brand.language_assistance
-    for tag in (language, *catalogue_candidates(language), "en"):
-        if tag in notices:
-            return notices[tag].replace(EMERGENCY_PLACEHOLDER, brand.brand.emergency_number)
-    return None
-
-
-def _assistance_language(brand: LoadedBrand, language: str) -> tuple[str, str] | None:
-    """(tag, direction) of the notice :func:`_assistance` picks when it is in another
-    language than the leaflet (the English fall-back); None when it is the leaflet's."""
+    tag, its primary subtag, else English), with the emergency number filled in, and the
+    notice's tag when it is in another language than the leaflet (the English fall-back)."""
     notices = brand.brand.language_assistance
     own = (language, *catalogue_candidates(language))
-    if any(tag in notices for tag in own) or "en" not in notices:
-        return None
-    return ("en", direction("en")) if primary_subtag(language) != "en" else None
+    for tag in (*own, "en"):
+        if tag in notices:
+            other = None if tag in own or primary_subtag(language) == tag else tag
+            return notices[tag].replace(EMERGENCY_PLACEHOLDER, brand.brand.emergency_number), other
+    return None
 
 
 def isolate(text: str) -> str:
