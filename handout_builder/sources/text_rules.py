@@ -1,7 +1,8 @@
 """What a topic will print, checked before layout, each problem located at its field.
 
 Every phrase marked as another language (``[frase]{lang=es}``) has a known language tag and
-no attribute but ``lang``; its characters count with the rest of the text. Three rules on the text as it will be printed (Markdown already turned into characters, so
+no attribute but ``lang``; its characters count with the rest of the text. Three rules on
+the text as it will be printed (Markdown already turned into characters, so
 ``&#x202E;`` or ``&#0;`` count as what they stand for):
 
 * no control characters (``&#0;`` and other impossible character references become U+FFFD,
@@ -22,6 +23,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
+
+from markdown_it.token import Token
 
 from handout_builder.domain.locale import language_tag_problem
 from handout_builder.domain.models import CONTROL_CHARACTERS, Topic
@@ -68,8 +71,17 @@ def _field_kind(path: Path_) -> str:
     return "plain"
 
 
-def printed(text: str, kind: str) -> tuple[list[str], list[str]]:
-    """(runs of printed text, link addresses) of a field's value.
+def _tokens(text: str, kind: str) -> list[Token]:
+    """A Markdown field's tokens, parsed the way the leaflet renders it (none for plain text)."""
+    if kind not in ("block", "inline"):
+        return []
+    md = markdown_parser()
+    return md.parse(text) if kind == "block" else md.parseInline(text)
+
+
+def printed(text: str, kind: str, tokens: list[Token]) -> tuple[list[str], list[str]]:
+    """(runs of printed text, link addresses) of a field's value (``tokens``: its
+    :func:`_tokens`).
 
     Markdown is parsed the way the leaflet renders it, so entities and typographic
     replacements are already the characters that will print. Each run is the text of one
@@ -77,8 +89,6 @@ def printed(text: str, kind: str) -> tuple[list[str], list[str]]:
     """
     if kind in ("plain", "address"):
         return [text], []
-    md = markdown_parser()
-    tokens = md.parse(text) if kind == "block" else md.parseInline(text)
     runs: list[str] = []
     addresses: list[str] = []
     for token in tokens:
@@ -91,13 +101,10 @@ def printed(text: str, kind: str) -> tuple[list[str], list[str]]:
     return runs, addresses
 
 
-def phrase_problems(text: str, kind: str) -> list[tuple[str, str, list[str]]]:
-    """(what is wrong, the fix, where to look in ``text``) for each other-language phrase of
-    a Markdown field that has no ``lang``, another attribute, or an unknown language tag."""
-    if kind not in ("block", "inline") or "]{" not in text:
-        return []
-    md = markdown_parser()
-    tokens = md.parse(text) if kind == "block" else md.parseInline(text)
+def phrase_problems(tokens: list[Token]) -> list[tuple[str, str, list[str]]]:
+    """(what is wrong, the fix, where to look in the text) for each other-language phrase of
+    a Markdown field (``tokens``: its :func:`_tokens`) that has no ``lang``, another
+    attribute, or an unknown language tag."""
     found = []
     for token in tokens:
         if token.type != "inline":
@@ -170,10 +177,11 @@ def check_topic(
     missing: dict[str, Path_] = {}  # character -> first field it is in
     for path, value in _strings(topic.model_dump(), ()):
         kind = _field_kind(path)
-        runs, addresses = printed(value, kind)
+        tokens = _tokens(value, kind)
+        runs, addresses = printed(value, kind, tokens)
         at_field = where(path)
         field = field_name(path)
-        for what, fix, needles in phrase_problems(value, kind):
+        for what, fix, needles in phrase_problems(tokens) if "]{" in value else ():
             problems.append(Problem(shown, what, fix, field=field,
                                     **_range(where(path, *needles))))
         for run in runs:
