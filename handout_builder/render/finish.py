@@ -278,9 +278,11 @@ def record_languages(tags: Any) -> None:
     def build_box_tree(box: Any, parent: Any, pdf: Any, *args: Any, **kwargs: Any) -> Any:
         element = getattr(box, "element", None)  # an absolute placeholder passes it through
         lang = element.get("lang") if element is not None else None
-        own = lang and getattr(box, "element_tag", None) not in _NOT_OWN
+        if not lang or getattr(box, "element_tag", None) in _NOT_OWN:
+            yield from build(box, parent, pdf, *args, **kwargs)  # most boxes: nothing to note
+            return
         for made in build(box, parent, pdf, *args, **kwargs):
-            if own and getattr(made, "number", None) is not None:
+            if getattr(made, "number", None) is not None:
                 pdf.__dict__.setdefault(_LANGUAGES, {}).setdefault(made.number, lang.strip())
             yield made
 
