@@ -20,6 +20,7 @@ Pure functions of the laid-out document; only :mod:`handout_builder.render.pdf` 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 #: WCAG 2 AA contrast for text, and for large text (18 pt, or 14 pt bold: in CSS pixels).
@@ -177,7 +178,7 @@ def walk(document: Any) -> Walked:
             # forwards its attributes, children included
             children = getattr(box, "children", None)
             if children:
-                stack.extend((child, node) for child in reversed(children))
+                stack.extend(zip(reversed(children), repeat(node)))
     return Walked(tuple(pages), tuple(nodes), tuple(texts))
 
 
