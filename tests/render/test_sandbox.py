@@ -68,15 +68,11 @@ def render_with(brand_dir: Path, topic: Path, **kwargs):
     return render_topic(load_topic(topic), Renderer(load_brand(brand_dir)), **kwargs)
 
 
-@pytest.fixture(scope="module")
-def default_renderer(default_brand) -> Renderer:
-    return Renderer(default_brand)
-
-
 @pytest.fixture
-def render_templates_of(default_renderer):
+def render_templates_of(renderer):
     """``render_templates_of(brand_dir, topic)``: render with a copy of the default brand
-    whose templates were changed, through the default brand's renderer given that brand.
+    whose templates were changed, through the default brand's renderer (the session's)
+    given that brand.
 
     A brand's templates are read when the HTML is made (``leaflet_part``), after its renderer
     is set up, so this is the renderer the brand would get: setting one up per test (every
@@ -90,9 +86,9 @@ def render_templates_of(default_renderer):
                     if p.is_file() and "templates" not in p.relative_to(folder).parts}
 
         assert files(brand_dir) == files(DEFAULT_BRAND_DIR), "only the templates may differ"
-        renderer = copy.copy(default_renderer)
-        renderer.brand = load_brand(brand_dir)
-        return render_topic(load_topic(topic), renderer)
+        hostile = copy.copy(renderer)
+        hostile.brand = load_brand(brand_dir)
+        return render_topic(load_topic(topic), hostile)
 
     return render
 
