@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from handout_builder.domain.locale import (
 from handout_builder.domain.models import Topic
 from handout_builder.domain.wording import messages_for
 from handout_builder.paths import TEMPLATES_DIR
+from handout_builder.render import qr
 from handout_builder.sources.markdown import CALLOUT_KINDS, callout_kind, new_parser
 
 #: Link schemes that may become clickable. Anything else stays plain text.
@@ -55,6 +56,8 @@ HEADING_SHIFT = 2
 BREAK = "\u200b"
 #: The scheme left off printed addresses: a browser adds it (http:// stays, it is not implied).
 IMPLIED_SCHEME = "https://"
+#: QR codes kept (an address and its alt text: nothing personal; a few kilobytes each).
+QR_CACHE_SIZE = 256
 
 
 # --------------------------------------------------------------------------------------
@@ -222,13 +225,14 @@ def address_html(url: str) -> Markup:
     return escape(address_text(url))
 
 
+@lru_cache(maxsize=QR_CACHE_SIZE)
 def qr_code(address: str, alt: str) -> Markup:
     """A QR code of ``address`` as inline SVG (vector: sharp at any size), with ``alt`` as
     its title: WeasyPrint tags it as a Figure with that alt text. Error correction M (15%),
-    the standard 4-module quiet zone."""
-    import segno  # imported where used: only leaflets of brands with a leaflet_url need it
-
-    code = segno.make(address, error="m", micro=False, boost_error=False)
+    the standard 4-module quiet zone; segno's symbol (:func:`handout_builder.render.qr.make`).
+    Kept for the last :data:`QR_CACHE_SIZE` addresses: a topic rendered again (another
+    variant, a personal copy, the desk) reuses its code."""
+    code = qr.make(address)
     svg = code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr-code", lineclass=None,
                           dark="#000000")
     head, rest = svg.split(">", 1)
