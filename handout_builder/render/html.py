@@ -45,7 +45,12 @@ from handout_builder.domain.models import Topic
 from handout_builder.domain.wording import messages_for
 from handout_builder.paths import TEMPLATES_DIR
 from handout_builder.render import qr
-from handout_builder.sources.markdown import CALLOUT_KINDS, callout_kind, new_parser
+from handout_builder.sources.markdown import (
+    CALLOUT_KINDS,
+    callout_kind,
+    new_parser,
+    parsed,
+)
 
 #: Link schemes that may become clickable. Anything else stays plain text.
 LINK_SCHEMES = ("https://", "http://", "mailto:", "tel:")
@@ -104,13 +109,18 @@ def _render_heading(renderer: RendererHTML, tokens: Sequence[Token], idx: int, o
 
 
 def _mark_links(state) -> None:
-    """Decide how each link prints.
+    """The parser's core rule of :func:`mark_links`."""
+    mark_links(state.tokens)
+
+
+def mark_links(tokens: Sequence[Token]) -> None:
+    """Decide how each link prints (marks ``tokens``: a copy, never the shared ones).
 
     A link whose scheme is not allowed (``javascript:``, ``file:``, relative paths...) loses
     its link and prints as plain text. A link whose text is not its address gets the class
     ``show-url``, so the printed page shows the address too.
     """
-    for block in state.tokens:
+    for block in tokens:
         children = block.children or []
         for i, token in enumerate(children):
             if token.type != "link_open":
@@ -266,7 +276,44 @@ def markdown(text: str, messages: Any = None, emergency_number: str | None = Non
     take their heading words from ``messages`` and the emergency number given; ``language``
     is the leaflet's (a phrase of the other direction is isolated)."""
     env = {"messages": messages, "emergency_number": emergency_number, "language": language}
-    return Markup(html_markdown_parser().render(text, env))
+    return _rendered(text, False, env)
+
+
+def _rendered(text: str, inline: bool, env: dict[str, Any]) -> Markup:
+    """What ``html_markdown_parser().render(text, env)`` (or ``renderInline``) returns, from
+    the tokens the text rules parsed (:func:`~handout_builder.sources.markdown.parsed`: the
+    same parser but for :func:`mark_links`, applied here to :func:`_changeable` copies)."""
+    md = html_markdown_parser()
+    tokens = _changeable(parsed(text, inline))
+    mark_links(tokens)
+    return Markup(md.renderer.render(tokens, md.options, env))
+
+
+#: The tokens :func:`mark_links` and the render rules change (attributes, ``meta``; the
+#: text of a link's address): each is copied, with every sibling of one that is a child.
+CHANGED_TOKENS = frozenset({"link_open", "link_close", "th_open", "span_open", "span_close"})
+
+
+def _changeable(tokens: Sequence[Token]) -> list[Token]:
+    """``tokens`` with a copy of each one that rendering changes (:data:`CHANGED_TOKENS`):
+    the shared tokens stay as parsed."""
+    out = []
+    for token in tokens:
+        children = token.children
+        if children and any(child.type in CHANGED_TOKENS for child in children):
+            token = _copy(token, [_copy(child, child.children) for child in children])
+        elif token.type in CHANGED_TOKENS:
+            token = _copy(token, children)
+        out.append(token)
+    return out
+
+
+def _copy(token: Token, children: list[Token] | None) -> Token:
+    """A token with its own ``attrs`` and ``meta``, and ``children``."""
+    return Token(type=token.type, tag=token.tag, nesting=token.nesting, attrs=dict(token.attrs),
+                 map=token.map, level=token.level, children=children, content=token.content,
+                 markup=token.markup, info=token.info, meta=dict(token.meta), block=token.block,
+                 hidden=token.hidden)
 
 
 def _language(context: Any) -> str | None:
@@ -284,7 +331,7 @@ def _markdown_filter(context: Any, text: str) -> Markup:
 
 def markdown_inline(text: str, language: str | None = None) -> Markup:
     """Markdown inline text (emphasis, links) to safe HTML, without a paragraph."""
-    return Markup(html_markdown_parser().renderInline(text, {"language": language}))
+    return _rendered(text, True, {"language": language})
 
 
 @pass_context

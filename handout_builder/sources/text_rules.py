@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from markdown_it.token import Token
@@ -35,7 +35,7 @@ from handout_builder.sources.markdown import (
     PHRASE_ATTRIBUTES,
     inline_text,
     link_addresses,
-    markdown_parser,
+    parsed,
     phrases,
 )
 
@@ -71,15 +71,15 @@ def _field_kind(path: Path_) -> str:
     return "plain"
 
 
-def _tokens(text: str, kind: str) -> list[Token]:
-    """A Markdown field's tokens, parsed the way the leaflet renders it (none for plain text)."""
+def _tokens(text: str, kind: str) -> Sequence[Token]:
+    """A Markdown field's tokens, parsed the way the leaflet renders it (none for plain text;
+    shared with the HTML stage: read only)."""
     if kind not in ("block", "inline"):
-        return []
-    md = markdown_parser()
-    return md.parse(text) if kind == "block" else md.parseInline(text)
+        return ()
+    return parsed(text, inline=kind == "inline")
 
 
-def printed(text: str, kind: str, tokens: list[Token]) -> tuple[list[str], list[str]]:
+def printed(text: str, kind: str, tokens: Sequence[Token]) -> tuple[list[str], list[str]]:
     """(runs of printed text, link addresses) of a field's value (``tokens``: its
     :func:`_tokens`).
 
@@ -101,7 +101,7 @@ def printed(text: str, kind: str, tokens: list[Token]) -> tuple[list[str], list[
     return runs, addresses
 
 
-def phrase_problems(tokens: list[Token]) -> list[tuple[str, str, list[str]]]:
+def phrase_problems(tokens: Sequence[Token]) -> list[tuple[str, str, list[str]]]:
     """(what is wrong, the fix, where to look in the text) for each other-language phrase of
     a Markdown field (``tokens``: its :func:`_tokens`) that has no ``lang``, another
     attribute, or an unknown language tag."""
