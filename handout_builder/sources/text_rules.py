@@ -175,6 +175,7 @@ def check_topic(
     problems: list[Problem] = []
     coverage = font_coverage()
     missing: dict[str, Path_] = {}  # character -> first field it is in
+    printable: set[str] = set()  # characters seen that some font has (or layout, spaces)
     for path, value in _strings(topic.model_dump(), ()):
         kind = _field_kind(path)
         tokens = _tokens(value, kind)
@@ -201,10 +202,12 @@ def check_topic(
                     "Delete it (look for &#...; or &...; in the text, or a character copied "
                     "out of another program).", field=field, **_range(where(path, bad, "&#"))))
                 continue
-            for char in dict.fromkeys(run):  # each character once, in order
-                if (ord(char) not in coverage and char not in _LAYOUT
-                        and not char.isspace() and char not in missing):
-                    missing[char] = path
+            if not printable.issuperset(run):  # a character not seen before in this topic
+                for char in dict.fromkeys(run):  # each character once, in order
+                    if ord(char) in coverage or char in _LAYOUT or char.isspace():
+                        printable.add(char)
+                    elif char not in missing:
+                        missing[char] = path
             if kind != "address":
                 long_word = re.search(rf"\S{{{MAX_WORD_CHARACTERS + 1},}}", run)
                 if long_word:
