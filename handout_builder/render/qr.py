@@ -152,8 +152,11 @@ def penalty(rows: bytes, columns: bytes, size: int) -> int:
     segno's ``encoder.mask_scores`` counts it."""
     stride = size + 1
     # N1: each run of five or more modules of one colour scores its length - 2
-    n1 = sum(len(run) - 2 for line in (rows, columns) for runs in _RUNS
-             for run in runs.findall(line))
+    n1 = 0
+    for line in (rows, columns):
+        for runs in _RUNS:
+            found = runs.findall(line)
+            n1 += sum(map(len, found)) - 2 * len(found)
     # N2: 3 for each 2x2 block of one colour (overlapping blocks count each). A byte of
     # ``x`` is 0 where a module equals the one left of it and the two above it (a
     # separator differs from every module: the first column never counts; nor, skipped,
