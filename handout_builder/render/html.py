@@ -45,12 +45,7 @@ from handout_builder.domain.models import Topic
 from handout_builder.domain.wording import messages_for
 from handout_builder.paths import TEMPLATES_DIR
 from handout_builder.render import qr
-from handout_builder.sources.markdown import (
-    CALLOUT_KINDS,
-    callout_kind,
-    new_parser,
-    parsed,
-)
+from handout_builder.sources.markdown import CALLOUT_KINDS, callout_kind, new_parser, parsed
 
 #: Link schemes that may become clickable. Anything else stays plain text.
 LINK_SCHEMES = ("https://", "http://", "mailto:", "tel:")

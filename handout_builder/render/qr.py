@@ -57,9 +57,9 @@ def _encode(address: str) -> Any:
     if scores is None:
         return None
     mask = scores.index(min(scores))  # the first of the lowest, as segno chooses
+    size = len(matrix)
     rows, _ = _joined(matrix)
-    masked = (rows ^ _masks(len(matrix))[mask][0]).to_bytes(len(matrix) * (len(matrix) + 1) - 1,
-                                                            "big")
+    masked = (rows ^ _masks(size)[mask][0]).to_bytes(size * (size + 1) - 1, "big")
     final = tuple(bytearray(row) for row in masked.split(SEPARATOR))
     encoder.add_format_info(final, version, error, mask)
     encoder.add_version_info(final, version)
