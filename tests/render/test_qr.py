@@ -44,14 +44,13 @@ def _same(mine, theirs) -> bool:
 
 
 def test_the_symbol_is_segnos_own_module_for_module():
-    addresses = _addresses(30, seed=13)
-    versions = set()
-    for address in addresses:
+    versions, masks = set(), set()
+    for address in _addresses(12, seed=2):  # seeded to reach 9 versions and all 8 masks
         theirs = _segno(address)
         versions.add(theirs.version)
+        masks.add(theirs.mask)
         assert _same(qr.make(address), theirs), address
     assert len(versions) >= 8  # the test covers small and large symbols
-    masks = {_segno(a).mask for a in addresses}
     assert len(masks) >= 6  # and most masks: the choice is not a constant
 
 
@@ -75,7 +74,7 @@ def test_each_mask_scores_as_segno_scores_it():
 
 def test_ties_go_to_the_first_mask_as_in_segno():
     # a tie of the lowest scores: segno keeps the first (its strict "lower than")
-    for address in _addresses(80, seed=21):
+    for address in _addresses(80, seed=24):  # a tie at the 9th
         scores = qr.mask_scores(address)
         if scores.count(min(scores)) > 1:
             assert qr.make(address).mask == scores.index(min(scores)) == _segno(address).mask
@@ -140,15 +139,14 @@ def test_qr_code_keeps_each_address_its_own_code():
     assert html.qr_code(other, "QR code: two") == html.qr_code.__wrapped__(other, "QR code: two")
 
 
-def test_a_leaflets_code_is_its_own_address(write_topic):
+def test_a_leaflets_code_is_its_own_address(write_topic, default_brand):
     """Two topics rendered one after the other (the cache warm): each leaflet's HTML has the
     code of its own address, which decodes to it."""
     import re
 
-    from handout_builder.paths import DEFAULT_BRAND_DIR
-    from handout_builder.sources.loader import load_brand, load_topic
+    from handout_builder.sources.loader import load_topic
 
-    brand = load_brand(DEFAULT_BRAND_DIR)
+    brand = default_brand
     texts = {}
     for name in ("calcification", "calcification-two"):
         loaded = load_topic(write_topic(MINIMAL_TOPIC, f"{name}.yaml"))
