@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,8 @@ from handout_builder.domain.locale import (
 from handout_builder.domain.models import Topic
 from handout_builder.domain.wording import messages_for
 from handout_builder.paths import TEMPLATES_DIR
-from handout_builder.sources.markdown import CALLOUT_KINDS, callout_kind, new_parser
+from handout_builder.render import qr
+from handout_builder.sources.markdown import CALLOUT_KINDS, callout_kind, new_parser, parsed
 
 #: Link schemes that may become clickable. Anything else stays plain text.
 LINK_SCHEMES = ("https://", "http://", "mailto:", "tel:")
@@ -55,6 +56,8 @@ HEADING_SHIFT = 2
 BREAK = "\u200b"
 #: The scheme left off printed addresses: a browser adds it (http:// stays, it is not implied).
 IMPLIED_SCHEME = "https://"
+#: QR codes kept (an address and its alt text: nothing personal; a few kilobytes each).
+QR_CACHE_SIZE = 256
 
 
 # --------------------------------------------------------------------------------------
@@ -101,13 +104,18 @@ def _render_heading(renderer: RendererHTML, tokens: Sequence[Token], idx: int, o
 
 
 def _mark_links(state) -> None:
-    """Decide how each link prints.
+    """The parser's core rule of :func:`mark_links`."""
+    mark_links(state.tokens)
+
+
+def mark_links(tokens: Sequence[Token]) -> None:
+    """Decide how each link prints (marks ``tokens``: a copy, never the shared ones).
 
     A link whose scheme is not allowed (``javascript:``, ``file:``, relative paths...) loses
     its link and prints as plain text. A link whose text is not its address gets the class
     ``show-url``, so the printed page shows the address too.
     """
-    for block in state.tokens:
+    for block in tokens:
         children = block.children or []
         for i, token in enumerate(children):
             if token.type != "link_open":
@@ -222,13 +230,14 @@ def address_html(url: str) -> Markup:
     return escape(address_text(url))
 
 
+@lru_cache(maxsize=QR_CACHE_SIZE)
 def qr_code(address: str, alt: str) -> Markup:
     """A QR code of ``address`` as inline SVG (vector: sharp at any size), with ``alt`` as
     its title: WeasyPrint tags it as a Figure with that alt text. Error correction M (15%),
-    the standard 4-module quiet zone."""
-    import segno  # imported where used: only leaflets of brands with a leaflet_url need it
-
-    code = segno.make(address, error="m", micro=False, boost_error=False)
+    the standard 4-module quiet zone; segno's symbol (:func:`handout_builder.render.qr.make`).
+    Kept for the last :data:`QR_CACHE_SIZE` addresses: a topic rendered again (another
+    variant, a personal copy, the desk) reuses its code."""
+    code = qr.make(address)
     svg = code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr-code", lineclass=None,
                           dark="#000000")
     head, rest = svg.split(">", 1)
@@ -262,7 +271,44 @@ def markdown(text: str, messages: Any = None, emergency_number: str | None = Non
     take their heading words from ``messages`` and the emergency number given; ``language``
     is the leaflet's (a phrase of the other direction is isolated)."""
     env = {"messages": messages, "emergency_number": emergency_number, "language": language}
-    return Markup(html_markdown_parser().render(text, env))
+    return _rendered(text, False, env)
+
+
+def _rendered(text: str, inline: bool, env: dict[str, Any]) -> Markup:
+    """What ``html_markdown_parser().render(text, env)`` (or ``renderInline``) returns, from
+    the tokens the text rules parsed (:func:`~handout_builder.sources.markdown.parsed`: the
+    same parser but for :func:`mark_links`, applied here to :func:`_changeable` copies)."""
+    md = html_markdown_parser()
+    tokens = _changeable(parsed(text, inline))
+    mark_links(tokens)
+    return Markup(md.renderer.render(tokens, md.options, env))
+
+
+#: The tokens :func:`mark_links` and the render rules change (attributes, ``meta``; the
+#: text of a link's address): each is copied, with every sibling of one that is a child.
+CHANGED_TOKENS = frozenset({"link_open", "link_close", "th_open", "span_open", "span_close"})
+
+
+def _changeable(tokens: Sequence[Token]) -> list[Token]:
+    """``tokens`` with a copy of each one that rendering changes (:data:`CHANGED_TOKENS`):
+    the shared tokens stay as parsed."""
+    out = []
+    for token in tokens:
+        children = token.children
+        if children and any(child.type in CHANGED_TOKENS for child in children):
+            token = _copy(token, [_copy(child, child.children) for child in children])
+        elif token.type in CHANGED_TOKENS:
+            token = _copy(token, children)
+        out.append(token)
+    return out
+
+
+def _copy(token: Token, children: list[Token] | None) -> Token:
+    """A token with its own ``attrs`` and ``meta``, and ``children``."""
+    return Token(type=token.type, tag=token.tag, nesting=token.nesting, attrs=dict(token.attrs),
+                 map=token.map, level=token.level, children=children, content=token.content,
+                 markup=token.markup, info=token.info, meta=dict(token.meta), block=token.block,
+                 hidden=token.hidden)
 
 
 def _language(context: Any) -> str | None:
@@ -280,7 +326,7 @@ def _markdown_filter(context: Any, text: str) -> Markup:
 
 def markdown_inline(text: str, language: str | None = None) -> Markup:
     """Markdown inline text (emphasis, links) to safe HTML, without a paragraph."""
-    return Markup(html_markdown_parser().renderInline(text, {"language": language}))
+    return _rendered(text, True, {"language": language})
 
 
 @pass_context

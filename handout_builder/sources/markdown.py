@@ -17,7 +17,7 @@ Imports: markdown-it-py and mdit-py-plugins only.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -47,6 +47,24 @@ def new_parser() -> MarkdownIt:
 def markdown_parser() -> MarkdownIt:
     """The shared parser for reading topic text (tokens only; HTML comes from the render stage)."""
     return new_parser()
+
+
+#: Markdown fields whose tokens are kept (:func:`parsed`): a few documents' worth.
+PARSED_CACHE_SIZE = 256
+
+
+def parsed(text: str, inline: bool = False) -> tuple[Token, ...]:
+    """A Markdown field's tokens from :func:`markdown_parser` (``inline``: one line of
+    inline text, no paragraphs), parsed once for the text rules and for the HTML stage,
+    which reads the same field right after them. Shared: read them, never change them
+    (the HTML stage copies the tokens it changes). Topic text only, never a personal detail."""
+    return _parsed(text, bool(inline))  # one key per field, however the caller spells it
+
+
+@lru_cache(maxsize=PARSED_CACHE_SIZE)
+def _parsed(text: str, inline: bool) -> tuple[Token, ...]:
+    md = markdown_parser()
+    return tuple(md.parseInline(text) if inline else md.parse(text))
 
 
 def inline_text(token: Token, line_break: str = "\n") -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from markdown_it.token import Token
@@ -35,7 +35,7 @@ from handout_builder.sources.markdown import (
     PHRASE_ATTRIBUTES,
     inline_text,
     link_addresses,
-    markdown_parser,
+    parsed,
     phrases,
 )
 
@@ -71,15 +71,15 @@ def _field_kind(path: Path_) -> str:
     return "plain"
 
 
-def _tokens(text: str, kind: str) -> list[Token]:
-    """A Markdown field's tokens, parsed the way the leaflet renders it (none for plain text)."""
+def _tokens(text: str, kind: str) -> Sequence[Token]:
+    """A Markdown field's tokens, parsed the way the leaflet renders it (none for plain text;
+    shared with the HTML stage: read only)."""
     if kind not in ("block", "inline"):
-        return []
-    md = markdown_parser()
-    return md.parse(text) if kind == "block" else md.parseInline(text)
+        return ()
+    return parsed(text, inline=kind == "inline")
 
 
-def printed(text: str, kind: str, tokens: list[Token]) -> tuple[list[str], list[str]]:
+def printed(text: str, kind: str, tokens: Sequence[Token]) -> tuple[list[str], list[str]]:
     """(runs of printed text, link addresses) of a field's value (``tokens``: its
     :func:`_tokens`).
 
@@ -101,7 +101,7 @@ def printed(text: str, kind: str, tokens: list[Token]) -> tuple[list[str], list[
     return runs, addresses
 
 
-def phrase_problems(tokens: list[Token]) -> list[tuple[str, str, list[str]]]:
+def phrase_problems(tokens: Sequence[Token]) -> list[tuple[str, str, list[str]]]:
     """(what is wrong, the fix, where to look in the text) for each other-language phrase of
     a Markdown field (``tokens``: its :func:`_tokens`) that has no ``lang``, another
     attribute, or an unknown language tag."""
@@ -175,6 +175,7 @@ def check_topic(
     problems: list[Problem] = []
     coverage = font_coverage()
     missing: dict[str, Path_] = {}  # character -> first field it is in
+    printable: set[str] = set()  # characters seen that some font has (or layout, spaces)
     for path, value in _strings(topic.model_dump(), ()):
         kind = _field_kind(path)
         tokens = _tokens(value, kind)
@@ -201,10 +202,12 @@ def check_topic(
                     "Delete it (look for &#...; or &...; in the text, or a character copied "
                     "out of another program).", field=field, **_range(where(path, bad, "&#"))))
                 continue
-            for char in dict.fromkeys(run):  # each character once, in order
-                if (ord(char) not in coverage and char not in _LAYOUT
-                        and not char.isspace() and char not in missing):
-                    missing[char] = path
+            if not printable.issuperset(run):  # a character not seen before in this topic
+                for char in dict.fromkeys(run):  # each character once, in order
+                    if ord(char) in coverage or char in _LAYOUT or char.isspace():
+                        printable.add(char)
+                    elif char not in missing:
+                        missing[char] = path
             if kind != "address":
                 long_word = re.search(rf"\S{{{MAX_WORD_CHARACTERS + 1},}}", run)
                 if long_word:
