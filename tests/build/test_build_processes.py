@@ -172,7 +172,7 @@ def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_
 
 def test_a_worker_watchdog_ends_its_process_when_the_parent_is_gone():
     # a child whose "parent" (a process id that is not its parent) is gone: it exits at once
-    code = ("import os, time; from handout_builder.build.executor import exit_with_parent;"
+    code = ("import os, time; from handout_builder.build.watchdog import exit_with_parent;"
             "exit_with_parent(os.getppid() + 10**7, every=0.05); time.sleep(600)")
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, timeout=60)
     assert result.returncode == 1

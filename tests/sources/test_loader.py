@@ -236,3 +236,16 @@ def test_brand_folder_missing(tmp_path):
 def test_too_long_text_counts_characters(write_topic):
     [p] = problems_of(write_topic(MINIMAL_TOPIC + "short_title: " + "x" * 70 + "\n"))
     assert p.field == "short_title" and "at most 60 characters" in p.message
+
+
+def test_text_without_cjk_never_reads_the_cjk_font_collection(monkeypatch):
+    """The CJK collection (65,000 glyphs) is read only for a character the bundled fonts
+    lack: never for a space or a line break, which no font needs (the text rules looked the
+    coverage up first, and a block's line break read the collection for every topic)."""
+    from handout_builder.sources import fonts
+
+    fresh = fonts._Characters()  # the bundled fonts' maps are cached; the CJK one not read
+    monkeypatch.setattr(fonts, "bundled_characters", lambda: fresh)
+    loaded = load_topic(SAMPLE)
+    assert any("\n" in section.body for section in loaded.topic.sections)
+    assert fresh._cjk_points is None

@@ -52,7 +52,7 @@ def _edit_source(library: Path) -> None:
                                  "Usually you will not feel anything."), encoding="utf-8")
 
 
-def test_drift_is_reported_per_section_by_status_check_and_render(library, default_brand):
+def test_drift_is_reported_per_section_by_status_check_and_render(library, renderer):
     _edit_source(library)
     status = service.translation_status(library, TEST_TODAY)
     drifted = {row.language: row for row in status.rows if not row.source}
@@ -68,7 +68,8 @@ def test_drift_is_reported_per_section_by_status_check_and_render(library, defau
     assert result.exit_status == 1
     # render refuses it (nothing is laid out), even though it is an example
     rendered = service.render_leaflet(service.RenderRequest(
-        topic=library / "calcification.es.yaml", brand=default_brand, as_of=TEST_TODAY))
+        topic=library / "calcification.es.yaml", brand=renderer.brand, as_of=TEST_TODAY),
+        renderer)
     assert rendered.refused and "out of date" in rendered.problems[0].message
     assert rendered.problems[0].field == "translation.fingerprint"
 
