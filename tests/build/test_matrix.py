@@ -64,7 +64,7 @@ def steps(tmp_path_factory):
     import handout_builder.domain.review as review
     from tests.conftest import TEST_TODAY
 
-    saved, review.today = review.today, lambda: TEST_TODAY  # module scope: fixed_today is not yet on
+    saved, review.today = review.today, lambda: TEST_TODAY  # explicit (conftest pins it too)
     try:
         library = _library(tmp_path_factory.mktemp("matrix"))
         out = library.parent / "out"

@@ -47,8 +47,7 @@ def attachments(msg):
 @pytest.fixture(scope="module")
 def personal_pdf(renderer) -> bytes:
     """The sample rendered for one patient, once for this module, as `email` renders it (the
-    review policy judged on TEST_TODAY: module fixtures are set up before fixed_today
-    applies)."""
+    review policy judged on TEST_TODAY, given explicitly)."""
     loaded = load_topic(SAMPLE)
     _, watermark = check_review(loaded, TEST_TODAY)
     return render_topic(loaded, renderer, watermark=watermark, personal=personal_copy(NAME)).data
