@@ -122,10 +122,10 @@ def finish(pdf: Any, *, archival: bool, dated_source: bool = True) -> None:
     ``dated_source`` is false when the embedded source has no review date (its placeholder
     dates are removed).
     """
-    margin_content_to_artifacts(pdf)
-    languages_on_elements(pdf)
-    annotations_print(pdf)
-    header_cells_scoped(pdf)
+    tree = list(_tree(pdf))  # walked once, for both steps that need it
+    margin_content_to_artifacts(pdf, tree)
+    languages_on_elements(pdf, tree)
+    annotations_and_header_cells(pdf)
     if archival:
         associated_files_once(pdf)
         if not dated_source:
@@ -166,33 +166,35 @@ def _tree(pdf: Any) -> Iterator[tuple[int, Any, int | None]]:
     linked into the tree from its root, each once, parents before their children, in
     document order."""
     root = _resolve(pdf, pdf.catalog.get("StructTreeRoot"))
+    if not isinstance(root, dict):
+        return
+    objects = pdf.objects
     seen: set[int] = set()
-    stack = [(kid, None) for kid in reversed(root.get("K", []))] if isinstance(root, dict) else []
+    stack = [(kid, None) for kid in reversed(root.get("K", []))]
     while stack:
         reference, parent = stack.pop()
         number = _number(reference)
         if number is None or number in seen:
             continue
-        element = pdf.objects[number]
+        element = objects[number]
         if not isinstance(element, dict) or element.get("Type") != "/StructElem":
             continue
         seen.add(number)
         yield number, element, parent
         kids = element.get("K", [])
-        stack.extend((kid, number) for kid in reversed(kids if isinstance(kids, list) else [kids]))
+        # only references can be elements (the numbers are marked-content ids)
+        stack.extend((kid, number) for kid in reversed(kids if isinstance(kids, list) else [kids])
+                     if isinstance(kid, (bytes, str)))
 
 
-def _reachable_elements(pdf: Any) -> set[int]:
-    """Object numbers of the structure elements linked into the tree from its root."""
-    return {number for number, _, _ in _tree(pdf)}
-
-
-def margin_content_to_artifacts(pdf: Any) -> None:
-    """Turn marked content whose structure element is not in the tree into artifacts."""
+def margin_content_to_artifacts(pdf: Any, tree: list[tuple[int, Any, int | None]] | None = None
+                                ) -> None:
+    """Turn marked content whose structure element is not in the tree into artifacts.
+    ``tree``: what :func:`_tree` gives, if already walked."""
     root = _resolve(pdf, pdf.catalog.get("StructTreeRoot"))
     if not isinstance(root, dict):
         return
-    reachable = _reachable_elements(pdf)
+    reachable = {number for number, _, _ in (_tree(pdf) if tree is None else tree)}
     parent_tree = _resolve(pdf, root["ParentTree"])
     nums = parent_tree["Nums"]
     page_numbers = pdf.pages["Kids"][::3]  # pydyf keeps Kids flat: number, 0, "R", ...
@@ -234,12 +236,21 @@ def _null_object(number: int) -> Any:
 
 
 def _mark_as_artifacts(stream: Any, mcids: set[int]) -> None:
+    """Each ``/Tag <<... /MCID n>> BDC`` with ``n`` in ``mcids`` becomes a pagination
+    artifact (pydyf keeps the tag, the properties and ``BDC`` as three items of the list)."""
     ops = stream.stream
-    for i in range(len(ops) - 2):
-        props = ops[i + 1]
-        if ops[i + 2] == b"BDC" and isinstance(props, dict) and props.get("MCID") in mcids:
-            ops[i] = "/Artifact"
-            ops[i + 1] = pydyf.Dictionary({"Type": "/Pagination"})
+    end = len(ops)
+    at = 2  # the first place a BDC can close a sequence
+    while True:
+        try:
+            at = ops.index(b"BDC", at, end)  # the search runs in C: pages hold many items
+        except ValueError:
+            return
+        props = ops[at - 1]
+        if isinstance(props, dict) and props.get("MCID") in mcids:
+            ops[at - 2] = "/Artifact"
+            ops[at - 1] = pydyf.Dictionary({"Type": "/Pagination"})
+        at += 1
 
 
 #: Where :func:`record_languages` notes, on the ``pydyf.PDF`` being built, the ``lang`` of
@@ -267,9 +278,11 @@ def record_languages(tags: Any) -> None:
     def build_box_tree(box: Any, parent: Any, pdf: Any, *args: Any, **kwargs: Any) -> Any:
         element = getattr(box, "element", None)  # an absolute placeholder passes it through
         lang = element.get("lang") if element is not None else None
-        own = lang and getattr(box, "element_tag", None) not in _NOT_OWN
+        if not lang or getattr(box, "element_tag", None) in _NOT_OWN:
+            yield from build(box, parent, pdf, *args, **kwargs)  # most boxes: nothing to note
+            return
         for made in build(box, parent, pdf, *args, **kwargs):
-            if own and getattr(made, "number", None) is not None:
+            if getattr(made, "number", None) is not None:
                 pdf.__dict__.setdefault(_LANGUAGES, {}).setdefault(made.number, lang.strip())
             yield made
 
@@ -281,16 +294,18 @@ def _text(value: Any) -> str:
     return str(value.string if isinstance(value, pydyf.String) else value or "")
 
 
-def languages_on_elements(pdf: Any) -> None:
+def languages_on_elements(pdf: Any, tree: list[tuple[int, Any, int | None]] | None = None
+                          ) -> None:
     """``/Lang`` on every structure element whose HTML element's language differs from the
     language it inherits (its nearest ancestor's, else the catalogue's), from what
-    :func:`record_languages` noted; a redundant one is left out."""
+    :func:`record_languages` noted; a redundant one is left out. ``tree``: what
+    :func:`_tree` gives, if already walked (before any step changed the tree)."""
     noted: dict[int, str] = pdf.__dict__.get(_LANGUAGES, {})
     if not noted:
         return
     document = _text(pdf.catalog.get("Lang")).lower()
     language: dict[int, str] = {}  # each element's language, as a reader works it out
-    for number, element, parent in _tree(pdf):
+    for number, element, parent in _tree(pdf) if tree is None else tree:
         inherited = document if parent is None else language[parent]
         own = noted.get(number)
         if own and own.lower() != inherited:
@@ -299,23 +314,26 @@ def languages_on_elements(pdf: Any) -> None:
         language[number] = inherited
 
 
-def header_cells_scoped(pdf: Any) -> None:
-    """Every table header cell says which cells it heads (PDF/UA-1 7.5: ``/Scope`` in its
-    Table attributes). WeasyPrint links cells to headers by ``/Headers`` and ``/ID`` but writes
-    no scope (WeasyPrint issue #2482); a leaflet's tables are Markdown tables, whose only
-    header cells are the first row's, so each heads its column."""
-    for element in _dictionaries(pdf, "/StructElem"):
-        if element.get("S") != "/TH":
+def annotations_and_header_cells(pdf: Any) -> None:
+    """Two steps, in one pass over the objects (each object is one or the other, or neither):
+
+    * every link annotation prints (the Print flag, as PDF/UA-1 7.18.1 and PDF/A ask);
+    * every table header cell says which cells it heads (PDF/UA-1 7.5: ``/Scope`` in its
+      Table attributes). WeasyPrint links cells to headers by ``/Headers`` and ``/ID`` but
+      writes no scope (WeasyPrint issue #2482); a leaflet's tables are Markdown tables, whose
+      only header cells are the first row's, so each heads its column.
+    """
+    for obj in pdf.objects:
+        if not isinstance(obj, dict):
             continue
-        attributes = element.get("A")
-        if not isinstance(attributes, dict):
-            attributes = element["A"] = pydyf.Dictionary({"O": "/Table"})
-        attributes.setdefault("Scope", "/Column")
-
-
-def annotations_print(pdf: Any) -> None:
-    for annotation in _dictionaries(pdf, "/Annot"):
-        annotation["F"] = PRINT_FLAG
+        kind = obj.get("Type")
+        if kind == "/Annot":
+            obj["F"] = PRINT_FLAG
+        elif kind == "/StructElem" and obj.get("S") == "/TH":
+            attributes = obj.get("A")
+            if not isinstance(attributes, dict):
+                attributes = obj["A"] = pydyf.Dictionary({"O": "/Table"})
+            attributes.setdefault("Scope", "/Column")
 
 
 # --------------------------------------------------------------------------------------

@@ -3,12 +3,13 @@
 A brand's ``brand.css`` (and its template parts) can do anything CSS can, so the checks that
 matter for a patient run on the layout, not on ``brand.yaml``:
 
-* :func:`laid_out_boxes` walks every page's box tree (margin boxes, and the fixed and
-  absolutely positioned boxes, included); the large-print size check uses it too;
+* :func:`walk` walks every page's box tree once (margin boxes, and the fixed and
+  absolutely positioned boxes, included), carrying down what each box's ancestors make of
+  it; every check below, and the large-print size check, reads that one walk;
 * :func:`contrast_problems`: every piece of painted text against the nearest painted
   background below it (its ancestors' backgrounds, the page, the paper), with the text's
   alpha and every ancestor's opacity applied; WCAG 2 AA: 4.5:1, or 3:1 for large text
-  (18 pt, or 14 pt bold);
+  (18 pt, or 14 pt bold); each pair of painted colours is worked out once per document;
 * :func:`safety_mark_problems`: the draft watermark is painted, visibly, on every page and
   its word is in every page's footer; the "not yet medically reviewed" notice is painted on
   the first page.
@@ -18,8 +19,8 @@ Pure functions of the laid-out document; only :mod:`handout_builder.render.pdf` 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 #: WCAG 2 AA contrast for text, and for large text (18 pt, or 14 pt bold: in CSS pixels).
@@ -54,23 +55,131 @@ class Laid:
     ancestors: tuple[Any, ...]  # page box first
 
 
-def laid_out_boxes(document: Any) -> Iterator[Laid]:
-    """Every laid-out box of every page, in tree order, with its ancestors."""
-    for number, page in enumerate(document.pages, start=1):
-        stack: list[tuple[Any, tuple[Any, ...]]] = [(page._page_box, ())]
-        while stack:
-            box, ancestors = stack.pop()
-            yield Laid(number, box, ancestors)
-            # getattr: an absolutely positioned or fixed box sits behind a placeholder that
-            # forwards its attributes, children included
-            children = getattr(box, "children", None) or ()
-            stack.extend((child, (*ancestors, box)) for child in reversed(children))
+class Node:
+    """One laid-out box met by :func:`walk`, with what its ancestors make of it.
+
+    What every check asks of a box's ancestors is carried down the walk instead of being
+    looked up in them box by box: whether it is inside the watermark, the review notice or a
+    page margin box, and (worked out on demand, once per box: :meth:`beneath`) the colour
+    painted beneath its content and the opacity its ancestors give it.
+    """
+
+    __slots__ = ("page", "box", "parent", "watermark", "notice", "margin", "text", "_beneath")
+
+    def __init__(self, page: int, box: Any, parent: Node | None, watermark: bool,
+                 notice: bool, margin: bool):
+        self.page = page
+        self.box = box
+        self.parent = parent
+        self.watermark = watermark  # this box or an ancestor has the watermark's class
+        self.notice = notice  # ... the review notice's class
+        self.margin = margin  # an ancestor is a page margin box
+        self.text = False  # a text box that holds more than white space
+        self._beneath: Any = _UNKNOWN
+
+    @property
+    def ancestors(self) -> tuple[Any, ...]:
+        """Its ancestors' boxes, the page box first."""
+        boxes_up = []
+        node = self.parent
+        while node is not None:
+            boxes_up.append(node.box)
+            node = node.parent
+        return tuple(reversed(boxes_up))
+
+    def laid(self) -> Laid:
+        return Laid(self.page, self.box, self.ancestors)
+
+    def beneath(self) -> tuple[RGB, float] | None:
+        """What is painted beneath this box's content (the colour) and the opacity this box
+        and its ancestors give it; None over a background image.
+
+        The background is built up from white paper through the page's background, the root
+        element's (painted over the whole page) and each box's own, each with the opacity
+        of the boxes it belongs to.
+        """
+        if self._beneath is _UNKNOWN:
+            self._beneath = self._work_out_beneath()
+        return self._beneath
+
+    def _work_out_beneath(self) -> tuple[RGB, float] | None:
+        box = self.box
+        parent = self.parent
+        if parent is None:  # the page: paper, the page's background, the root element's
+            from weasyprint.formatting_structure import boxes
+
+            background: RGB | None = (1.0, 1.0, 1.0)
+            root = next((c for c in box.children if not isinstance(c, boxes.MarginBox)), None)
+            for layer in (box, root):
+                if layer is None or background is None:
+                    continue
+                background = _layer(layer, background, 1.0)
+            return None if background is None else (background, float(box.style["opacity"]))
+        below = parent.beneath()
+        if below is None:
+            return None
+        background, opacity = below
+        opacity *= float(box.style["opacity"])
+        if parent.parent is None:
+            from weasyprint.formatting_structure import boxes
+
+            if not isinstance(box, boxes.MarginBox):
+                return (background, opacity)  # the root: painted with the page
+        layered = _layer(box, background, opacity)
+        return None if layered is None else (layered, opacity)
 
 
-def _is_text(box: Any) -> bool:
+_UNKNOWN = object()
+
+
+@dataclass(frozen=True)
+class Walked:
+    """Every laid-out box of a document, once (:func:`walk`)."""
+
+    pages: tuple[Any, ...]  # the page boxes
+    nodes: tuple[Node, ...]  # every box of every page, in tree order
+    texts: tuple[Node, ...]  # the text boxes that hold more than white space, in tree order
+
+
+def walk(document: Any) -> Walked:
+    """Walk every page's box tree once (margin boxes, and the fixed and absolutely positioned
+    boxes, included), for every check of this module and the large-print size check."""
     from weasyprint.formatting_structure import boxes
 
-    return isinstance(box, boxes.TextBox) and bool(box.text.strip())
+    text_box = boxes.TextBox
+    margin_box = boxes.MarginBox
+    nodes: list[Node] = []
+    texts: list[Node] = []
+    pages = []
+    for number, page in enumerate(document.pages, start=1):
+        page_box = page._page_box
+        pages.append(page_box)
+        stack: list[tuple[Any, Node | None]] = [(page_box, None)]
+        while stack:
+            box, parent = stack.pop()
+            if parent is None:
+                watermark = notice = margin = False
+            else:
+                watermark, notice = parent.watermark, parent.notice
+                margin = parent.margin or isinstance(parent.box, margin_box)
+            element = getattr(box, "element", None)
+            if element is not None and hasattr(element, "get"):
+                classes = element.get("class")
+                if classes:
+                    names = classes.split()
+                    watermark = watermark or WATERMARK_CLASS in names
+                    notice = notice or NOTICE_CLASS in names
+            node = Node(number, box, parent, watermark, notice, margin)
+            nodes.append(node)
+            if isinstance(box, text_box) and box.text.strip():
+                node.text = True
+                texts.append(node)
+            # getattr: an absolutely positioned or fixed box sits behind a placeholder that
+            # forwards its attributes, children included
+            children = getattr(box, "children", None)
+            if children:
+                stack.extend(zip(reversed(children), repeat(node)))
+    return Walked(tuple(pages), tuple(nodes), tuple(texts))
 
 
 def _classes(box: Any) -> set[str]:
@@ -78,10 +187,6 @@ def _classes(box: Any) -> set[str]:
     if element is None or not hasattr(element, "get"):
         return set()
     return set((element.get("class") or "").split())
-
-
-def _inside(laid: Laid, css_class: str) -> bool:
-    return any(css_class in _classes(b) for b in (*laid.ancestors, laid.box))
 
 
 def describe(laid: Laid) -> str:
@@ -135,59 +240,19 @@ class _Unmeasurable(Exception):
     pass
 
 
-def painted_colours(laid: Laid, memo: dict[int, Any] | None = None) -> tuple[RGB, RGB]:
-    """The text colour as painted (alpha and opacities applied) and the colour beneath it.
-
-    The background is built up from white paper through the page's background, the root
-    element's (painted over the whole page) and each ancestor's, each with the opacity of
-    the boxes it belongs to. Raises ``_Unmeasurable`` over a background image. ``memo``
-    (one per document) keeps what was found for each ancestor, as text boxes share them.
-    """
-    memo = {} if memo is None else memo
-    chain = (*laid.ancestors, laid.box)
-    below = _beneath(chain, len(chain) - 1, memo)
+def painted_colours(node: Node) -> tuple[RGB, RGB]:
+    """The text colour of a text box as painted (its alpha, its own opacity and its
+    ancestors' applied) and the colour beneath it (:meth:`Node.beneath`). Raises
+    ``_Unmeasurable`` over a background image."""
+    assert node.parent is not None  # a text box is never a page
+    below = node.parent.beneath()
     if below is None:
         raise _Unmeasurable
     background, opacity = below
-    opacity *= float(laid.box.style["opacity"])
-    rgb, alpha = _rgba(laid.box.style["color"])
+    style = node.box.style
+    opacity *= float(style["opacity"])
+    rgb, alpha = _rgba(style["color"])
     return _over(rgb, alpha * opacity, background), background
-
-
-def _beneath(chain: tuple[Any, ...], index: int, memo: dict[int, Any]) -> tuple[RGB, float] | None:
-    """What is painted beneath ``chain[index]`` (colour), and its ancestors' opacity."""
-    from weasyprint.formatting_structure import boxes
-
-    if index == 0:  # the page: paper, the page's background, the root element's
-        page = chain[0]
-        key = id(page)
-        if key not in memo:
-            background: RGB | None = (1.0, 1.0, 1.0)
-            root = next((c for c in page.children if not isinstance(c, boxes.MarginBox)), None)
-            for box in (page, root):
-                if box is None or background is None:
-                    continue
-                background = _layer(box, background, 1.0)
-            memo[key] = None if background is None else (background, float(page.style["opacity"]))
-        return memo[key]
-    parent = chain[index - 1]
-    key = id(parent)
-    if key not in memo:
-        below = _beneath(chain, index - 1, memo)
-        if below is None:
-            memo[key] = None
-        else:
-            background, opacity = below
-            if index - 1 > 0:
-                opacity *= float(parent.style["opacity"])
-                if index - 1 == 1 and not isinstance(parent, boxes.MarginBox):
-                    memo[key] = (background, opacity)  # the root: painted with the page
-                else:
-                    layered = _layer(parent, background, opacity)
-                    memo[key] = None if layered is None else (layered, opacity)
-            else:
-                memo[key] = below
-    return memo[key]
 
 
 def _layer(box: Any, background: RGB, opacity: float) -> RGB | None:
@@ -195,7 +260,10 @@ def _layer(box: Any, background: RGB, opacity: float) -> RGB | None:
     style = box.style
     if any(image[0] != "none" for image in style["background_image"]):
         return None
-    rgb, alpha = _rgba(style["background_color"])
+    colour = style["background_color"]
+    if getattr(colour, "alpha", None) == 0:
+        return background  # transparent, as most boxes are
+    rgb, alpha = _rgba(colour)
     return _over(rgb, alpha * opacity, background) if alpha > 0 else background
 
 
@@ -204,8 +272,8 @@ def _layer(box: Any, background: RGB, opacity: float) -> RGB | None:
 # --------------------------------------------------------------------------------------
 
 
-def _visible(laid: Laid) -> bool:
-    return laid.box.style["visibility"] == "visible" and float(laid.box.style["opacity"]) > 0
+def _visible(box: Any) -> bool:
+    return box.style["visibility"] == "visible" and float(box.style["opacity"]) > 0
 
 
 @dataclass(frozen=True)
@@ -271,36 +339,48 @@ def _wrappers(document: Any) -> dict[int, Any]:
             for w in cssselect2.ElementWrapper.from_html_root(element).iter_subtree()}
 
 
-def contrast_problems(document: Any, rules: list[ColourRule] | None = None) -> list[str]:
+def contrast_problems(document: Any, rules: list[ColourRule] | None = None,
+                      walked: Walked | None = None) -> list[str]:
     """One sentence per element whose painted text is below the WCAG AA contrast.
 
     With the brand stylesheet's ``rules`` (:func:`colour_rules`), each names the rule that
-    most likely set the colour.
+    most likely set the colour. ``walked``: the document's :func:`walk`, if already made.
     """
-    from weasyprint.formatting_structure import boxes
-
+    walked = walk(document) if walked is None else walked
     found: dict[str, str] = {}
-    memo: dict[int, Any] = {}
     wrappers: dict[int, Any] | None = None
-    for laid in laid_out_boxes(document):
-        if not isinstance(laid.box, boxes.TextBox) or not laid.box.text.strip():
+    # a leaflet paints a few colours over a few backgrounds: each pair is worked out once
+    # (the key is everything the painted colours and their ratio depend on)
+    colours: dict[int, tuple[Any, tuple[RGB, float]]] = {}  # id(colour): (colour, its rgba)
+    ratios: dict[tuple[RGB, float, RGB], tuple[RGB, float]] = {}
+    for node in walked.texts:
+        box = node.box
+        style = box.style
+        if node.watermark or not _visible(box):
             continue
-        if not _visible(laid) or _inside(laid, WATERMARK_CLASS):
-            continue
-        try:
-            text, background = painted_colours(laid, memo)
-        except _Unmeasurable:
-            where = describe(laid)
+        below = node.parent.beneath()  # type: ignore[union-attr]  (a text box has a parent)
+        if below is None:
+            where = describe(node.laid())
             found.setdefault(where, f"Text in {where} sits on a background image, whose "
                              "contrast cannot be checked.")
             continue
-        style = laid.box.style
-        large = style["font_size"] >= LARGE_PX or (
-            style["font_size"] >= LARGE_BOLD_PX and style["font_weight"] >= 700
-        )
+        background, opacity = below
+        colour = style["color"]
+        known = colours.get(id(colour))
+        if known is None:
+            known = colours[id(colour)] = (colour, _rgba(colour))
+        rgb, alpha = known[1]
+        key = (rgb, alpha * (opacity * float(style["opacity"])), background)
+        worked_out = ratios.get(key)
+        if worked_out is None:
+            text = _over(rgb, key[1], background)
+            worked_out = ratios[key] = (text, contrast(text, background))
+        text, ratio = worked_out
+        size = style["font_size"]
+        large = size >= LARGE_PX or (size >= LARGE_BOLD_PX and style["font_weight"] >= 700)
         needed = MIN_CONTRAST_LARGE if large else MIN_CONTRAST
-        ratio = contrast(text, background)
         if ratio < needed - 1e-9:
+            laid = node.laid()
             where = describe(laid)
             if where in found:
                 continue
@@ -315,24 +395,30 @@ def contrast_problems(document: Any, rules: list[ColourRule] | None = None) -> l
     return list(found.values())
 
 
-def safety_mark_problems(document: Any, marks: SafetyMarks) -> list[str]:
-    """What keeps a safety mark from being seen, one sentence each (empty: all is well)."""
+def safety_mark_problems(document: Any, marks: SafetyMarks,
+                         walked: Walked | None = None) -> list[str]:
+    """What keeps a safety mark from being seen, one sentence each (empty: all is well).
+    ``walked``: the document's :func:`walk`, if already made."""
     problems: list[str] = []
-    pages = len(document.pages)
+    if not marks.watermark and not marks.notice:
+        return problems
+    walked = walk(document) if walked is None else walked
+    pages = len(walked.pages)
     if marks.watermark:
         word = "".join(marks.watermark.split())
         across: dict[int, str] = {}
         footer: dict[int, str] = {}
-        for laid in laid_out_boxes(document):
-            if _is_text(laid.box) and _visible(laid):
-                if _inside(laid, WATERMARK_CLASS):
-                    if _watermark_visible(laid, document):
-                        across[laid.page] = across.get(laid.page, "") + laid.box.text
-                elif _in_margin(laid) and laid.box.style["font_size"] >= MIN_MARK_PX:
-                    footer[laid.page] = footer.get(laid.page, "") + laid.box.text
-            elif laid.box is not None and _covers(laid):
+        for node in walked.nodes:
+            box = node.box
+            if node.text and _visible(box):
+                if node.watermark:
+                    if _watermark_visible(node):
+                        across[node.page] = across.get(node.page, "") + box.text
+                elif node.margin and box.style["font_size"] >= MIN_MARK_PX:
+                    footer[node.page] = footer.get(node.page, "") + box.text
+            elif box is not None and _covers(node):
                 problems.append(
-                    f"{describe(laid)} is positioned with a background, so it could be "
+                    f"{describe(node.laid())} is positioned with a background, so it could be "
                     f"painted over the {marks.watermark} watermark."
                 )
         missing = [n for n in range(1, pages + 1) if word not in "".join(across.get(n, "").split())]
@@ -349,10 +435,9 @@ def safety_mark_problems(document: Any, marks: SafetyMarks) -> list[str]:
             )
     if marks.notice:
         shown = "".join(
-            laid.box.text for laid in laid_out_boxes(document)
-            if laid.page == 1 and _is_text(laid.box) and _visible(laid)
-            and _inside(laid, NOTICE_CLASS) and laid.box.style["font_size"] >= MIN_MARK_PX
-            and _on_page(laid, document)
+            node.box.text for node in walked.texts
+            if node.page == 1 and _visible(node.box) and node.notice
+            and node.box.style["font_size"] >= MIN_MARK_PX and _on_page(node)
         )
         if "".join(marks.notice.split()) not in "".join(shown.split()):
             problems.append(
@@ -366,47 +451,45 @@ def _pages(numbers: list[int]) -> str:
     return ", ".join(str(n) for n in numbers[:10]) + (" ..." if len(numbers) > 10 else "")
 
 
-def _in_margin(laid: Laid) -> bool:
-    from weasyprint.formatting_structure import boxes
-
-    return any(isinstance(b, boxes.MarginBox) for b in laid.ancestors)
-
-
-def _on_page(laid: Laid, document: Any) -> bool:
+def _on_page(node: Node) -> bool:
     """The centre of the text box is on the page (before any transform)."""
-    page = laid.ancestors[0]
-    box = laid.box
+    page = node
+    while page.parent is not None:
+        page = page.parent
+    box = node.box
     x = box.position_x + box.width / 2
     y = box.position_y + box.height / 2
-    return 0 <= x <= page.margin_width() and 0 <= y <= page.margin_height()
+    return 0 <= x <= page.box.margin_width() and 0 <= y <= page.box.margin_height()
 
 
-def _watermark_visible(laid: Laid, document: Any) -> bool:
-    style = laid.box.style
-    text = laid.box.text.strip()
-    if style["font_size"] < MIN_WATERMARK_PX or laid.box.width < 0.3 * style["font_size"] * len(text):
+def _watermark_visible(node: Node) -> bool:
+    box = node.box
+    style = box.style
+    text = box.text.strip()
+    if style["font_size"] < MIN_WATERMARK_PX or box.width < 0.3 * style["font_size"] * len(text):
         return False  # too small, or squeezed (letter-spacing)
-    if not _on_page(laid, document):
+    if not _on_page(node):
         return False
-    mark = next(b for b in (*laid.ancestors, laid.box) if WATERMARK_CLASS in _classes(b))
-    for box in laid.ancestors:
-        if box is mark:
+    ancestors = node.ancestors
+    mark = next(b for b in (*ancestors, box) if WATERMARK_CLASS in _classes(b))
+    for each in ancestors:
+        if each is mark:
             # only a rotation, as the project's stylesheet gives it
-            if any(name != "rotate" for name, *_ in box.style["transform"]) or box.style["clip"]:
+            if any(name != "rotate" for name, *_ in each.style["transform"]) or each.style["clip"]:
                 return False
-        elif box.style["transform"] or box.style["overflow"] != "visible" or box.style["clip"]:
+        elif each.style["transform"] or each.style["overflow"] != "visible" or each.style["clip"]:
             return False
     try:
-        text, background = painted_colours(laid)
+        text_colour, background = painted_colours(node)
     except _Unmeasurable:
         return False
-    return contrast(text, background) >= MIN_WATERMARK_CONTRAST
+    return contrast(text_colour, background) >= MIN_WATERMARK_CONTRAST
 
 
-def _covers(laid: Laid) -> bool:
+def _covers(node: Node) -> bool:
     """A positioned box (not the watermark) that paints a background could hide the mark."""
-    style = laid.box.style
-    if style["position"] in ("static", None) or _inside(laid, WATERMARK_CLASS):
+    style = node.box.style
+    if style["position"] in ("static", None) or node.watermark:
         return False
     _, alpha = _rgba(style["background_color"])
     return alpha > 0 or any(image[0] != "none" for image in style["background_image"])

@@ -293,21 +293,20 @@ def _reason(message: str) -> str:
     return message
 
 
-def _text_smaller_than(document: Any, points: float) -> list[str]:
+def _text_smaller_than(document: Any, points: float, walked: Any = None) -> list[str]:
     """Where text (margin boxes included) is laid out under ``points``: the element, as a CSS
-    selector, and its size; never the text itself, which may be a patient's details."""
-    from weasyprint.formatting_structure import boxes
-
-    from handout_builder.render.painted import laid_out_boxes
+    selector, and its size; never the text itself, which may be a patient's details.
+    ``walked``: the document's :func:`~handout_builder.render.painted.walk`, if already made."""
+    from handout_builder.render.painted import walk
 
     limit = points * 4 / 3 - 0.01  # CSS pixels
     found: list[str] = []
-    for laid in laid_out_boxes(document):
-        box = laid.box
-        if isinstance(box, boxes.TextBox) and box.style["font_size"] < limit and box.text.strip():
+    for node in (walk(document) if walked is None else walked).texts:
+        box = node.box
+        if box.style["font_size"] < limit:
             # the selector of the nearest element with a class (or the page margin box)
             inside = ""
-            for ancestor in laid.ancestors:
+            for ancestor in node.ancestors:
                 tag = str(getattr(ancestor, "element_tag", "") or "")
                 element = getattr(ancestor, "element", None)
                 if (element is not None and hasattr(element, "get") and element.get("class")) \
@@ -549,9 +548,12 @@ class Renderer:
             raise RenderRefused(
                 _layout_problems(source_name, [_reason(m) for m in logs.messages])
             )
-        self._check_painted(document, part.marks)
+        from handout_builder.render.painted import walk
+
+        walked = walk(document)  # once, for every check of what is painted
+        self._check_painted(document, part.marks, walked)
         if self.options.large_print:
-            small = _text_smaller_than(document, LARGE_PRINT_MIN_PT)
+            small = _text_smaller_than(document, LARGE_PRINT_MIN_PT, walked)
             if small:
                 raise RenderRefused(
                     Problem(
@@ -564,7 +566,7 @@ class Renderer:
                 )
         return document
 
-    def _check_painted(self, document: Any, marks: SafetyMarks) -> None:
+    def _check_painted(self, document: Any, marks: SafetyMarks, walked: Any = None) -> None:
         """Refuse the brand when a safety mark is not visible, or text is below WCAG AA."""
         from handout_builder.render.painted import contrast_problems, safety_mark_problems
 
@@ -572,13 +574,13 @@ class Renderer:
             Problem(self.brand_source, message,
                     "Remove the rules in brand.css (or the brand's template parts) that hide, "
                     "restyle, move or cover the watermark, the page footer or the review notice.")
-            for message in safety_mark_problems(document, marks)
+            for message in safety_mark_problems(document, marks, walked)
         ] + [
             Problem(self.brand_source, message,
                     "Give that element a darker text colour or a lighter background in "
                     "brand.css (4.5:1 for body text, 3:1 from 18 pt or 14 pt bold), and no "
                     "opacity below 1.")
-            for message in contrast_problems(document, self.colour_rules)
+            for message in contrast_problems(document, self.colour_rules, walked)
         ]
         if problems:
             raise InvalidBrand(problems)

@@ -380,6 +380,28 @@ def test_large_text_needs_three_to_one(brand_copy, write_topic):
                    watermark=None)
 
 
+@pytest.mark.parametrize("css, failing, passing", [
+    # each pair of painted colours is worked out once per document: the element that passes
+    # comes first, with everything the same but one thing, and the later one must still fail
+    ("h2, .topic-section p { color: #595959; } .topic-section p { opacity: 0.4; }",
+     "<p>", "<h2>"),  # its own opacity
+    ("h1, .topic-section p { color: #595959; } .topic-section { opacity: 0.4; }",
+     "<p>", "<h1>"),  # an ancestor's opacity
+    ("h2 { color: #595959; } .topic-section p { color: rgba(89, 89, 89, 0.4); }",
+     "<p>", "<h2>"),  # the same colour with an alpha
+    ("h1, .topic-section p { color: #767676; } .topic-section p { background: #e8e8e8; }",
+     "<p>", "<h1>"),  # another background
+    ("h1, .dates { color: #949494; }", '<p class="dates">', "<h1>"),  # normal size, 3.03:1
+])
+@pytest.mark.pdf
+def test_each_text_is_judged_with_its_own_opacity_alpha_background_and_size(
+        brand_copy, write_topic, css, failing, passing):
+    with pytest.raises(InvalidBrand) as info:
+        render_css(brand_copy, css, write_topic(MINIMAL_TOPIC), watermark=None)
+    text = " ".join(problem.message for problem in info.value.problems)
+    assert failing in text and passing not in text
+
+
 @pytest.mark.pdf
 def test_shipped_brands_pass_every_painted_check(write_topic):
     from tests.conftest import BRANDS
