@@ -208,11 +208,59 @@ def describe(laid: Laid) -> str:
 # --------------------------------------------------------------------------------------
 
 
+#: CSS Color 4's conversion matrices (https://www.w3.org/TR/css-color-4/#color-conversion-code):
+#: Bradford adaptation from the D50 white to D65, and XYZ (D65) to linear-light sRGB.
+_D50_TO_D65 = ((0.955473421488075, -0.02309845494876471, 0.06325924320057072),
+               (-0.0283697093338637, 1.0099953980813041, 0.021041441191917323),
+               (0.012314014864481998, -0.020507649298898964, 1.330365926242124))
+_XYZ_D65_TO_LINEAR_SRGB = ((3.2409699419045226, -1.537383177570094, -0.4986107602930034),
+                           (-0.9692436362808796, 1.8759675015077202, 0.04155505740717559),
+                           (0.05563007969699366, -0.20397695888897652, 1.0569715142428786))
+#: Spaces WeasyPrint paints in a PDF Lab colour space, by the white of the XYZ it goes through.
+_LAB_D50 = ("lab", "lch", "xyz-d50")
+_LAB_D65 = ("oklab", "oklch", "xyz-d65")
+
+
+def _times(matrix: tuple[tuple[float, ...], ...], vector: Any) -> tuple[float, ...]:
+    return tuple(sum(m * v for m, v in zip(row, vector)) for row in matrix)
+
+
+def _gamma(linear: float) -> float:
+    """sRGB's transfer function (linear light to the encoded channel)."""
+    if abs(linear) <= 0.0031308:
+        return 12.92 * linear
+    return (1 if linear > 0 else -1) * (1.055 * abs(linear) ** (1 / 2.4) - 0.055)
+
+
 def _rgba(color: Any) -> tuple[RGB, float]:
-    srgb = color.to("srgb") if getattr(color, "space", "srgb") != "srgb" else color
-    r, g, b = (min(max(float(c), 0.0), 1.0) for c in srgb.coordinates)
-    alpha = float(srgb.alpha)
-    return (r, g, b), alpha
+    """A painted colour as sRGB channels (0 to 1, clipped to the gamut) and its alpha, as
+    WeasyPrint paints it (``pdf/stream.py``, ``set_color``): sRGB, hsl() and hwb() in sRGB;
+    lab(), lch(), oklab(), oklch() and XYZ in a PDF Lab space, which a viewer shows as the
+    same colour in sRGB (CSS Color 4's conversion); device-cmyk() by CSS Color 5's naive
+    conversion; other predefined spaces (display-p3, rec2020...) painted as if their
+    channels were sRGB's (WeasyPrint warns). Raises
+    ``_Unmeasurable`` for a colour drawn through an ICC profile (``@color-profile``)."""
+    space = getattr(color, "space", "srgb")
+    if space == "srgb":
+        channels = color.coordinates
+    elif space in ("hsl", "hwb"):
+        channels = color.to("srgb").coordinates
+    elif space in _LAB_D50 or space in _LAB_D65:
+        if space in _LAB_D50:
+            xyz = _times(_D50_TO_D65, color.to("xyz-d50").coordinates)
+        else:
+            xyz = color.to("xyz-d65").coordinates
+        channels = tuple(_gamma(c) for c in _times(_XYZ_D65_TO_LINEAR_SRGB, xyz))
+    elif space == "device-cmyk":  # CSS Color 5's naive conversion, as browsers show it
+        c, m, y, k = (float(v or 0) for v in color.coordinates)
+        channels = tuple(1 - min(1.0, v * (1 - k) + k) for v in (c, m, y))
+    elif space.startswith("--"):
+        raise _Unmeasurable(space)
+    else:
+        channels = tuple(c or 0 for c in color.coordinates[:3])
+        channels = (*channels, 0.0, 0.0)[:3]
+    r, g, b = (min(max(float(c or 0), 0.0), 1.0) for c in channels)
+    return (r, g, b), float(color.alpha)
 
 
 def _over(top: RGB, alpha: float, below: RGB) -> RGB:
@@ -256,14 +304,18 @@ def painted_colours(node: Node) -> tuple[RGB, RGB]:
 
 
 def _layer(box: Any, background: RGB, opacity: float) -> RGB | None:
-    """``background`` with ``box``'s own background painted over it (None: an image)."""
+    """``background`` with ``box``'s own background painted over it (None: an image, or a
+    colour drawn through an ICC profile)."""
     style = box.style
     if any(image[0] != "none" for image in style["background_image"]):
         return None
     colour = style["background_color"]
     if getattr(colour, "alpha", None) == 0:
         return background  # transparent, as most boxes are
-    rgb, alpha = _rgba(colour)
+    try:
+        rgb, alpha = _rgba(colour)
+    except _Unmeasurable:
+        return None
     return _over(rgb, alpha * opacity, background) if alpha > 0 else background
 
 
@@ -361,14 +413,21 @@ def contrast_problems(document: Any, rules: list[ColourRule] | None = None,
         below = node.parent.beneath()  # type: ignore[union-attr]  (a text box has a parent)
         if below is None:
             where = describe(node.laid())
-            found.setdefault(where, f"Text in {where} sits on a background image, whose "
-                             "contrast cannot be checked.")
+            found.setdefault(where, f"Text in {where} sits on a background image (or a colour "
+                             "drawn through an ICC profile), whose contrast cannot be checked.")
             continue
         background, opacity = below
         colour = style["color"]
         known = colours.get(id(colour))
         if known is None:
-            known = colours[id(colour)] = (colour, _rgba(colour))
+            try:
+                known = colours[id(colour)] = (colour, _rgba(colour))
+            except _Unmeasurable as profile:
+                where = describe(node.laid())
+                found.setdefault(where, f"Text in {where} is painted through the colour profile "
+                                 f"{profile}, whose contrast cannot be checked: give it an sRGB "
+                                 "colour (#rrggbb, rgb(), hsl()) or a Lab one (lab(), oklch()).")
+                continue
         rgb, alpha = known[1]
         key = (rgb, alpha * (opacity * float(style["opacity"])), background)
         worked_out = ratios.get(key)
@@ -491,5 +550,5 @@ def _covers(node: Node) -> bool:
     style = node.box.style
     if style["position"] in ("static", None) or node.watermark:
         return False
-    _, alpha = _rgba(style["background_color"])
+    alpha = float(style["background_color"].alpha)
     return alpha > 0 or any(image[0] != "none" for image in style["background_image"])

@@ -351,6 +351,10 @@ def test_ordinary_brand_css_keeps_the_watermark(brand_copy, write_topic, tmp_pat
     ("main { opacity: 0.25; }", "<h1>"),
     ("@page { @bottom-right { color: #f0f0f0; } }", "footer"),
     ("h1 { color: rgba(0, 0, 0, 0.2); }", "<h1>"),
+    # every colour syntax is measured (lab() and oklch() used to end in a crash, exit 3)
+    ("body { color: lab(93% 0 0); }", "<p"),
+    ("h1 { color: oklch(93% 0.01 250); }", "<h1>"),
+    (".category { color: device-cmyk(0 0 0 0.1); }", '<p class="category">'),
 ])
 @pytest.mark.pdf
 def test_low_contrast_brand_css_is_refused(brand_copy, write_topic, css, element):
@@ -369,6 +373,12 @@ def test_contrast_problem_names_the_brand_css_rule(brand_copy, write_topic):
     [problem] = info.value.problems
     assert '<p class="category">' in problem.message
     assert "brand.css line 4: .masthead .clinic-name, .category" in problem.message
+
+
+@pytest.mark.pdf
+def test_dark_lab_and_oklch_colours_pass(brand_copy, write_topic):
+    css = "body { color: lab(20% 0 0); } h1 { color: oklch(35% 0.1 250); }"
+    assert render_css(brand_copy, css, write_topic(MINIMAL_TOPIC), watermark=None).pages >= 1
 
 
 @pytest.mark.pdf
