@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from handout_builder.build.executor import (
-    DEFAULT_TIMEOUT, Executor, Job, Outcome, ProcessPool, RenderInFolder,
+    DEFAULT_TIMEOUT, Executor, Job, Outcome, ProcessPool, RenderInFolder, warm_up,
 )
 from handout_builder.build.fingerprint import (
     input_hash, shared_fingerprint, topic_inputs,
@@ -383,6 +383,8 @@ def build(
     if config.as_of is None:
         config = replace(config, as_of=review.today())  # the module's: tests pin it
     library, out_dir = config.library, config.out_dir
+    if config.executor != "dask":
+        warm_up(render)  # the workers' fork server imports while this process plans
     paths = discover(library)
     the_matrix = matrix_for(config)
     cells = cells_for(config, the_matrix)

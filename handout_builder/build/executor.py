@@ -312,6 +312,23 @@ def worker_context(render_topic: Callable[..., Any] | None = None) -> Any:
     return context
 
 
+def warm_up(render_topic: Callable[..., Any] | None = None) -> bool:
+    """Start the fork server now (see :func:`worker_context`), so that it imports WeasyPrint
+    and the pipeline on a spare core while the build reads, hashes and plans, instead of
+    after: about a second less before the first worker renders. Only where there is a core
+    to spare; a build that then has nothing to render leaves the server unused (it ends with
+    the build, as always). True if the server was started."""
+    if (os.cpu_count() or 1) < 2:
+        return False
+    context = worker_context(render_topic)
+    if context.get_start_method() != "forkserver":
+        return False
+    from multiprocessing import forkserver  # the server every forkserver context shares
+
+    forkserver.ensure_running()
+    return True
+
+
 class _Slot:
     """One worker process, its pipe, and the jobs handed to it (numbered, in order)."""
 

@@ -176,3 +176,31 @@ def test_a_worker_watchdog_ends_its_process_when_the_parent_is_gone():
             "exit_with_parent(os.getppid() + 10**7, every=0.05); time.sleep(600)")
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, timeout=60)
     assert result.returncode == 1
+
+
+@pytest.mark.pdf
+def test_a_build_starts_the_workers_fork_server_before_it_plans(tmp_path):
+    """The fork server imports the pipeline on a spare core while the build reads and hashes
+    the library (``executor.warm_up``), not after; it still ends with the build."""
+    library = make_library(tmp_path / "lib", 1)
+    code = f"""
+import os, sys
+from multiprocessing import forkserver
+from handout_builder.build import batch
+from handout_builder.build.batch import BuildConfig
+from handout_builder.paths import DEFAULT_BRAND_DIR
+from handout_builder.service import render_in_folder
+
+assert forkserver._forkserver._forkserver_pid is None  # nothing started it yet
+seen = []
+def discover(library):
+    pid = forkserver._forkserver._forkserver_pid
+    seen.append(pid is not None and os.waitpid(pid, os.WNOHANG) == (0, 0))  # running
+    raise SystemExit(0 if seen[0] else 5)
+batch.discover = discover
+batch.build(BuildConfig(library={str(library)!r}, out_dir={str(tmp_path / 'out')!r},
+                        brand_dir=DEFAULT_BRAND_DIR, jobs=2), render=render_in_folder)
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, timeout=120,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
