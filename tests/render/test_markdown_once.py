@@ -10,6 +10,7 @@ import pytest
 from handout_builder.domain.wording import messages_for
 from handout_builder.render.html import html_markdown_parser, markdown, markdown_inline
 from handout_builder.sources.markdown import _parsed, parsed
+from tests.conftest import MINIMAL_TOPIC
 
 #: Every construct the leaflet's Markdown renders, links of every kind and the tokens the
 #: HTML rules change (links, table header cells, phrases) among them.
@@ -91,28 +92,12 @@ def test_the_text_rules_and_the_html_share_one_parse(write_topic, default_brand)
     from handout_builder.sources.loader import load_topic
 
     _parsed.cache_clear()
-    loaded = load_topic(write_topic("""\
-        title: Test topic
-        category: Testing
-        summary: A *short* summary.
-        key_points:
-          - Take it with [water](https://water.example).
-        sections:
-          - heading: First question
-            body: |
-              An answer with a [link](https://a.example).
-
-              - one
-              - two
-        review:
-          reviewer: Dr Test
-          reviewed: 2024-01-02
-          interval_months: 60
-        copyright:
-          holder: Test Clinic
-          year: 2024
-        status: approved
-        """))
+    loaded = load_topic(write_topic(MINIMAL_TOPIC.replace(
+        "sections:\n  - heading: First question\n    body: An answer.\n",
+        "summary: A *short* summary.\n"
+        "key_points:\n  - Take it with [water](https://water.example).\n"
+        "sections:\n  - heading: First question\n    body: |\n"
+        "      An answer with a [link](https://a.example).\n\n      - one\n      - two\n")))
     parses = _parsed.cache_info().misses
     assert parses == 3  # the summary, the key point, the body: once each
     html = render_html(loaded, default_brand)
