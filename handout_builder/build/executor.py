@@ -9,9 +9,9 @@ function the build was given (the service's ``render_in_folder``), keeping one w
 crashed worker, fails that topic only. Both hand out the largest topics first
 (:func:`longest_first`), so the build does not end waiting for one long leaflet.
 
-Workers are forked from a fork server (the ``forkserver`` start method) that has imported
-the pipeline and WeasyPrint once (:data:`PRELOAD`, :mod:`handout_builder.build.preload`):
-importing them is most of a worker's start-up (about 1.5 CPU s on the development machine,
+Workers are forked from a fork server (the ``forkserver`` start method,
+:mod:`~handout_builder.build.fork_server`) that has imported the pipeline and WeasyPrint once
+(:mod:`~handout_builder.build.preload`): importing them is most of a worker's start-up (about 1.5 CPU s on the development machine,
 which runs Python without bytecode caching), and with a fresh interpreter per worker
 (``spawn``) every worker, and every successor of a recycled one, paid it again. The fork
 server is a fresh interpreter of its own, one thread, that has imported modules and done
@@ -29,7 +29,6 @@ Imports: domain, sources, render, output, build.plan, build.fingerprint.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import signal
 import time
@@ -44,6 +43,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from handout_builder.build import fork_server
 from handout_builder.build.fingerprint import (
     input_hash, topic_inputs,
 )
@@ -57,9 +57,6 @@ from handout_builder.output.store import output_path, write_atomic
 from handout_builder.render.pdf import Renderer
 from handout_builder.sources.loader import LoadedTopic, load_brand
 
-#: Modules the fork server imports once for every worker it forks, in this order (then the
-#: module of the render function the build is given, the service).
-PRELOAD = ("handout_builder.build.preload",)
 #: An environment variable naming a file: if set, the build's main process and each worker
 #: append one JSON line of timings to it when they finish (``bench/run.py`` reads them).
 STATS_VARIABLE = "MAKE_HANDOUT_POOL_STATS"
@@ -297,36 +294,17 @@ START_FAILURES = 3
 
 
 def worker_context(render_topic: Callable[..., Any] | None = None) -> Any:
-    """The multiprocessing context workers start in: a fork server that has imported
-    :data:`PRELOAD` (and ``render_topic``'s module) where there is one, else ``spawn``
-    (see the module's notes)."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    modules = list(PRELOAD)
-    module = getattr(render_topic, "__module__", None)
-    if module and module != "__main__":
-        modules.append(module)
-    # only the first call before the server starts counts: one server per process
-    context.set_forkserver_preload(modules)
-    return context
+    """The multiprocessing context workers start in (:func:`fork_server.worker_context`): a
+    fork server that has imported :data:`PRELOAD` and ``render_topic``'s module where there
+    is one, else ``spawn``."""
+    return fork_server.worker_context(getattr(render_topic, "__module__", None))
 
 
 def warm_up(render_topic: Callable[..., Any] | None = None) -> bool:
-    """Start the fork server now (see :func:`worker_context`), so that it imports WeasyPrint
-    and the pipeline on a spare core while the build reads, hashes and plans, instead of
-    after: about a second less before the first worker renders. Only where there is a core
-    to spare; a build that then has nothing to render leaves the server unused (it ends with
-    the build, as always). True if the server was started."""
-    if (os.cpu_count() or 1) < 2:
-        return False
-    context = worker_context(render_topic)
-    if context.get_start_method() != "forkserver":
-        return False
-    from multiprocessing import forkserver  # the server every forkserver context shares
-
-    forkserver.ensure_running()
-    return True
+    """Start the fork server now (:func:`fork_server.warm_up`), so that it imports WeasyPrint
+    and the pipeline while the build reads, hashes and plans. The CLI has usually started it
+    already, before importing the service; then this does nothing. True if it is running."""
+    return fork_server.warm_up(getattr(render_topic, "__module__", None))
 
 
 class _Slot:

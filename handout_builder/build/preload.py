@@ -1,4 +1,4 @@
-"""Imported first by the build's fork server (:data:`handout_builder.build.executor.PRELOAD`):
+"""Imported first by the build's fork server (:data:`handout_builder.build.fork_server.PRELOAD`):
 WeasyPrint, imported the way :mod:`handout_builder.render.pdf` imports it (Fontconfig pinned
 to the bundled fonts first), and the build's own modules, so that every worker forked from
 the server starts with them imported instead of importing them again. Nothing is laid out

@@ -461,6 +461,12 @@ def report(error: UserError) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.handler == "build" and args.executor != "dask":
+        # the workers' fork server imports WeasyPrint and the pipeline on the spare core
+        # while this process imports the service and plans (standard library only, here)
+        from handout_builder.build.fork_server import SERVICE_MODULE, warm_up
+
+        warm_up(SERVICE_MODULE)
     try:
         # a command imports the stages it needs (Pydantic, Jinja2, ...): --help and usage
         # errors must not pay for them, nor one command for another's

@@ -204,3 +204,40 @@ batch.build(BuildConfig(library={str(library)!r}, out_dir={str(tmp_path / 'out')
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, timeout=120,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize("command, started", [
+    (["build", "LIB", "--out", "OUT", "--jobs", "2"], True),
+    (["build", "LIB", "--out", "OUT", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"],
+     False),  # a cluster renders: no local workers
+    (["check", "LIB"], False),
+])
+def test_the_command_line_starts_the_fork_server_before_it_imports_the_service(
+        tmp_path, command, started):
+    """``make-handout build`` starts the workers' fork server right after reading its options
+    (``fork_server.warm_up``), so that the server imports WeasyPrint and the pipeline while
+    the command imports the service and plans; no other command starts one."""
+    library = make_library(tmp_path / "lib", 1)
+    argv = [str(library) if a == "LIB" else str(tmp_path / "out") if a == "OUT" else a
+            for a in command]
+    code = f"""
+import os, sys
+from multiprocessing import forkserver
+
+class Watch:  # looks when the service is first imported, and stops there
+    def find_spec(self, name, path=None, target=None):
+        if name == "handout_builder.service":
+            pid = forkserver._forkserver._forkserver_pid
+            running = pid is not None and os.waitpid(pid, os.WNOHANG) == (0, 0)
+            os._exit(10 + running)
+        return None
+
+sys.meta_path.insert(0, Watch())
+from handout_builder.cli import main
+main({argv!r})
+os._exit(3)  # the service was never imported
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, timeout=120,
+                            capture_output=True, text=True)
+    assert result.returncode == 10 + started, result.stderr[-2000:]
