@@ -9,9 +9,10 @@
 Generates a seeded library of uneven topics (:mod:`bench.topics`: 1 to 12 pages, mean about
 three, long lists, long reference lists) in a temporary folder and measures, side by side in
 one run (the machine may be shared and noisy, so read the ratios; each round runs every
-contender once, in alternating order, and the ratios are taken within a round; the medians
-of the rounds' ratios are printed with the ratios of the best times). The package's bytecode
-is compiled first, as an installed package's is:
+contender once, in alternating order, and the ratios are taken within a round: the targets
+are judged on the median of the rounds' ratios, which compares runs made minutes apart, not
+the fastest moments of two contenders; the ratios of the best times are printed too). The
+package's bytecode is compiled first, as an installed package's is:
 
 * ``build --jobs 1`` and ``--jobs 2`` (fresh output folders): PDFs/s and pages/s, and
   ``--jobs 2`` / ``--jobs 1`` (target >= 1.9x);
@@ -427,9 +428,10 @@ def main() -> int:
         f"of {args.rounds})")
     row("build --jobs 2", f"{n / t2:.2f} PDFs/s, {total / t2:.1f} pages/s ({t2:.1f} s)")
     speedups = [a / b for a, b in zip(times["build1"], times["build2"])]
-    row("--jobs 2 / --jobs 1", f"{t1 / t2:.2f}x best times; {statistics.median(speedups):.2f}x "
-        "median of the rounds (rounds: " + ", ".join(f"{x:.2f}" for x in speedups) + ")",
-        "(target >= 1.9x)", t1 / t2 >= 1.9)
+    speedup = statistics.median(speedups)
+    row("--jobs 2 / --jobs 1", f"{speedup:.2f}x median of the rounds (rounds: "
+        + ", ".join(f"{x:.2f}" for x in speedups) + f"); {t1 / t2:.2f}x best times",
+        "(target >= 1.9x)", speedup >= 1.9)
     if args.bare1:
         bare_speedups = [a / b for a, b in zip(times["bare1"], times["bare2"])]
         row("bare loop: 2 workers / 1 worker", f"{min(times['bare1']) / tb:.2f}x best times; "
@@ -438,19 +440,20 @@ def main() -> int:
             "pipeline, on the same library and cores")
     row("bare WeasyPrint loop, 2 workers", f"{n / tb:.2f} PDFs/s ({tb:.1f} s)")
     c1, c2, cb = min(cpu["build1"]), min(cpu["build2"]), min(cpu["bare2"])
+    cpu_over = statistics.median(a / b - 1 for a, b in zip(cpu["build2"], cpu["bare2"]))
     row("CPU seconds (least of the rounds)", f"build --jobs 1 {c1:.1f}, --jobs 2 {c2:.1f}, "
-        f"bare loop {cb:.1f}: build --jobs 2 uses {100 * (c2 / cb - 1):+.1f}% of the bare "
-        f"loop's CPU; {c1 / total:.3f} s per page with --jobs 1")
+        f"bare loop {cb:.1f}: build --jobs 2 uses {100 * cpu_over:+.1f}% of the bare "
+        f"loop's CPU (median of the rounds); {c1 / total:.3f} s per page with --jobs 1")
     if args.bare1:
         cb1 = min(cpu["bare1"])
         row("CPU: 2 workers / 1 worker", f"build {c2 / c1:.3f}, bare loop {cb / cb1:.3f} "
             f"(bare loop on 1 worker {cb1:.1f} s; build --jobs 1 uses "
             f"{100 * (c1 / cb1 - 1):+.1f}% of its CPU)")
     over = [a / b - 1 for a, b in zip(times["build2"], times["bare2"])]
-    row("build --jobs 2 vs bare loop (2 workers)", f"{100 * (t2 / tb - 1):+.1f}% best times; "
-        f"{100 * statistics.median(over):+.1f}% median of the rounds (rounds: "
-        + ", ".join(f"{100 * x:+.1f}%" for x in over) + ")", "(target <= +5%)",
-        t2 / tb - 1 <= 0.05)
+    row("build --jobs 2 vs bare loop (2 workers)", f"{100 * statistics.median(over):+.1f}% "
+        "median of the rounds (rounds: " + ", ".join(f"{100 * x:+.1f}%" for x in over)
+        + f"); {100 * (t2 / tb - 1):+.1f}% best times", "(target <= +5%)",
+        statistics.median(over) <= 0.05)
     if fixed_gap:
         row("of which start-up and finish (the two-topic pairs)",
             f"{100 * statistics.median(fixed_gap) / tb:+.1f}% of the bare loop's best time")
