@@ -7,12 +7,21 @@ when installed. Every language's font order lists all of them (``leaflet.css``),
 character prints when some font has it: :func:`font_coverage` (topic text) and
 :func:`bundled_characters` (a patient's details) are the same set.
 
+Reading the bundled fonts' maps takes about a quarter of a second, in every process that
+checks text (each build worker, each ``render`` or ``check``), so what they cover is also
+recorded beside them (:data:`COVERAGE_FILE`) with each font file's SHA-256: while every font
+matches its record, the record is used; otherwise the fonts are read, as before. After
+changing the fonts, write the record again: ``python -m handout_builder.sources.fonts``
+(a test fails until then).
+
 Imports: stdlib, fontTools and the font files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -32,6 +41,9 @@ _CJK_BLOCKS = ((0x2E80, 0x2FDF), (0x3000, 0x30FF), (0x3100, 0x31FF), (0x3400, 0x
                (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF),
                (0x20000, 0x2FA1F))
 
+
+#: What the bundled fonts cover, with the SHA-256 of each font file it was read from.
+COVERAGE_FILE = FONTS_DIR / "coverage.json"
 
 #: The face of the collection read for coverage (Noto Sans CJK SC; all share one cmap).
 _CJK_FACE = 2
@@ -55,13 +67,58 @@ def _cmap(path: Path) -> frozenset[int]:
         return frozenset(font.getBestCmap() or {})
 
 
+def bundled_font_files() -> list[Path]:
+    """The bundled font files (every one is in every language's font order)."""
+    return sorted(FONTS_DIR.glob("*.[ot]tf"))
+
+
+def _digests(paths: Iterable[Path]) -> dict[str, str]:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in paths}
+
+
+def _ranges(points: Iterable[int]) -> list[list[int]]:
+    """``points`` as sorted, inclusive ``[first, last]`` runs."""
+    runs: list[list[int]] = []
+    for point in sorted(points):
+        if runs and runs[-1][1] == point - 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+    return runs
+
+
+def read_coverage(paths: list[Path]) -> frozenset[int]:
+    """The code points the fonts ``paths`` have, read from their character maps."""
+    return frozenset().union(*(_cmap(p) for p in paths))
+
+
+def coverage_record(paths: list[Path]) -> dict[str, object]:
+    """What :data:`COVERAGE_FILE` holds for the fonts ``paths``."""
+    return {"about": "Code points the bundled fonts have. Written by python -m "
+                     "handout_builder.sources.fonts; used only while every font matches.",
+            "fonts": _digests(paths), "ranges": _ranges(read_coverage(paths))}
+
+
+def _bundled_coverage() -> frozenset[int]:
+    """The bundled fonts' code points: from the record while it matches every font file,
+    else from the fonts themselves."""
+    paths = bundled_font_files()
+    try:
+        record = json.loads(COVERAGE_FILE.read_text(encoding="utf-8"))
+        if record["fonts"] == _digests(paths):
+            return frozenset(p for first, last in record["ranges"] for p in range(first, last + 1))
+    except (OSError, ValueError, TypeError, KeyError):  # missing or damaged: read the fonts
+        pass
+    return read_coverage(paths)
+
+
 class _Characters(Collection[int]):
     """The code points some font of the leaflet has: the bundled fonts' at once, the CJK
     collection's (about 65,000 glyphs, a second to read) only when a character is not in
     the bundled ones, so that text without Chinese, Japanese or Korean never reads it."""
 
     def __init__(self) -> None:
-        self._bundled = frozenset().union(*(_cmap(p) for p in sorted(FONTS_DIR.glob("*.[ot]tf"))))
+        self._bundled = _bundled_coverage()
         self._cjk_points: frozenset[int] | None = None
 
     def _cjk(self) -> frozenset[int]:
@@ -89,3 +146,9 @@ def bundled_characters() -> Collection[int]:
 def font_coverage() -> Collection[int]:
     """Code points topic text may use (some font in every language's order has them)."""
     return bundled_characters()
+
+
+if __name__ == "__main__":  # python -m handout_builder.sources.fonts: write the record
+    record = coverage_record(bundled_font_files())
+    COVERAGE_FILE.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {COVERAGE_FILE} ({len(record['ranges'])} runs of code points)")
