@@ -28,6 +28,7 @@ Imports: domain, sources, render, output, build.plan, build.fingerprint.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import signal
@@ -538,6 +539,11 @@ def _serve(conn: Any, created: float, brand_dir: str, shared: str, render: Rende
     exit_with_parent(parent)
     _worker["shared"] = shared
     init_worker(brand_dir, render, render_topic)
+    # Everything the worker holds now (the pipeline, WeasyPrint, its renderer) lives as long
+    # as it does: frozen out of the collector's sight, each collection while rendering walks
+    # only the documents' own objects (a worker's collections took half the time in
+    # bench/, about 2% of its CPU), and none writes to the pages shared with the fork server.
+    gc.freeze()
     ready, ready_cpu = time.monotonic(), time.process_time()
     first_wait, idle, done = 0.0, 0.0, 0
     try:
@@ -565,7 +571,8 @@ def _serve(conn: Any, created: float, brand_dir: str, shared: str, render: Rende
         if stats:
             _append_stats(stats, kind="worker", jobs=done, start_up=ready - created,
                           first_wait=first_wait, idle=idle, cpu_start_up=ready_cpu,
-                          cpu=time.process_time(), wall=time.monotonic() - created)
+                          cpu=time.process_time(), wall=time.monotonic() - created,
+                          frozen=gc.get_freeze_count())
 
 
 def _append_stats(file: str, **fields: Any) -> None:

@@ -241,3 +241,19 @@ os._exit(3)  # the service was never imported
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, timeout=120,
                             capture_output=True, text=True)
     assert result.returncode == 10 + started, result.stderr[-2000:]
+
+
+@pytest.mark.pdf
+def test_a_worker_freezes_what_it_holds_before_it_renders(tmp_path, monkeypatch):
+    """The pipeline, WeasyPrint and the renderer are out of the collector's sight in every
+    worker (``gc.freeze``), so its collections walk only the documents' objects."""
+    stats = tmp_path / "stats.jsonl"
+    monkeypatch.setenv("MAKE_HANDOUT_POOL_STATS", str(stats))
+    result = batch.build(BuildConfig(library=make_library(tmp_path / "lib", 2),
+                                     out_dir=tmp_path / "out", brand_dir=DEFAULT_BRAND_DIR,
+                                     jobs=2, as_of=TEST_TODAY), render=render_in_folder)
+    assert len(result.built) == 2
+    workers = [json.loads(line) for line in stats.read_text().splitlines()]
+    workers = [w for w in workers if w["kind"] == "worker"]
+    assert workers
+    assert all(w["frozen"] > 20_000 for w in workers), workers  # tens of thousands of objects
