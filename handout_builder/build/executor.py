@@ -11,8 +11,9 @@ crashed worker, fails that topic only. Both hand out the largest topics first
 
 Workers are forked from a fork server (the ``forkserver`` start method,
 :mod:`~handout_builder.build.fork_server`) that has imported the pipeline and WeasyPrint once
-(:mod:`~handout_builder.build.preload`): importing them is most of a worker's start-up (about 1.5 CPU s on the development machine,
-which runs Python without bytecode caching), and with a fresh interpreter per worker
+(:mod:`~handout_builder.build.preload`): importing them is most of a worker's start-up
+(about 1.5 CPU s on the development machine, which runs Python without bytecode caching),
+and with a fresh interpreter per worker
 (``spawn``) every worker, and every successor of a recycled one, paid it again. The fork
 server is a fresh interpreter of its own, one thread, that has imported modules and done
 nothing else: no font loaded, no Fontconfig or Pango state, no page laid out, so a child
@@ -296,8 +297,8 @@ START_FAILURES = 3
 
 def worker_context(render_topic: Callable[..., Any] | None = None) -> Any:
     """The multiprocessing context workers start in (:func:`fork_server.worker_context`): a
-    fork server that has imported :data:`PRELOAD` and ``render_topic``'s module where there
-    is one, else ``spawn``."""
+    fork server that has imported :data:`fork_server.PRELOAD` and ``render_topic``'s module
+    where there is one, else ``spawn``."""
     return fork_server.worker_context(getattr(render_topic, "__module__", None))
 
 
