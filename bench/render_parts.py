@@ -9,9 +9,12 @@ Renders seeded uneven topics (:mod:`bench.topics`) with a build worker's own fun
 (``executor.render_job``, a warm renderer) and, alternating with each, a bare WeasyPrint
 ``write_pdf`` of the same HTML with the same stylesheets and font configuration; prints CPU
 seconds per document (``time.process_time``: the machine may be shared), each part also as a
-share of the bare render. The parts are timed by wrapping the functions that do them, so
-the figures are the CPU spent inside each (the checks also compute style values that
-drawing would compute later: part of their cost moves rather than adds).
+share of the bare render. Each document is also rendered bare a second time, the three in
+an order that turns with each document: the gap between the two bare renders is the
+measure's own error (what the order and the machine's swings alone move; ``--rounds 3``
+puts every document in every place). The parts are timed by wrapping the functions that do
+them, so the figures are the CPU spent inside each (the checks also compute style values
+that drawing would compute later: part of their cost moves rather than adds).
 
 To compare two commits, run it on each, alternately, in the same worktree.
 """
@@ -120,19 +123,29 @@ def main() -> None:
     spent.clear()
     bare_options = dict(font_config=renderer.font_config, stylesheets=renderer.stylesheets,
                         pdf_variant=pdf.PDF_VARIANT, pdf_tags=True)
-    job_cpu = pickle_cpu = bare_cpu = 0.0
-    for _ in range(args.rounds):
-        for job, html in zip(jobs, htmls):
-            start = time.process_time()
-            outcome = executor.render_job(job)
-            job_cpu += time.process_time() - start
+    # Three renders of each document, in an order that turns with each document and round:
+    # the worker's, the bare one, and the bare one again. The last two do the same work, so
+    # their gap is what the order and the machine alone move (up to 4% seen on this machine):
+    # a smaller gap between the first two says nothing.
+    cpu = {"job": 0.0, "bare": 0.0, "again": 0.0}
+    order = tuple(cpu)
+    pickle_cpu = 0.0
+    for round_number in range(args.rounds):
+        for number, (job, html) in enumerate(zip(jobs, htmls)):
+            turn = (number + round_number) % len(order)
+            for name in order[turn:] + order[:turn]:
+                start = time.process_time()
+                if name == "job":
+                    outcome = executor.render_job(job)
+                else:
+                    wp.HTML(string=html, base_url=str(renderer.brand.dir) + "/").write_pdf(
+                        **bare_options)
+                cpu[name] += time.process_time() - start
             assert outcome.ok, outcome
             start = time.process_time()  # what the pipe does with it, both ends
             pickle.loads(pickle.dumps(("done", 0, outcome), protocol=pickle.HIGHEST_PROTOCOL))
             pickle_cpu += time.process_time() - start
-            start = time.process_time()
-            wp.HTML(string=html, base_url=str(renderer.brand.dir) + "/").write_pdf(**bare_options)
-            bare_cpu += time.process_time() - start
+    job_cpu, bare_cpu = cpu["job"], cpu["bare"]
     documents = len(jobs) * args.rounds
 
     def line(label: str, seconds: float) -> None:
@@ -141,6 +154,7 @@ def main() -> None:
     print(f"{documents} documents (large print: {args.large_print}, draft: {args.draft}); "
           "CPU per document, and as a share of the bare render")
     line("bare WeasyPrint write_pdf", bare_cpu)
+    line("bare again (the measure's error)", cpu["again"])
     line("build worker's render_job", job_cpu)
     for key in ("weasyprint HTML()", "weasyprint render", "weasyprint write_pdf", "walk",
                 "contrast_problems", "safety_mark_problems", "_text_smaller_than", "finish"):
