@@ -347,8 +347,8 @@ def main() -> int:
               library: Path = lib) -> float:
         # no time limit per topic: on a starved machine a long topic can take minutes
         stats = out.with_name(out.name + ".stats")
-        took = timed([*REAPER, *cli, "build", str(library), "--out", str(out), "--jobs", str(jobs),
-                      "--timeout", "86400", *extra],
+        took = timed([*REAPER, *cli, "build", str(library), "--out", str(out),
+                      "--jobs", str(jobs), "--timeout", "86400", *extra],
                      env={**os.environ, "MAKE_HANDOUT_POOL_STATS": str(stats)})
         if stats.is_file():
             print(f"    {out.name}: {read_stats(stats)}", flush=True)
@@ -360,7 +360,7 @@ def main() -> int:
                         str(html), str(out), base_url, *css], check=True, env=env_bare)
         return time.perf_counter() - start
 
-    fixed_gap: list[float] = []
+    fixed_gap: list[float] = []  # build minus bare loop, per pair
     if args.fixed:
         # what a build costs apart from rendering (start-up, planning, the manifest...) over
         # the bare loop's start-up and finish: two short topics, many alternating pairs (a
@@ -377,7 +377,7 @@ def main() -> int:
             else:
                 o, b = one(), other()
             pairs.append((o, b))
-            fixed_gap.append(o - b)
+        fixed_gap = [o - b for o, b in pairs]
         row("start-up and finish: build --jobs 2 over the bare loop (2 workers), two short "
             "topics", f"{statistics.median(fixed_gap):+.2f} s median of {args.fixed} pairs "
             f"(build {statistics.median(o for o, _ in pairs):.2f} s, bare loop "
@@ -542,7 +542,7 @@ def main() -> int:
     brand_css = work / "brand.css"
     brand_css.write_text(brand_stylesheet(brand), encoding="utf-8")
     bare_script = [PYTHON, "-c", BARE_SCRIPT, str(html_file), str(STYLES_DIR / "leaflet.css"),
-            str(brand.dir) + "/", str(work / "bare.pdf"), str(brand_css)]
+                   str(brand.dir) + "/", str(work / "bare.pdf"), str(brand_css)]
     ours = [*CLI, "render", str(paths[0]), "--out", str(work / "one")]
     ours_t, bare_t = [], []
     for _ in range(args.repeat):
