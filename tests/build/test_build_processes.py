@@ -141,14 +141,20 @@ def test_two_builds_at_once_give_a_manifest_that_matches(tmp_path):
 @pytest.mark.pdf
 def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_path):
     library = make_library(tmp_path / "lib", 12)
+    # one long topic (about 30 pages), handed out first: one worker is still laying it out
+    # when the other has written its first short leaflets, however fast the machine
+    long_answer = " ".join(["A long answer that fills the page with words."] * 30)
+    (library / "topic-long.yaml").write_text(MINIMAL_TOPIC.replace(
+        "  - heading: First question\n    body: An answer.\n",
+        "".join(f"  - heading: Question {n}\n    body: {long_answer}\n" for n in range(60)),
+    ), encoding="utf-8")
     out = tmp_path / "out"
     proc = subprocess.Popen(build_command(library, out, "--jobs", "2"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        # mid-build: the staging folder exists and both workers have started
-        assert wait_for(lambda: list(out.glob(".building-*")), 60)
+        # mid-build: both workers have started and short leaflets are being written
+        assert wait_for(lambda: list(out.rglob("*.pdf")), 60)
         assert wait_for(lambda: len(descendants(proc.pid)) >= 2, 60)
-        time.sleep(1.0)
         children = descendants(proc.pid)
         assert not (out / "manifest.json").exists()  # really mid-build
     finally:
@@ -166,7 +172,7 @@ def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_
                                      brand_dir=DEFAULT_BRAND_DIR, jobs=1, as_of=TEST_TODAY),
                          render=render_in_folder)
     assert not list(out.glob(".building-*"))  # ...the next build does
-    assert len(result.built) + len(result.unchanged) == 12
+    assert len(result.built) + len(result.unchanged) == 13
     manifest_matches_pdfs(out)
 
 
