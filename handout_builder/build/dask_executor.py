@@ -159,6 +159,8 @@ class WarmRenderers(WorkerPlugin):
             self.problems = tuple(error.problems)
 
     def teardown(self, worker: Any = None) -> None:
+        if self.renderer is not None:
+            self.renderer.close()
         if self.folder is not None:
             self.folder.cleanup()
 

@@ -569,6 +569,8 @@ def _serve(conn: Any, created: float, brand_dir: str, shared: str, render: Rende
             conn.send(("done", number, outcome))
             done += 1
     finally:
+        if "renderer" in _worker:
+            _worker["renderer"].close()  # the worker ends with os._exit: no clean-up runs
         if stats:
             _append_stats(stats, kind="worker", jobs=done, start_up=ready - created,
                           first_wait=first_wait, idle=idle, cpu_start_up=ready_cpu,

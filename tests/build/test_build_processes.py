@@ -176,6 +176,30 @@ def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_
     manifest_matches_pdfs(out)
 
 
+@pytest.mark.pdf
+def test_no_copies_of_the_fonts_are_left_in_the_temporary_folder(tmp_path):
+    """WeasyPrint copies the bundled fonts into a ``weasyprint-*`` folder for each renderer
+    and removes it only when the renderer is garbage-collected, which never happens in a
+    process that ends with ``os._exit``, as the build's workers do."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    code = ("import os, sys; from handout_builder.paths import DEFAULT_BRAND_DIR;"
+            "from handout_builder.render.pdf import Renderer;"
+            "from handout_builder.sources.loader import load_brand;"
+            "renderer = Renderer(load_brand(DEFAULT_BRAND_DIR));"
+            "sys.argv[1] == 'close' and renderer.close(); os._exit(0)")
+    for how in ("keep", "close"):
+        subprocess.run([sys.executable, "-c", code, how], cwd=PROJECT_ROOT, env=env,
+                       check=True, timeout=120)
+        assert len(list(temp.glob("weasyprint-*"))) == 1  # left by "keep" only
+    library = make_library(tmp_path / "lib", 3)
+    result = subprocess.run(build_command(library, tmp_path / "out", "--jobs", "2"), env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert len(list(temp.glob("weasyprint-*"))) == 1  # the build's two workers left none
+
+
 def test_a_worker_watchdog_ends_its_process_when_the_parent_is_gone():
     # a child whose "parent" (a process id that is not its parent) is gone: it exits at once
     code = ("import os, time; from handout_builder.build.watchdog import exit_with_parent;"
