@@ -172,3 +172,25 @@ def test_busy_when_the_queue_is_full(library):
 
     with ThreadPoolExecutor(1) as thread:  # a loop of its own (Playwright's may be running here)
         thread.submit(asyncio.run, scenario()).result()
+
+
+def test_a_closed_pool_leaves_no_copies_of_the_fonts(tmp_path, monkeypatch):
+    """A worker's renderers copy the bundled fonts into a temporary ``weasyprint-*`` folder;
+    when the desk stops, each idle worker leaves on its own and removes it (a killed one
+    could not)."""
+    from handout_builder.desk.pool import WorkerPool
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the spawned worker's temporary folder
+
+    async def scenario():
+        pool = WorkerPool({"default": BRANDS["default"]}, workers=1, queue=0, timeout=60)
+        pool.start()
+        try:
+            pool._workers[0].wait_ready()
+            assert len(list(tmp_path.glob("weasyprint-*"))) == 1  # in use while it runs
+        finally:
+            pool.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, scenario()).result()
+    assert not list(tmp_path.glob("weasyprint-*"))
