@@ -141,7 +141,7 @@ def test_two_builds_at_once_give_a_manifest_that_matches(tmp_path):
 @pytest.mark.pdf
 def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_path):
     library = make_library(tmp_path / "lib", 12)
-    # one long topic (about 30 pages), handed out first: one worker is still laying it out
+    # one long topic (about 40 pages), handed out first: one worker is still laying it out
     # when the other has written its first short leaflets, however fast the machine
     long_answer = " ".join(["A long answer that fills the page with words."] * 30)
     (library / "topic-long.yaml").write_text(MINIMAL_TOPIC.replace(
