@@ -32,7 +32,9 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import shutil
 import signal
+import tempfile
 import time
 import traceback
 from collections import deque
@@ -385,7 +387,10 @@ def run_jobs(
     began, began_cpu = time.monotonic(), time.process_time()
     stats = os.environ.get(STATS_VARIABLE) or None
     context = worker_context(render_topic)
-    args = (str(brand_dir), shared, render, os.getpid(), render_topic, work, stats)
+    # the workers' temporary files (WeasyPrint's copies of the fonts), removed when the build
+    # ends whatever became of them: a worker killed for its time cannot remove its own
+    temp = tempfile.mkdtemp(prefix="make-handout-workers-")
+    args = (str(brand_dir), shared, render, os.getpid(), render_topic, work, stats, temp)
     queue: deque[tuple[int, Job]] = deque(enumerate(jobs))
     crashed: set[int] = set()  # jobs whose worker died once
     start_failures = 0
@@ -464,6 +469,7 @@ def run_jobs(
                 if each is not None and not each.closed:
                     each.kill()
         writer.close()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _replace(slot: _Slot, active: list[_Slot], queue: deque[tuple[int, Job]], context: Any,
@@ -530,10 +536,13 @@ def _give_up(queue: deque[tuple[int, Job]], active: list[_Slot],
 
 def _serve(conn: Any, created: float, brand_dir: str, shared: str, render: RenderOptions,
            parent: int, render_topic: RenderInFolder | None, work: Callable[[Job], Outcome],
-           stats: str | None = None) -> None:
+           stats: str | None = None, temp: str | None = None) -> None:
     """A worker process: set up the renderer once, then render what arrives until told to
     stop (None) or the pipe closes. With ``stats`` (a file), it appends its timings when it
-    ends: start-up, waiting for its first job, waiting between jobs (idle), CPU."""
+    ends: start-up, waiting for its first job, waiting between jobs (idle), CPU. Its
+    temporary files go into ``temp`` (the build removes that folder)."""
+    if temp:
+        tempfile.tempdir = temp
     # Ctrl-C is the main process's business: it stops the workers and writes the manifest
     # of everything done so far.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -18,6 +18,8 @@ import asyncio
 import hashlib
 import multiprocessing
 import os
+import shutil
+import tempfile
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -49,14 +51,16 @@ class _Worker:
         self._brands = brands
         self.process = None
         self.conn = None
+        self.temp: str | None = None  # its temporary files (WeasyPrint's copies of the fonts)
         self.ready = False
         self.documents = 0
         self.start()
 
     def start(self) -> None:
         parent, child = self._context.Pipe()
+        self.temp = tempfile.mkdtemp(prefix="make-handout-desk-worker-")
         self.process = self._context.Process(
-            target=work.serve, args=(child, self._brands, os.getpid()),
+            target=work.serve, args=(child, self._brands, os.getpid(), self.temp),
             name="make-handout desk worker", daemon=True)
         self.process.start()
         child.close()
@@ -95,7 +99,8 @@ class _Worker:
     def stop(self, grace: float = 0.0) -> None:
         """Stop the worker: with ``grace``, give it that long to leave on its own once its
         pipe is closed (it removes its renderers' temporary fonts), then kill it. A worker
-        replaced after a time-out is killed at once: it is still rendering."""
+        replaced after a time-out is killed at once: it is still rendering. Its folder of
+        temporary files goes with it (a killed worker cannot remove its own)."""
         if self.conn is not None:
             self.conn.close()
         if self.process is not None and grace:
@@ -104,6 +109,9 @@ class _Worker:
             self.process.kill()
         if self.process is not None:
             self.process.join(timeout=10)
+        if self.temp is not None:
+            shutil.rmtree(self.temp, ignore_errors=True)
+            self.temp = None
 
     @property
     def pid(self) -> int | None:

@@ -11,6 +11,7 @@ details, which exist here only while that job runs.
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -130,8 +131,11 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def serve(conn, brands: dict[str, str], parent: int) -> None:
-    """A worker's life: set up, say ready, then answer jobs until the pipe closes."""
+def serve(conn, brands: dict[str, str], parent: int, temp: str | None = None) -> None:
+    """A worker's life: set up, say ready, then answer jobs until the pipe closes. Its
+    temporary files go into ``temp`` (the pool removes that folder when the worker is gone)."""
+    if temp:
+        tempfile.tempdir = temp
     _exit_with_parent(parent)
     warm = _Warm(brands)
     conn.send("ready")

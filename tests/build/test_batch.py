@@ -580,6 +580,29 @@ def test_a_topic_over_the_time_limit_fails_alone(library, tmp_path):
     assert not multiprocessing.active_children()  # the stuck worker was stopped
 
 
+@pytest.mark.pdf
+def test_a_worker_stopped_for_its_time_leaves_no_temporary_files(library, tmp_path, monkeypatch):
+    """Each worker's renderer copies the bundled fonts into a temporary folder; a worker
+    killed for its time cannot remove it, so the workers' temporary files go into a folder
+    of the build's own, which the build removes."""
+    import tempfile
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # where the build makes that folder
+    path = library / "alpha.yaml"
+    jobs = [Job(Source(path, name, "h"), tmp_path / str(i))
+            for i, name in enumerate(["slow.yaml", "a.yaml"])]
+    copies: list[int] = []  # the fonts' copies under temp as each outcome arrives
+
+    def seen(outcome: Outcome) -> None:
+        copies.append(len(list(temp.glob("make-handout-workers-*/weasyprint-*"))))
+
+    executor.run_jobs(jobs, 1, DEFAULT_BRAND_DIR, "x", seen, work=hang_on_slow, timeout=2)
+    assert copies and copies[0] >= 1  # the killed worker's copy was in the build's folder
+    assert not list(temp.iterdir())  # and went with it
+
+
 def test_build_timeout_option(monkeypatch, library, tmp_path):
     seen = {}
 

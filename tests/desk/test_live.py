@@ -180,17 +180,56 @@ def test_a_closed_pool_leaves_no_copies_of_the_fonts(tmp_path, monkeypatch):
     could not)."""
     from handout_builder.desk.pool import WorkerPool
 
-    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the spawned worker's temporary folder
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the pool makes its folders
 
     async def scenario():
         pool = WorkerPool({"default": BRANDS["default"]}, workers=1, queue=0, timeout=60)
         pool.start()
         try:
             pool._workers[0].wait_ready()
-            assert len(list(tmp_path.glob("weasyprint-*"))) == 1  # in use while it runs
+            # in use while it runs
+            assert len(list(tmp_path.glob("make-handout-desk-worker-*/weasyprint-*"))) == 1
         finally:
             pool.close()
 
     with ThreadPoolExecutor(1) as thread:
         thread.submit(asyncio.run, scenario()).result()
-    assert not list(tmp_path.glob("weasyprint-*"))
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_killed_worker_leaves_no_copies_of_the_fonts(tmp_path, monkeypatch, library):
+    """A worker killed mid-render (or for its time) cannot remove its renderers' temporary
+    copies of the fonts: each worker keeps them in a folder of its own, which the pool
+    removes when it replaces the worker."""
+    import tempfile
+
+    from handout_builder import service
+    from handout_builder.desk.pool import WorkerPool
+    from handout_builder.desk.worker import RenderJob
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # where the pool makes the folders
+    info = service.read_leaflet(library / "gout.yaml", library, TEST_TODAY)
+    job = RenderJob(info.topic_bytes(), info.settings, "default", TEST_TODAY, previews=False)
+
+    async def scenario():
+        pool = WorkerPool({"default": BRANDS["default"]}, workers=1, queue=0, timeout=60)
+        pool.start()
+        try:
+            pool._workers[0].wait_ready()
+            first = list(temp.glob("make-handout-desk-worker-*/weasyprint-*"))
+            assert len(first) == 1  # in use while it runs
+            os.kill(pool.pids[0], signal.SIGKILL)
+            pool._workers[0].process.join(30)
+            assert (await pool.run(job)).ok  # served by its replacement
+            now = list(temp.glob("make-handout-desk-worker-*/weasyprint-*"))
+            assert len(now) == 1 and now != first  # the killed worker's copy is gone
+        finally:
+            pool.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, scenario()).result()
+    assert not list(temp.iterdir())
