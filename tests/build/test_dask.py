@@ -205,3 +205,28 @@ def test_an_unreachable_scheduler_is_a_plain_error(tmp_path, monkeypatch):
     (problem,) = library_result.problems
     assert problem.file == "tcp://127.0.0.1:9" and "Could not reach the Dask scheduler" in str(problem)
     assert not list((tmp_path / "out").glob("*.pdf"))
+
+
+@pytest.mark.pdf
+def test_a_workers_plugin_removes_its_temporary_files_when_the_worker_closes(tmp_path,
+                                                                             monkeypatch):
+    """A Dask worker's warm renderer keeps the brand's files, and WeasyPrint its copies of the
+    fonts, in temporary folders: the plugin removes both at teardown (a worker that closes),
+    so a cluster's machines do not gather them build after build."""
+    from dataclasses import asdict
+
+    from handout_builder.build.dask_executor import WarmRenderers, brand_files
+    from handout_builder.build.fingerprint import shared_fingerprint
+    from handout_builder.domain.options import RenderOptions
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    options = RenderOptions()
+    key = tuple((name, str(value)) for name, value in sorted(asdict(options).items()))
+    plugin = WarmRenderers(shared_fingerprint(DEFAULT_BRAND_DIR, key),
+                           brand_files(DEFAULT_BRAND_DIR), options)
+    plugin.setup()
+    assert plugin.renderer is not None and not plugin.problems
+    made = sorted(path.name.split("-")[0] for path in tmp_path.iterdir())
+    assert made == ["make", "weasyprint"]  # the brand's files, the fonts' copies
+    plugin.teardown()
+    assert not list(tmp_path.iterdir())
