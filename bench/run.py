@@ -94,12 +94,14 @@ def read_stats(file: Path) -> str:
     lines = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
     main = [x for x in lines if x["kind"] == "main"]
     workers = [x for x in lines if x["kind"] == "worker"]
-    text = ", ".join(f"main CPU {m['cpu']:.2f} s ({m['cpu_before']:.2f} before the pool)"
+    text = ", ".join(f"main CPU {m['cpu']:.2f} s ({m['cpu_before']:.2f} before the pool"
+                     f"; {m.get('system', 0):.2f} system, {m.get('faults', 0)} page faults)"
                      for m in main)
     for w in workers:
         text += (f"; worker {w['jobs']} docs: start-up {w['start_up']:.2f} s wall "
                  f"({w['cpu_start_up']:.2f} CPU), first job after {w['first_wait']:.2f} s, "
-                 f"idle {w['idle']:.2f} s, CPU {w['cpu']:.1f} s, life {w['wall']:.1f} s")
+                 f"idle {w['idle']:.2f} s, CPU {w['cpu']:.1f} s ({w.get('system', 0):.2f} "
+                 f"system, {w.get('faults', 0)} page faults), life {w['wall']:.1f} s")
     return text
 
 
@@ -241,13 +243,21 @@ def bare_loop_child(jobs: int, html_dir: str, out_dir: str, base_url: str,
     every HTML file of ``html_dir`` to a PDF in ``out_dir``, handed out one at a time."""
     import multiprocessing
 
+    import shutil
+
     htmls = sorted(Path(html_dir).glob("*.html"))
     Path(out_dir).mkdir(parents=True)
     work = [(str(h), str(Path(out_dir) / (h.stem + ".pdf"))) for h in htmls]
+    # the workers' temporary files (WeasyPrint's copies of the fonts), removed afterwards:
+    # the pool stops its workers without a clean-up, as the build's would be without theirs
+    temp = Path(out_dir + ".tmp")
+    temp.mkdir()
+    os.environ["TMPDIR"] = str(temp)
     context = multiprocessing.get_context("spawn")
     with context.Pool(jobs, initializer=_bare_init, initargs=(css_files, base_url)) as pool:
         for _ in pool.imap_unordered(_bare_render, work, chunksize=1):
             pass
+    shutil.rmtree(temp)
 
 
 def start_local_cluster() -> str:
