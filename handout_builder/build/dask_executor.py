@@ -7,9 +7,11 @@ the manifest and publishing stay in the build's own process (the client):
 * Each Dask worker keeps one warm renderer per brand and render options:
   :class:`WarmRenderers`, a worker plugin registered by the client under a name made from the
   build's shared fingerprint. The brand travels as bytes (its files); the plugin writes them
-  to a private folder on the worker, checks that the worker's make_handout, assets and
-  package versions give the same fingerprint as the client's (else every topic fails with
-  a plain message: its PDFs would not be byte-identical), and sets up the renderer once.
+  to a private folder in the worker's own Dask folder (where all our temporary files go,
+  so that Dask removes them with the worker, even a killed one), checks that the worker's
+  make_handout, assets and package versions give the same fingerprint as the client's
+  (else every topic fails with a plain message: its PDFs would not be byte-identical), and
+  sets up the renderer once.
 * Inputs travel as bytes: the topic file, its ``library.yaml`` settings, its input hash and
   every other file of the library its render reads (:class:`TopicFiles`: its figures, a
   translation's source topic, and the names of the topic's translations, whose languages a
@@ -40,7 +42,8 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -138,7 +141,11 @@ class WarmRenderers(WorkerPlugin):
         self.__init__(state["shared"], state["files"], state["options"])  # type: ignore[misc]
 
     def setup(self, worker: Any = None) -> None:
-        self.folder = tempfile.TemporaryDirectory(prefix="make-handout-brand-")
+        # the worker's own folder (Dask removes it when the worker ends, and the next worker
+        # on the machine removes that of a worker that was killed): the brand's files, and
+        # WeasyPrint's copies of the fonts, made while the renderer is set up
+        scratch = getattr(worker, "local_directory", None)
+        self.folder = tempfile.TemporaryDirectory(prefix="make-handout-brand-", dir=scratch)
         brand_dir = Path(self.folder.name) / "brand"
         for rel, data in self.files.items():
             path = brand_dir / rel
@@ -154,7 +161,8 @@ class WarmRenderers(WorkerPlugin):
                 "on the workers as where the build runs (docs/scale.md)."),)
             return
         try:
-            self.renderer = Renderer(load_brand(brand_dir), options=self.options)
+            with _temporary_files_in(scratch):
+                self.renderer = Renderer(load_brand(brand_dir), options=self.options)
         except UserError as error:
             self.problems = tuple(error.problems)
 
@@ -163,6 +171,19 @@ class WarmRenderers(WorkerPlugin):
             self.renderer.close()
         if self.folder is not None:
             self.folder.cleanup()
+
+
+@contextmanager
+def _temporary_files_in(folder: str | None) -> Iterator[None]:
+    """Temporary files made meanwhile go into ``folder`` (None: the usual one). For
+    WeasyPrint's copies of the fonts, which it makes where :mod:`tempfile` says."""
+    previous = tempfile.tempdir
+    if folder:
+        tempfile.tempdir = folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = previous
 
 
 @dataclass(frozen=True)
@@ -263,7 +284,8 @@ def render_task(shared: str, data: bytes, name: str, rel: str, settings: Library
     plugin = get_worker().plugins[plugin_name(shared)]
     if plugin.problems:
         return Rendition(problems=plugin.problems, brand_problem=True)
-    with tempfile.TemporaryDirectory(prefix="make-handout-topic-") as private:
+    scratch = getattr(get_worker(), "local_directory", None)  # see WarmRenderers.setup
+    with tempfile.TemporaryDirectory(prefix="make-handout-topic-", dir=scratch) as private:
         root = Path(private).resolve() / "library"
         topic = _lay_out_files(root, name, data, files)
         with plugin.lock:

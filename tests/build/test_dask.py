@@ -230,3 +230,38 @@ def test_a_workers_plugin_removes_its_temporary_files_when_the_worker_closes(tmp
     assert made == ["make", "weasyprint"]  # the brand's files, the fonts' copies
     plugin.teardown()
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.pdf
+def test_a_killed_workers_temporary_files_go_with_its_dask_folder(tmp_path):
+    """A Dask worker keeps its temporary files (the brand's files, WeasyPrint's copies of the
+    fonts, each task's private folder) in its own Dask folder: Dask removes it when the
+    worker ends, and the worker that replaces a killed one removes the killed one's."""
+    import dask
+    from distributed import LocalCluster
+
+    scratch = tmp_path / "dask"
+    library = make_library(tmp_path / "lib", ["die-once", "alpha"])
+    topic = library / "die-once.yaml"  # bytes of this test's own (the worker's mark)
+    topic.write_text(topic.read_text(encoding="utf-8") + f"# {tmp_path}\n", encoding="utf-8")
+
+    def found(pattern: str) -> list[Path]:
+        return list(scratch.rglob(pattern))
+
+    try:
+        with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+            with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                              host="127.0.0.1", dashboard_address=":0",
+                              local_directory=str(scratch)) as cluster:
+                result = run_build(library, tmp_path / "out", "dask",
+                                   cluster.scheduler_address, render_bytes=troublesome)
+                # its worker died once, its replacement rendered both
+                assert not result.failed and len(result.built) == 2
+                # the living worker's files are in its Dask folder, the killed one's are gone
+                assert len(found("make-handout-brand-*")) == 1
+                assert len(found("weasyprint-*")) == 1
+                assert not found("make-handout-topic-*")
+        assert not found("make-handout-*") and not found("weasyprint-*")
+    finally:
+        digest = hashlib.sha256(topic.read_bytes()).hexdigest()[:16]
+        (Path(tempfile.gettempdir()) / f"died-{digest}").unlink(missing_ok=True)
