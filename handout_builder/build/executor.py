@@ -32,7 +32,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import shutil
 import signal
 import tempfile
 import time
@@ -52,6 +51,7 @@ from handout_builder.build.fingerprint import (
     input_hash, topic_inputs,
 )
 from handout_builder.build.plan import Source
+from handout_builder.build.scratch import Scratch
 from handout_builder.build.watchdog import exit_with_parent
 from handout_builder.domain.options import RenderOptions
 from handout_builder.domain.problems import Problem, UserError
@@ -388,9 +388,10 @@ def run_jobs(
     stats = os.environ.get(STATS_VARIABLE) or None
     context = worker_context(render_topic)
     # the workers' temporary files (WeasyPrint's copies of the fonts), removed when the build
-    # ends whatever became of them: a worker killed for its time cannot remove its own
-    temp = tempfile.mkdtemp(prefix="make-handout-workers-")
-    args = (str(brand_dir), shared, render, os.getpid(), render_topic, work, stats, temp)
+    # ends whatever became of them: a worker killed for its time cannot remove its own (and
+    # those of builds that were killed are removed first: build/scratch.py)
+    temp = Scratch()
+    args = (str(brand_dir), shared, render, os.getpid(), render_topic, work, stats, temp.path)
     queue: deque[tuple[int, Job]] = deque(enumerate(jobs))
     crashed: set[int] = set()  # jobs whose worker died once
     start_failures = 0
@@ -469,7 +470,7 @@ def run_jobs(
                 if each is not None and not each.closed:
                     each.kill()
         writer.close()
-        shutil.rmtree(temp, ignore_errors=True)
+        temp.remove()
 
 
 def _replace(slot: _Slot, active: list[_Slot], queue: deque[tuple[int, Job]], context: Any,

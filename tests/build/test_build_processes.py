@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from handout_builder.build import batch
 from handout_builder.build.batch import BuildConfig, output_lock
+from handout_builder.build.scratch import GRACE_SECONDS
 from handout_builder.paths import DEFAULT_BRAND_DIR
 from handout_builder.service import render_in_folder
 
@@ -139,8 +141,12 @@ def test_two_builds_at_once_give_a_manifest_that_matches(tmp_path):
 
 
 @pytest.mark.pdf
-def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_path):
+def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_path,
+                                                                            monkeypatch):
     library = make_library(tmp_path / "lib", 12)
+    temp = tmp_path / "tmp"  # the builds' temporary folder
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # the next build, run here
     # one long topic (about 40 pages), handed out first: one worker is still laying it out
     # when the other has written its first short leaflets, however fast the machine
     long_answer = " ".join(["A long answer that fills the page with words."] * 30)
@@ -150,7 +156,8 @@ def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_
     ), encoding="utf-8")
     out = tmp_path / "out"
     proc = subprocess.Popen(build_command(library, out, "--jobs", "2"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "TMPDIR": str(temp)})
     try:
         # mid-build: both workers have started and short leaflets are being written
         assert wait_for(lambda: list(out.rglob("*.pdf")), 60)
@@ -168,10 +175,15 @@ def test_workers_exit_when_the_build_is_killed_and_the_next_build_cleans_up(tmp_
     assert survivors == set()
     left = list(out.glob(".building-*"))
     assert left  # a killed build cannot clean up after itself...
+    scratch = list(temp.glob("make-handout-workers-*"))
+    assert len(scratch) == 1 and list(scratch[0].glob("weasyprint-*"))  # its workers' fonts
+    old = time.time() - 2 * GRACE_SECONDS  # as if killed a while ago (see build/scratch.py)
+    os.utime(scratch[0], (old, old))
     result = batch.build(BuildConfig(library=library, out_dir=out,
                                      brand_dir=DEFAULT_BRAND_DIR, jobs=1, as_of=TEST_TODAY),
                          render=render_in_folder)
     assert not list(out.glob(".building-*"))  # ...the next build does
+    assert not list(temp.glob("make-handout-*"))  # and the killed build's temporary files
     assert len(result.built) + len(result.unchanged) == 13
     manifest_matches_pdfs(out)
 
