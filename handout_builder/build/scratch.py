@@ -6,9 +6,8 @@ whatever became of its workers (:func:`handout_builder.build.executor.run_jobs`)
 that is itself killed (``kill -9``, a machine's out-of-memory killer) cannot: so the build
 holds a lock on a file in its folder for as long as it runs (``flock``: the system releases
 it when the process ends, however it ends), and each build first removes the folders whose
-lock nobody holds, as Dask does with its workers' folders. Only folders of this user's,
-and older than :data:`GRACE_SECONDS` (a build locks its folder the moment it makes it),
-are removed.
+lock nobody holds, as Dask does with its workers' folders. Only this user's folders older
+than :data:`GRACE_SECONDS` are removed (a build locks its folder the moment it makes it).
 
 Imports: the standard library only.
 """
