@@ -13,7 +13,10 @@ from handout_builder.build.scratch import GRACE_SECONDS, PREFIX, Scratch, remove
 
 from tests.conftest import REPO
 
-LATER = time.time() + 2 * GRACE_SECONDS  # "now", for folders made at the start of a test
+
+def later() -> float:
+    """A "now" at which a folder made just before is old enough to be removed."""
+    return time.time() + 2 * GRACE_SECONDS
 
 
 def killed_build_folder(temp: Path) -> Path:
@@ -32,7 +35,7 @@ def test_a_killed_builds_folder_is_removed_and_a_running_ones_kept(tmp_path, mon
     dead = killed_build_folder(tmp_path)
     running = Scratch()  # this test holds its lock, as a running build does
     try:
-        assert remove_abandoned(str(tmp_path), now=LATER) == [dead]
+        assert remove_abandoned(str(tmp_path), now=later()) == [dead]
         assert not dead.exists() and Path(running.path).is_dir()
     finally:
         running.remove()
@@ -61,6 +64,6 @@ def test_only_old_unlocked_folders_of_builds_are_removed(tmp_path):
     (other / ".lock").touch()
     link = tmp_path / (PREFIX + "link")  # a link is never followed
     link.symlink_to(dead)
-    assert remove_abandoned(str(tmp_path), now=LATER) == [dead]
+    assert remove_abandoned(str(tmp_path), now=later()) == [dead]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [no_lock.name, other.name, link.name])
