@@ -281,11 +281,13 @@ def render_task(shared: str, data: bytes, name: str, rel: str, settings: Library
     """Runs on a Dask worker: one topic, from its bytes and those of the files it needs
     (``files``, laid out in a private folder for this task), with the worker's warm
     renderer. ``name`` is the topic's path on the client: problems name it."""
-    plugin = get_worker().plugins[plugin_name(shared)]
+    worker = get_worker()
+    plugin = worker.plugins[plugin_name(shared)]
     if plugin.problems:
         return Rendition(problems=plugin.problems, brand_problem=True)
-    scratch = getattr(get_worker(), "local_directory", None)  # see WarmRenderers.setup
-    with tempfile.TemporaryDirectory(prefix="make-handout-topic-", dir=scratch) as private:
+    # in the worker's own folder, which goes with it (see WarmRenderers.setup)
+    with tempfile.TemporaryDirectory(prefix="make-handout-topic-",
+                                     dir=worker.local_directory) as private:
         root = Path(private).resolve() / "library"
         topic = _lay_out_files(root, name, data, files)
         with plugin.lock:

@@ -32,9 +32,6 @@ from handout_builder.desk import worker as work
 WORKER_DOCUMENTS = 500
 #: Seconds a new worker may take to set up its renderers.
 START_SECONDS = 120.0
-#: Seconds an idle worker is given to leave on its own (removing its renderers' temporary
-#: copies of the fonts) before it is killed, when the desk stops or replaces it.
-STOP_GRACE = 5.0
 
 
 class Busy(Exception):
@@ -89,22 +86,18 @@ class _Worker:
             raise WorkerFailed from None
         self.documents += 1
         if self.documents >= WORKER_DOCUMENTS:
-            self.restart(grace=STOP_GRACE)  # idle: it has answered
+            self.restart()
         return reply
 
-    def restart(self, grace: float = 0.0) -> None:
-        self.stop(grace)
+    def restart(self) -> None:
+        self.stop()
         self.start()
 
-    def stop(self, grace: float = 0.0) -> None:
-        """Stop the worker: with ``grace``, give it that long to leave on its own once its
-        pipe is closed (it removes its renderers' temporary fonts), then kill it. A worker
-        replaced after a time-out is killed at once: it is still rendering. Its folder of
-        temporary files goes with it (a killed worker cannot remove its own)."""
+    def stop(self) -> None:
+        """Kill the worker, and remove its folder of temporary files (WeasyPrint's copies of
+        the fonts), which a killed process cannot remove itself."""
         if self.conn is not None:
             self.conn.close()
-        if self.process is not None and grace:
-            self.process.join(timeout=grace)
         if self.process is not None and self.process.is_alive():
             self.process.kill()
         if self.process is not None:
@@ -142,9 +135,7 @@ class WorkerPool:
 
     def close(self) -> None:
         for one in self._workers:
-            one.conn.close()  # all at once: each worker leaves while the next is waited for
-        for one in self._workers:
-            one.stop(grace=STOP_GRACE)
+            one.stop()
         self._threads.shutdown(wait=False, cancel_futures=True)
 
     @property

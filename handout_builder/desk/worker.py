@@ -139,14 +139,6 @@ def serve(conn, brands: dict[str, str], parent: int, temp: str | None = None) ->
     _exit_with_parent(parent)
     warm = _Warm(brands)
     conn.send("ready")
-    try:
-        _answer(conn, warm)
-    finally:
-        for renderer in warm.renderers.values():
-            renderer.close()  # its temporary copies of the fonts
-
-
-def _answer(conn, warm: _Warm) -> None:
     while True:
         try:
             job = conn.recv()

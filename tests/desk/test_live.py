@@ -148,54 +148,56 @@ def test_a_worker_killed_mid_render_fails_only_its_request(live_desk):
 # ---------------------------------------------------------------------- the pool itself
 
 
+def with_pool(scenario) -> None:
+    """Run ``scenario(pool)`` with a started one-worker pool of the default brand (no queue),
+    on an event loop of its own (Playwright's may be running here); the pool is closed after."""
+    from handout_builder.desk.pool import WorkerPool
+
+    async def run():
+        pool = WorkerPool({"default": BRANDS["default"]}, workers=1, queue=0, timeout=60)
+        pool.start()
+        try:
+            await scenario(pool)
+        finally:
+            pool.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, run()).result()
+
+
 def test_busy_when_the_queue_is_full(library):
     """One worker, no queue: a second request is told "busy" at once, the first is served."""
     from handout_builder import service
-    from handout_builder.desk.pool import Busy, WorkerPool
+    from handout_builder.desk.pool import Busy
     from handout_builder.desk.worker import RenderJob
 
     info = service.read_leaflet(library / "gout.yaml", library, TEST_TODAY)
     job = RenderJob(info.topic_bytes(), info.settings, "default", TEST_TODAY, previews=True)
 
-    async def scenario():
-        pool = WorkerPool({"default": BRANDS["default"]}, workers=1, queue=0, timeout=60)
-        pool.start()
-        try:
-            running = asyncio.ensure_future(pool.run(job))
-            await asyncio.sleep(0.05)
-            with pytest.raises(Busy):
-                await pool.run(job)
-            first = await running
-            assert first.ok and first.pages == 1 and len(first.images) == 1
-        finally:
-            pool.close()
+    async def scenario(pool):
+        running = asyncio.ensure_future(pool.run(job))
+        await asyncio.sleep(0.05)
+        with pytest.raises(Busy):
+            await pool.run(job)
+        first = await running
+        assert first.ok and first.pages == 1 and len(first.images) == 1
 
-    with ThreadPoolExecutor(1) as thread:  # a loop of its own (Playwright's may be running here)
-        thread.submit(asyncio.run, scenario()).result()
+    with_pool(scenario)
 
 
 def test_a_closed_pool_leaves_no_copies_of_the_fonts(tmp_path, monkeypatch):
     """A worker's renderers copy the bundled fonts into a temporary ``weasyprint-*`` folder;
-    when the desk stops, each idle worker leaves on its own and removes it (a killed one
-    could not)."""
-    from handout_builder.desk.pool import WorkerPool
-
+    when the desk stops, the pool removes it with the worker's folder of temporary files."""
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the pool makes its folders
 
-    async def scenario():
-        pool = WorkerPool({"default": BRANDS["default"]}, workers=1, queue=0, timeout=60)
-        pool.start()
-        try:
-            pool._workers[0].wait_ready()
-            # in use while it runs
-            assert len(list(tmp_path.glob("make-handout-desk-worker-*/weasyprint-*"))) == 1
-        finally:
-            pool.close()
+    async def scenario(pool):
+        pool._workers[0].wait_ready()
+        # in use while it runs
+        assert len(list(tmp_path.glob("make-handout-desk-worker-*/weasyprint-*"))) == 1
 
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, scenario()).result()
+    with_pool(scenario)
     assert not list(tmp_path.iterdir())
 
 
@@ -206,7 +208,6 @@ def test_a_killed_worker_leaves_no_copies_of_the_fonts(tmp_path, monkeypatch, li
     import tempfile
 
     from handout_builder import service
-    from handout_builder.desk.pool import WorkerPool
     from handout_builder.desk.worker import RenderJob
 
     temp = tmp_path / "tmp"
@@ -215,21 +216,15 @@ def test_a_killed_worker_leaves_no_copies_of_the_fonts(tmp_path, monkeypatch, li
     info = service.read_leaflet(library / "gout.yaml", library, TEST_TODAY)
     job = RenderJob(info.topic_bytes(), info.settings, "default", TEST_TODAY, previews=False)
 
-    async def scenario():
-        pool = WorkerPool({"default": BRANDS["default"]}, workers=1, queue=0, timeout=60)
-        pool.start()
-        try:
-            pool._workers[0].wait_ready()
-            first = list(temp.glob("make-handout-desk-worker-*/weasyprint-*"))
-            assert len(first) == 1  # in use while it runs
-            os.kill(pool.pids[0], signal.SIGKILL)
-            pool._workers[0].process.join(30)
-            assert (await pool.run(job)).ok  # served by its replacement
-            now = list(temp.glob("make-handout-desk-worker-*/weasyprint-*"))
-            assert len(now) == 1 and now != first  # the killed worker's copy is gone
-        finally:
-            pool.close()
+    async def scenario(pool):
+        pool._workers[0].wait_ready()
+        first = list(temp.glob("make-handout-desk-worker-*/weasyprint-*"))
+        assert len(first) == 1  # in use while it runs
+        os.kill(pool.pids[0], signal.SIGKILL)
+        pool._workers[0].process.join(30)
+        assert (await pool.run(job)).ok  # served by its replacement
+        now = list(temp.glob("make-handout-desk-worker-*/weasyprint-*"))
+        assert len(now) == 1 and now != first  # the killed worker's copy is gone
 
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, scenario()).result()
+    with_pool(scenario)
     assert not list(temp.iterdir())
