@@ -61,6 +61,7 @@ from handout_builder.sources.translations import (
 
 if TYPE_CHECKING:  # imported where used: `render` must not pay for mail, checks or builds
     from handout_builder.build.batch import BuildConfig, BuildResult, Reporter
+    from handout_builder.build.scratch import Scratch as WorkerFolder
     from handout_builder.delivery.email import SmtpServer
     from handout_builder.quality.checks import TopicReport
 
@@ -670,6 +671,15 @@ def render_in_folder(
     request = RenderRequest(topic=path, brand=renderer.brand, options=renderer.options,
                             as_of=as_of, allow_draft=allow_draft)
     return render_to_folder(request, out_dir, renderer)
+
+
+def desk_worker_folder() -> WorkerFolder:
+    """A new folder for one desk render worker's temporary files (WeasyPrint's copies of the
+    fonts), locked by this process until its ``remove()``. Those of desks and builds that
+    were killed are removed first (:mod:`handout_builder.build.scratch`)."""
+    from handout_builder.build.scratch import DESK_PREFIX, Scratch
+
+    return Scratch(DESK_PREFIX)
 
 
 def render_bytes(

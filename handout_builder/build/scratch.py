@@ -9,6 +9,10 @@ it when the process ends, however it ends), and each build first removes the fol
 lock nobody holds, as Dask does with its workers' folders. Only this user's folders older
 than :data:`GRACE_SECONDS` are removed (a build locks its folder the moment it makes it).
 
+The desk does the same for each of its render workers (:data:`DESK_PREFIX`): the desk holds
+the lock of each worker's folder, so the folders of a desk that was killed are removed by
+the next desk or build.
+
 Imports: the standard library only.
 """
 
@@ -28,6 +32,10 @@ except ImportError:  # not POSIX: no locks, no clean-up of killed builds' folder
 
 #: How a build's folder of temporary files is named (in the system's temporary folder).
 PREFIX = "make-handout-workers-"
+#: How a desk worker's folder of temporary files is named (one folder per worker).
+DESK_PREFIX = "make-handout-desk-worker-"
+#: The folders :func:`remove_abandoned` looks at.
+PREFIXES = (PREFIX, DESK_PREFIX)
 #: The file a running build holds a lock on.
 LOCK_NAME = ".lock"
 #: A folder younger than this is never removed (its build may be about to lock it).
@@ -35,11 +43,13 @@ GRACE_SECONDS = 60.0
 
 
 class Scratch:
-    """A running build's folder of temporary files (:attr:`path`), locked until :meth:`remove`."""
+    """A running build's folder of temporary files (:attr:`path`), locked until :meth:`remove`
+    (``prefix``: one of :data:`PREFIXES`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = PREFIX) -> None:
+        assert prefix in PREFIXES, prefix
         remove_abandoned()
-        self.path = tempfile.mkdtemp(prefix=PREFIX)
+        self.path = tempfile.mkdtemp(prefix=prefix)
         self._lock: int | None = None
         if fcntl is not None:
             self._lock = os.open(os.path.join(self.path, LOCK_NAME),
@@ -55,13 +65,15 @@ class Scratch:
 
 
 def remove_abandoned(root: str | None = None, now: float | None = None) -> list[Path]:
-    """Remove the folders of builds that were killed (no process holds their lock) from
-    ``root`` (the system's temporary folder); returns them."""
+    """Remove the folders of builds and desks that were killed (no process holds their lock)
+    from ``root`` (the system's temporary folder); returns them."""
     if fcntl is None:
         return []
     removed = []
     now = time.time() if now is None else now
-    for folder in Path(root or tempfile.gettempdir()).glob(PREFIX + "*"):
+    folders = [folder for prefix in PREFIXES
+               for folder in Path(root or tempfile.gettempdir()).glob(prefix + "*")]
+    for folder in folders:
         try:
             info = folder.lstat()
         except OSError:

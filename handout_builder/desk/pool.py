@@ -18,14 +18,13 @@ import asyncio
 import hashlib
 import multiprocessing
 import os
-import shutil
-import tempfile
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from handout_builder import service
 from handout_builder.desk import worker as work
 
 #: Jobs a worker does before it is replaced by a fresh one (as the build's workers).
@@ -48,16 +47,18 @@ class _Worker:
         self._brands = brands
         self.process = None
         self.conn = None
-        self.temp: str | None = None  # its temporary files (WeasyPrint's copies of the fonts)
+        # its temporary files (WeasyPrint's copies of the fonts), in a folder this process
+        # holds a lock on: the next desk or build removes it if this desk is killed
+        self.scratch: service.WorkerFolder | None = None
         self.ready = False
         self.documents = 0
         self.start()
 
     def start(self) -> None:
         parent, child = self._context.Pipe()
-        self.temp = tempfile.mkdtemp(prefix="make-handout-desk-worker-")
+        self.scratch = service.desk_worker_folder()
         self.process = self._context.Process(
-            target=work.serve, args=(child, self._brands, os.getpid(), self.temp),
+            target=work.serve, args=(child, self._brands, os.getpid(), self.scratch.path),
             name="make-handout desk worker", daemon=True)
         self.process.start()
         child.close()
@@ -102,9 +103,9 @@ class _Worker:
             self.process.kill()
         if self.process is not None:
             self.process.join(timeout=10)
-        if self.temp is not None:
-            shutil.rmtree(self.temp, ignore_errors=True)
-            self.temp = None
+        if self.scratch is not None:
+            self.scratch.remove()
+            self.scratch = None
 
     @property
     def pid(self) -> int | None:

@@ -1,4 +1,5 @@
-"""The folder of a build's workers' temporary files, and the clean-up after killed builds."""
+"""The folder of a build's (or a desk worker's) temporary files, and the clean-up after
+killed builds and desks."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ import time
 from pathlib import Path
 
 from handout_builder.build import scratch
-from handout_builder.build.scratch import GRACE_SECONDS, PREFIX, Scratch, remove_abandoned
+import pytest
+
+from handout_builder.build.scratch import (
+    DESK_PREFIX, GRACE_SECONDS, PREFIX, Scratch, remove_abandoned,
+)
 
 from tests.conftest import REPO
 
@@ -19,21 +24,23 @@ def later() -> float:
     return time.time() + 2 * GRACE_SECONDS
 
 
-def killed_build_folder(temp: Path) -> Path:
-    """The folder of a build that was killed: made and locked by a process that ended
-    without removing it."""
+def killed_build_folder(temp: Path, prefix: str = PREFIX) -> Path:
+    """The folder of a build (or desk worker) that was killed: made and locked by a process
+    that ended without removing it."""
     code = ("import os, tempfile, sys; tempfile.tempdir = sys.argv[1];"
-            "from handout_builder.build.scratch import Scratch; s = Scratch();"
+            "from handout_builder.build.scratch import Scratch; s = Scratch(sys.argv[2]);"
             "open(os.path.join(s.path, 'weasyprint-x'), 'w').close(); os._exit(9)")
-    subprocess.run([sys.executable, "-c", code, str(temp)], cwd=REPO, timeout=60)
-    (folder,) = temp.glob(PREFIX + "*")
+    subprocess.run([sys.executable, "-c", code, str(temp), prefix], cwd=REPO, timeout=60)
+    (folder,) = temp.glob(prefix + "*")
     return folder
 
 
-def test_a_killed_builds_folder_is_removed_and_a_running_ones_kept(tmp_path, monkeypatch):
+@pytest.mark.parametrize("prefix", [PREFIX, DESK_PREFIX], ids=["build", "desk worker"])
+def test_a_killed_builds_folder_is_removed_and_a_running_ones_kept(tmp_path, monkeypatch,
+                                                                    prefix):
     monkeypatch.setattr(scratch.tempfile, "tempdir", str(tmp_path))
-    dead = killed_build_folder(tmp_path)
-    running = Scratch()  # this test holds its lock, as a running build does
+    dead = killed_build_folder(tmp_path, prefix)
+    running = Scratch(prefix)  # this test holds its lock, as a running build does
     try:
         assert remove_abandoned(str(tmp_path), now=later()) == [dead]
         assert not dead.exists() and Path(running.path).is_dir()
@@ -59,7 +66,7 @@ def test_only_old_unlocked_folders_of_builds_are_removed(tmp_path):
     assert remove_abandoned(str(tmp_path)) == []  # too young: its build may be locking it
     no_lock = tmp_path / (PREFIX + "nolock")  # not a build's (no lock file)
     no_lock.mkdir()
-    other = tmp_path / "make-handout-desk-worker-x"  # not a build's folder at all
+    other = tmp_path / "make-handout-other-x"  # not a build's folder at all
     other.mkdir()
     (other / ".lock").touch()
     link = tmp_path / (PREFIX + "link")  # a link is never followed

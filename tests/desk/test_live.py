@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import BRANDS, TEST_TODAY
+from tests.conftest import BRANDS, REPO, TEST_TODAY
 from tests.desk.conftest import FRONT_DESK, NURSE, token
 
 pytestmark = pytest.mark.pdf
@@ -199,6 +199,38 @@ def test_a_closed_pool_leaves_no_copies_of_the_fonts(tmp_path, monkeypatch):
 
     with_pool(scenario)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_killed_desks_worker_folders_are_removed_by_the_next_desk(tmp_path, monkeypatch):
+    """A desk killed with ``kill -9`` cannot remove its workers' folders (its workers end
+    on their own); the next desk removes them when it starts its workers, once they are a
+    minute old (a desk holds a lock on each of its workers' folders while it runs)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from handout_builder.build.scratch import DESK_PREFIX, GRACE_SECONDS
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    killed = ("import os, sys, tempfile; tempfile.tempdir = sys.argv[1]\n"
+              "from handout_builder.desk.pool import WorkerPool\n"
+              "from handout_builder.paths import DEFAULT_BRAND_DIR\n"
+              "pool = WorkerPool({'default': DEFAULT_BRAND_DIR}, workers=1)\n"
+              "pool.start(); pool._workers[0].wait_ready(); os._exit(9)\n")
+    subprocess.run([sys.executable, "-c", killed, str(temp)], cwd=REPO, timeout=120)
+    (left,) = temp.glob(DESK_PREFIX + "*")  # (its worker, mid-render, would leave files in it)
+    (left / "weasyprint-left").mkdir()
+    old = time.time() - 2 * GRACE_SECONDS
+    os.utime(left, (old, old))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # where the pool makes its folders
+
+    async def scenario(pool):
+        assert not left.exists()
+        assert len(list(temp.glob(DESK_PREFIX + "*"))) == 1  # the new worker's
+
+    with_pool(scenario)
+    assert not list(temp.iterdir())
 
 
 def test_a_killed_worker_leaves_no_copies_of_the_fonts(tmp_path, monkeypatch, library):
