@@ -129,12 +129,15 @@ def test_a_worker_killed_mid_render_fails_only_its_request(live_desk):
     client = signed_in(live_desk)
     pool = live_desk.desk.pool
     old = set(pool.pids)
+    sent = threading.Event()
+    for one in pool._workers:  # note when a worker has been handed the job
+        def send(job, conn_send=one.conn.send):
+            conn_send(job)
+            sent.set()
+        one.conn.send = send
     with ThreadPoolExecutor(1) as background:
         running = background.submit(client.get, "/leaflet/high-blood-pressure/pdf?large=1")
-        deadline = time.monotonic() + 30
-        while pool._idle.qsize() == pool.size:  # wait until a worker has taken it
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        assert sent.wait(30)  # a worker is rendering it (killed sooner, it would be replaced)
         for pid in old:
             os.kill(pid, signal.SIGKILL)
         response = running.result()
