@@ -23,11 +23,16 @@ PRELOAD = ("handout_builder.build.preload",)
 SERVICE_MODULE = "handout_builder.service"
 
 
+#: The longest path a Unix socket can have everywhere (``sun_path`` less its closing NUL:
+#: 107 bytes on Linux, 103 on macOS and the BSDs).
+SOCKET_PATH_MAX = 103
+
+
 def worker_context(module: str | None = None) -> Any:
     """The multiprocessing context workers start in: a fork server that has imported
-    :data:`PRELOAD` (and ``module``, the render function's) where there is one, else
-    ``spawn``."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    :data:`PRELOAD` (and ``module``, the render function's) where there is one and its
+    socket fits in the temporary folder (:func:`_socket_fits`), else ``spawn``."""
+    if "forkserver" not in multiprocessing.get_all_start_methods() or not _socket_fits():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     modules = list(PRELOAD)
@@ -53,3 +58,14 @@ def warm_up(module: str | None = None) -> bool:
 
     forkserver.ensure_running()
     return True
+
+
+def _socket_fits() -> bool:
+    """Whether the fork server's socket (``listener-*`` in multiprocessing's ``pymp-*``
+    folder of the temporary folder) has a path short enough to be made: with a long
+    ``TMPDIR`` the server would fail to start ("AF_UNIX path too long") and take the build
+    with it, so workers are spawned instead (slower to start, the same leaflets)."""
+    from multiprocessing import util
+
+    return len(os.fsencode(os.path.join(util.get_temp_dir(), "listener-xxxxxxxx"))) \
+        <= SOCKET_PATH_MAX

@@ -212,6 +212,24 @@ def test_no_copies_of_the_fonts_are_left_in_the_temporary_folder(tmp_path):
     assert len(list(temp.glob("weasyprint-*"))) == 1  # the build's two workers left none
 
 
+@pytest.mark.pdf
+def test_a_build_with_a_long_temporary_folder_spawns_its_workers(tmp_path):
+    """The fork server listens on a Unix socket in the temporary folder, whose path may not
+    be longer than about 100 bytes: with a long ``TMPDIR`` the build spawns its workers
+    instead of failing with "AF_UNIX path too long"."""
+    temp = tmp_path / ("t" * max(1, 110 - len(str(tmp_path))))
+    temp.mkdir()
+    assert len(str(temp)) >= 110
+    library = make_library(tmp_path / "lib", 3)
+    result = subprocess.run(build_command(library, tmp_path / "out", "--jobs", "2"),
+                            env={**os.environ, "TMPDIR": str(temp)}, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "built 3," in result.stdout
+    manifest_matches_pdfs(tmp_path / "out")
+    assert not list(temp.iterdir())  # nothing left behind there either
+
+
 def test_a_worker_watchdog_ends_its_process_when_the_parent_is_gone():
     # a child whose "parent" (a process id that is not its parent) is gone: it exits at once
     code = ("import os, time; from handout_builder.build.watchdog import exit_with_parent;"
