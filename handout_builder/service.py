@@ -526,14 +526,21 @@ def check_topics(request: CheckRequest) -> CheckResult:
     from handout_builder.quality.checks import check_paths, exit_status  # readability, jargon
 
     as_of = request.as_of or review.today()
-    reports = [_page_budget(report) for report in check_paths(request.paths, as_of)]
+    renderers: dict[Path, Renderer] = {}  # opened when a page budget needs one
+    try:
+        reports = [_page_budget(report, renderers)
+                   for report in check_paths(request.paths, as_of)]
+    finally:
+        for renderer in renderers.values():
+            renderer.close()  # its copies of the fonts in the temporary folder
     status = exit_status(reports, strict=request.strict)
     return CheckResult(tuple(reports), as_of, request.strict, status)
 
 
-def _page_budget(report: TopicReport) -> TopicReport:
+def _page_budget(report: TopicReport, renderers: dict[Path, Renderer]) -> TopicReport:
     """Add a warning when the standard leaflet (built-in brand) is over the library's page
-    budget (``page_budget`` in ``library.yaml``; no budget: nothing is laid out)."""
+    budget (``page_budget`` in ``library.yaml``; no budget: nothing is laid out). The
+    renderer is opened once (kept in ``renderers``) for all the topics checked."""
     if report.id is None or report.count("error"):
         return report
     path = Path(report.file)
@@ -543,7 +550,9 @@ def _page_budget(report: TopicReport) -> TopicReport:
     from handout_builder.paths import DEFAULT_BRAND_DIR  # the brand check has no --brand
 
     loaded = load_topic(path)
-    renderer = _budget_renderer(DEFAULT_BRAND_DIR)
+    if DEFAULT_BRAND_DIR not in renderers:
+        renderers[DEFAULT_BRAND_DIR] = open_renderer(DEFAULT_BRAND_DIR)
+    renderer = renderers[DEFAULT_BRAND_DIR]
     try:
         pages = render_topic(loaded, renderer).pages
     except UserError:
@@ -556,15 +565,6 @@ def _page_budget(report: TopicReport) -> TopicReport:
         "Shorten it (keep to what a patient needs first), or split it into two leaflets.",
         severity="warning", code="layout.pages", value=f"{pages} pages")
     return replace(report, findings=[*report.findings, finding])
-
-
-_BUDGET_RENDERERS: dict[Path, Renderer] = {}
-
-
-def _budget_renderer(brand: Path) -> Renderer:
-    if brand not in _BUDGET_RENDERERS:
-        _BUDGET_RENDERERS[brand] = open_renderer(brand)
-    return _BUDGET_RENDERERS[brand]
 
 
 def build_library(request: BuildConfig, reporter: Reporter | None = None) -> LibraryResult:

@@ -3,6 +3,8 @@ the page budget of library.yaml."""
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 
 from handout_builder import service
@@ -47,7 +49,10 @@ def test_no_budget_no_layout(tmp_path):
 
 
 @pytest.mark.pdf
-def test_a_leaflet_over_the_page_budget_is_reported(tmp_path):
+def test_a_leaflet_over_the_page_budget_is_reported(tmp_path, monkeypatch):
+    temp = tmp_path / "tmp"  # where WeasyPrint copies the fonts while the check lays out
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     (tmp_path / "library.yaml").write_text("page_budget: 1\n")
     long = "\n\n".join(f"Paragraph {i} has a sentence of plain words in it." for i in range(60))
     path = with_body(tmp_path, long)
@@ -57,3 +62,4 @@ def test_a_leaflet_over_the_page_budget_is_reported(tmp_path):
     (tmp_path / "library.yaml").write_text("page_budget: 20\n")
     result = service.check_topics(service.CheckRequest((path,), as_of=TEST_TODAY))
     assert not any(f.code == "layout.pages" for r in result.reports for f in r.findings)
+    assert not list(temp.iterdir())  # the check's renderer removed its copies of the fonts
