@@ -298,8 +298,10 @@ from handout_builder.cli import main
 main({argv!r})
 os._exit(3)  # the service was never imported
 """
+    temp = tmp_path / "tmp"  # the fork server's socket folder, which os._exit leaves
+    temp.mkdir()
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, timeout=120,
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env={**os.environ, "TMPDIR": str(temp)})
     assert result.returncode == 10 + started, result.stderr[-2000:]
 
 

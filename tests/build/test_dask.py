@@ -24,7 +24,7 @@ from tests.conftest import MINIMAL_TOPIC, TEST_TODAY
 
 
 @pytest.fixture(scope="module")
-def scheduler():
+def scheduler(tmp_path_factory):
     """A two-worker cluster on loopback. A task may be on a dying worker once and is then
     handed to another (allowed-failures 1); one task at a time per worker (saturation 1.0),
     so a dying worker takes only the task it was running with it."""
@@ -32,7 +32,9 @@ def scheduler():
     from distributed import LocalCluster
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 1,
-                          "distributed.scheduler.worker-saturation": 1.0}):
+                          "distributed.scheduler.worker-saturation": 1.0,
+                          # Dask's folders here, not in the system's temporary folder
+                          "temporary-directory": str(tmp_path_factory.mktemp("dask"))}):
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                           host="127.0.0.1", dashboard_address=":0") as cluster:
             yield cluster.scheduler_address
