@@ -49,6 +49,7 @@ from handout_builder.output.store import output_path, write_atomic, write_person
 from handout_builder.render.html import figure_context, isolate, render_html
 from handout_builder.render.painted import SafetyMarks
 from handout_builder.render.pdf import LeafletPart, RenderedPdf, Renderer, SourceFile
+from handout_builder.render.stack_room import call_with_room  # noqa: F401  (for the desk's workers)
 from handout_builder.sources.figures import figure_files
 from handout_builder.sources.fonts import bundled_characters
 from handout_builder.sources.library import LibrarySettings, library_for

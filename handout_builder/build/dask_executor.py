@@ -60,6 +60,7 @@ from handout_builder.domain.options import RenderOptions
 from handout_builder.domain.problems import Problem, UserError
 from handout_builder.output.store import output_path
 from handout_builder.render.pdf import Renderer
+from handout_builder.render.stack_room import call_with_room
 from handout_builder.sources.brand_files import MAX_RASTER_BYTES
 from handout_builder.sources.confined import confinement_problem
 from handout_builder.sources.library import (
@@ -290,8 +291,9 @@ def render_task(shared: str, data: bytes, name: str, rel: str, settings: Library
                                      dir=worker.local_directory) as private:
         root = Path(private).resolve() / "library"
         topic = _lay_out_files(root, name, data, files)
-        with plugin.lock:
-            written = render(data, str(topic), plugin.renderer, as_of, allow_draft, settings)
+        with plugin.lock:  # room on the frame stack: see render/stack_room.py
+            written = call_with_room(render, data, str(topic), plugin.renderer, as_of,
+                                     allow_draft, settings)
     if written.problems:
         here, there = str(root), str(Path(name).parent)
         return Rendition(problems=tuple(_as_named(p, here, there) for p in written.problems),

@@ -59,6 +59,7 @@ from handout_builder.domain.review import ReviewStatus
 from handout_builder.output.manifest import Entry
 from handout_builder.output.store import output_path, write_atomic
 from handout_builder.render.pdf import Renderer
+from handout_builder.render.stack_room import call_with_room
 from handout_builder.sources.loader import LoadedTopic, load_brand
 
 #: An environment variable naming a file: if set, the build's main process and each worker
@@ -535,9 +536,16 @@ def _give_up(queue: deque[tuple[int, Job]], active: list[_Slot],
         on_outcome(_crash(job.source, "no worker process could be started"))
 
 
-def _serve(conn: Any, created: float, brand_dir: str, shared: str, render: RenderOptions,
-           parent: int, render_topic: RenderInFolder | None, work: Callable[[Job], Outcome],
-           stats: str | None = None, temp: str | None = None) -> None:
+def _serve(*args: Any) -> None:
+    """A worker process (:func:`_serve_jobs`), its calls given room on CPython's frame stack
+    (:mod:`handout_builder.render.stack_room`: without it, WeasyPrint's layout maps and unmaps
+    a chunk of that stack thousands of times per document)."""
+    call_with_room(_serve_jobs, *args)
+
+
+def _serve_jobs(conn: Any, created: float, brand_dir: str, shared: str, render: RenderOptions,
+                parent: int, render_topic: RenderInFolder | None, work: Callable[[Job], Outcome],
+                stats: str | None = None, temp: str | None = None) -> None:
     """A worker process: set up the renderer once, then render what arrives until told to
     stop (None) or the pipe closes. With ``stats`` (a file), it appends its timings when it
     ends: start-up, waiting for its first job, waiting between jobs (idle), CPU. Its

@@ -131,7 +131,14 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def serve(conn, brands: dict[str, str], parent: int, temp: str | None = None) -> None:
+def serve(*args: Any) -> None:
+    """A worker process (:func:`_serve`), its calls given room on CPython's frame stack
+    (``render/stack_room.py``: without it, WeasyPrint's layout maps and unmaps a chunk of that
+    stack thousands of times per document)."""
+    service.call_with_room(_serve, *args)
+
+
+def _serve(conn, brands: dict[str, str], parent: int, temp: str | None = None) -> None:
     """A worker's life: set up, say ready, then answer jobs until the pipe closes. Its
     temporary files go into ``temp`` (the pool removes that folder when the worker is gone)."""
     if temp:

@@ -425,6 +425,24 @@ def which_worker(job: Job) -> Outcome:
     return Outcome(job.source, problems=(Problem(str(os.getpid()), "pid"),))
 
 
+def where_it_runs(job: Job) -> Outcome:
+    """Runs in a worker: says whether it runs with room on the frame stack."""
+    from handout_builder.render.stack_room import in_room
+
+    return Outcome(job.source, problems=(Problem("room" if in_room() else "none", "where"),))
+
+
+@pytest.mark.pdf
+def test_workers_render_with_room_on_the_frame_stack(library, tmp_path):
+    """A worker's calls have room of their own on CPython's frame stack (render/stack_room.py),
+    so WeasyPrint's deep layout does not map and unmap a chunk of it thousands of times."""
+    jobs = [Job(Source(library / "alpha.yaml", f"{i}.yaml", "h"), tmp_path / str(i))
+            for i in range(2)]
+    outcomes: list[Outcome] = []
+    executor.run_jobs(jobs, 2, DEFAULT_BRAND_DIR, "x", outcomes.append, work=where_it_runs)
+    assert [o.problems[0].file for o in outcomes] == ["room", "room"]
+
+
 @pytest.mark.pdf
 def test_workers_are_recycled(library, tmp_path, monkeypatch):
     monkeypatch.setattr(executor, "WORKER_DOCUMENTS", 2)

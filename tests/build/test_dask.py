@@ -71,6 +71,15 @@ def troublesome(data, name, renderer, as_of, allow_draft, settings):
     return service.render_bytes(data, name, renderer, as_of, allow_draft, settings)
 
 
+def in_room_only(data, name, renderer, as_of, allow_draft, settings):
+    """Runs on a Dask worker: renders only with room on the frame stack (render/stack_room.py)."""
+    from handout_builder.render.stack_room import in_room
+
+    if not in_room():
+        raise RuntimeError("rendered without room on the frame stack")
+    return service.render_bytes(data, name, renderer, as_of, allow_draft, settings)
+
+
 @pytest.mark.pdf
 def test_dask_gives_the_local_pools_bytes_and_manifest(scheduler, tmp_path):
     library = make_library(tmp_path / "lib", ["alpha", "beta", "gamma"])
@@ -84,6 +93,13 @@ def test_dask_gives_the_local_pools_bytes_and_manifest(scheduler, tmp_path):
     # incremental as with the local pool: nothing changed, nothing sent
     again = run_build(library, tmp_path / "dask", "dask", scheduler)
     assert not again.built and len(again.unchanged) == 3
+
+
+@pytest.mark.pdf
+def test_a_task_renders_with_room_on_the_frame_stack(scheduler, tmp_path):
+    library = make_library(tmp_path / "lib", ["alpha"])
+    result = run_build(library, tmp_path / "out", "dask", scheduler, render_bytes=in_room_only)
+    assert not result.failed and len(result.built) == 1
 
 
 @pytest.mark.pdf

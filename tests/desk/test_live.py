@@ -188,6 +188,36 @@ def test_busy_when_the_queue_is_full(library):
     with_pool(scenario)
 
 
+def test_a_desk_worker_renders_with_room_on_the_frame_stack(monkeypatch):
+    """The worker's loop runs with room of its own on CPython's frame stack
+    (render/stack_room.py), as the build's workers do."""
+    import multiprocessing
+
+    from handout_builder.desk import worker
+    from handout_builder.render.stack_room import in_room
+
+    class Warm:  # stands for the renderers: answers where it runs
+        def __init__(self, brands):
+            pass
+
+        def run(self, job):
+            return in_room()
+
+    monkeypatch.setattr(worker, "_Warm", Warm)
+    monkeypatch.setattr(worker, "_exit_with_parent", lambda parent: None)
+    ours, theirs = multiprocessing.Pipe()
+    serving = threading.Thread(target=worker.serve, args=(theirs, {}, os.getpid()), daemon=True)
+    serving.start()
+    try:
+        assert ours.poll(30) and ours.recv() == "ready"
+        ours.send("a job")
+        assert ours.poll(30) and ours.recv() is True
+    finally:
+        ours.close()  # the worker's loop ends
+        serving.join(30)
+    assert not serving.is_alive()
+
+
 def test_a_closed_pool_leaves_no_copies_of_the_fonts(tmp_path, monkeypatch):
     """A worker's renderers copy the bundled fonts into a temporary ``weasyprint-*`` folder;
     when the desk stops, the pool removes it with the worker's folder of temporary files."""
