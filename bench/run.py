@@ -62,9 +62,9 @@ CLI = [PYTHON, str(ROOT / "make_handout.py")]
 from bench.topics import make_library  # noqa: E402
 
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> float:
+def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
     return time.perf_counter() - start
 
 
@@ -357,9 +357,12 @@ def main() -> int:
               library: Path = lib) -> float:
         # no time limit per topic: on a starved machine a long topic can take minutes
         stats = out.with_name(out.name + ".stats")
+        # run in the tree's own folder: before the workers were kept from importing from
+        # the current folder, a tree's fork server imported the package found there
         took = timed([*REAPER, *cli, "build", str(library), "--out", str(out),
                       "--jobs", str(jobs), "--timeout", "86400", *extra],
-                     env={**os.environ, "MAKE_HANDOUT_POOL_STATS": str(stats)})
+                     env={**os.environ, "MAKE_HANDOUT_POOL_STATS": str(stats)},
+                     cwd=Path(cli[-1]).parent)
         if stats.is_file():
             print(f"    {out.name}: {read_stats(stats)}", flush=True)
         return took

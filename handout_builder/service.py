@@ -35,7 +35,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from handout_builder.domain import review
 from handout_builder.domain.models import Topic
@@ -672,6 +672,18 @@ def render_in_folder(
     request = RenderRequest(topic=path, brand=renderer.brand, options=renderer.options,
                             as_of=as_of, allow_draft=allow_draft)
     return render_to_folder(request, out_dir, renderer)
+
+
+def desk_worker_context() -> Any:
+    """The multiprocessing context of the desk's render workers: spawned, importing what this
+    process imports and never from the current folder
+    (:func:`handout_builder.build.fork_server.children_import_as_this_process`)."""
+    import multiprocessing
+
+    from handout_builder.build.fork_server import children_import_as_this_process
+
+    children_import_as_this_process()
+    return multiprocessing.get_context("spawn")
 
 
 def desk_worker_folder() -> WorkerFolder:

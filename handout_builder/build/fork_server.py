@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from typing import Any
 
 #: Modules the fork server imports once for every worker it forks, in this order (then the
@@ -31,7 +32,10 @@ SOCKET_PATH_MAX = 103
 def worker_context(module: str | None = None) -> Any:
     """The multiprocessing context workers start in: a fork server that has imported
     :data:`PRELOAD` (and ``module``, the render function's) where there is one and its
-    socket fits in the temporary folder (:func:`_socket_fits`), else ``spawn``."""
+    socket fits in the temporary folder (:func:`_socket_fits`), else ``spawn``. Either way
+    the workers import what this process imports, never from the current folder
+    (:func:`children_import_as_this_process`)."""
+    children_import_as_this_process()
     if "forkserver" not in multiprocessing.get_all_start_methods() or not _socket_fits():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
@@ -69,3 +73,23 @@ def _socket_fits() -> bool:
 
     return len(os.fsencode(os.path.join(util.get_temp_dir(), "listener-xxxxxxxx"))) \
         <= SOCKET_PATH_MAX
+
+
+def children_import_as_this_process() -> None:
+    """Have the worker processes this process starts from now on find modules where it does,
+    and never in the current folder.
+
+    A fork server, and a spawned worker until it has read its parent's settings, is a new
+    ``python -c`` process, whose first place to import from is the current folder: a build
+    run in a folder that holds, say, a ``weasyprint`` folder would run that code in every
+    worker (and the fork server of Python 3.11 never takes the import path it is given).
+    ``PYTHONSAFEPATH`` (Python 3.11 and later) leaves the current folder out, and this
+    process's first import folder (a checkout's, when run as ``python make_handout.py``) goes
+    first on ``PYTHONPATH``, so the workers run the same code as this process.
+    """
+    os.environ["PYTHONSAFEPATH"] = "1"
+    first = sys.path[0] if sys.path else ""
+    if first and os.path.isabs(first) and os.path.isdir(first):
+        paths = [first, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
+        os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in paths if p))
+

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import multiprocessing
 import os
 import threading
 from collections import OrderedDict
@@ -128,7 +127,7 @@ class WorkerPool:
         self._waiting = 0
 
     def start(self) -> None:
-        context = multiprocessing.get_context("spawn")
+        context = service.desk_worker_context()
         self._workers = [_Worker(context, self._brands) for _ in range(self.size)]
         self._idle = asyncio.Queue()
         for one in self._workers:

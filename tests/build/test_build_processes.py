@@ -230,6 +230,24 @@ def test_a_build_with_a_long_temporary_folder_spawns_its_workers(tmp_path):
     assert not list(temp.iterdir())  # nothing left behind there either
 
 
+@pytest.mark.pdf
+def test_workers_never_import_from_the_current_folder(tmp_path):
+    """A build run in a folder that holds a package named like one the workers import: the
+    fork server (a ``python -c`` process, whose first import folder is the current one) and
+    the workers use the real one."""
+    here = tmp_path / "here"
+    (here / "weasyprint").mkdir(parents=True)
+    marker = tmp_path / "imported"
+    (here / "weasyprint" / "__init__.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nraise ImportError('not this one')\n")
+    library = make_library(tmp_path / "lib", 2)
+    result = subprocess.run(build_command(library, tmp_path / "out", "--jobs", "2"), cwd=here,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "built 2," in result.stdout
+    assert not marker.exists()
+
+
 def test_a_worker_watchdog_ends_its_process_when_the_parent_is_gone():
     # a child whose "parent" (a process id that is not its parent) is gone: it exits at once
     code = ("import os, time; from handout_builder.build.watchdog import exit_with_parent;"

@@ -218,6 +218,22 @@ def test_a_desk_worker_renders_with_room_on_the_frame_stack(monkeypatch):
     assert not serving.is_alive()
 
 
+def test_desk_workers_never_import_from_the_current_folder(tmp_path, monkeypatch):
+    """A desk started in a folder that holds a package named like one its workers import
+    first (``multiprocessing``, in a spawned worker's ``python -c``): they use the real one."""
+    (tmp_path / "multiprocessing").mkdir()
+    marker = tmp_path / "imported"
+    (tmp_path / "multiprocessing" / "__init__.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nraise ImportError('not this one')\n")
+    monkeypatch.chdir(tmp_path)
+
+    async def scenario(pool):
+        pool._workers[0].wait_ready()
+
+    with_pool(scenario)
+    assert not marker.exists()
+
+
 def test_a_closed_pool_leaves_no_copies_of_the_fonts(tmp_path, monkeypatch):
     """A worker's renderers copy the bundled fonts into a temporary ``weasyprint-*`` folder;
     when the desk stops, the pool removes it with the worker's folder of temporary files."""
