@@ -229,6 +229,14 @@ def _bare_init(css_files: list[str], base_url: str) -> None:
 
 
 def _bare_render(job: tuple[str, str]) -> int:
+    if os.environ.get("BENCH_BARE_ROOM"):  # --bare-room: as the build's workers render
+        from handout_builder.render.stack_room import call_with_room
+
+        return call_with_room(_bare_render_now, job)
+    return _bare_render_now(job)
+
+
+def _bare_render_now(job: tuple[str, str]) -> int:
     html, out = job
     data = _bare["wp"].HTML(filename=html, base_url=_bare["base"]).write_pdf(
         font_config=_bare["fc"], stylesheets=_bare["sheets"], pdf_variant="pdf/ua-1",
@@ -309,6 +317,9 @@ def main() -> int:
     parser.add_argument("--bare1", action="store_true",
                         help="also the bare loop on 1 worker (what two busy cores cost per "
                         "document, apart from the pool)")
+    parser.add_argument("--bare-room", action="store_true",
+                        help="also the bare loop on 2 workers rendering with the room on the "
+                             "frame stack that the build's workers have (render/stack_room.py)")
     parser.add_argument("--dask", action="store_true",
                         help="also a two-worker Dask LocalCluster (make-handout[dask])")
     parser.add_argument("--renders", type=int, default=1000, help="renders for the memory figure")
@@ -367,10 +378,11 @@ def main() -> int:
             print(f"    {out.name}: {read_stats(stats)}", flush=True)
         return took
 
-    def bare(jobs: int, out: Path, html: Path = html_dir) -> float:
+    def bare(jobs: int, out: Path, html: Path = html_dir, room: bool = False) -> float:
         start = time.perf_counter()
+        env = {**env_bare, "BENCH_BARE_ROOM": "1"} if room else env_bare
         subprocess.run([*REAPER, PYTHON, __file__, "--child", "bare-loop", str(jobs),
-                        str(html), str(out), base_url, *css], check=True, env=env_bare)
+                        str(html), str(out), base_url, *css], check=True, env=env)
         return time.perf_counter() - start
 
     fixed_gap: list[float] = []  # build minus bare loop, per pair
@@ -404,6 +416,8 @@ def main() -> int:
     }
     if args.bare1:
         contenders["bare1"] = lambda r: bare(1, work / f"bare1-{r}")
+    if args.bare_room:
+        contenders["bareroom2"] = lambda r: bare(2, work / f"bareroom2-{r}", room=True)
     if args.before:
         old = [PYTHON, str(args.before.resolve() / "make_handout.py")]
         if not args.before_jobs2_only:
@@ -481,6 +495,12 @@ def main() -> int:
             + f"; CPU {min(cpu['before2']):.1f} s before, {min(cpu['build2']):.1f} s after")
         over_b = [b / c - 1 for b, c in zip(times["before2"], times["bare2"])]
         row("before: --jobs 2 vs bare loop", ", ".join(f"{100 * x:+.1f}%" for x in over_b))
+    if args.bare_room:
+        over_r = [b / c - 1 for b, c in zip(times["build2"], times["bareroom2"])]
+        row("build --jobs 2 vs the bare loop with the same room on the frame stack",
+            f"{100 * statistics.median(over_r):+.1f}% median of the rounds (rounds: "
+            + ", ".join(f"{100 * x:+.1f}%" for x in over_r) + f"); CPU {min(cpu['bareroom2']):.1f} s"
+            f" (bare loop without: {min(cpu['bare2']):.1f} s)")
     if args.dask:
         ratio = [b / d for b, d in zip(times["build2"], times["dask"])]
         best = t2 / min(times["dask"])
