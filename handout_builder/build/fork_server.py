@@ -92,4 +92,3 @@ def children_import_as_this_process() -> None:
     if first and os.path.isabs(first) and os.path.isdir(first):
         paths = [first, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
         os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in paths if p))
-

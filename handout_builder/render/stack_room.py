@@ -9,8 +9,8 @@ and a page fault or two each time. WeasyPrint's layout does, thousands of times 
 in a build worker, 1,300 of its 1,500 page faults per document, about 10 ms of system time
 on a 250 ms render. Where the boundaries fall depends on how deep the worker's loop already
 is, so a worker forked from the fork server, a spawned one and a bare WeasyPrint loop each
-pay a different share. CPython 3.13 and 3.14 keep one spare chunk, which ends the churn
-(python/cpython#142183, fixed in 2026); earlier versions do not.
+pay a different share. CPython 3.13 and 3.14 keep one spare chunk since their releases of
+spring 2026, which ends the churn (python/cpython#142183); earlier versions do not.
 
 :func:`call_with_room` calls a function inside a frame that takes a little over half of a
 1 MiB chunk, so the function's own calls have the other 500 KiB (thousands of frames) to
