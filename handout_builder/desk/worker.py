@@ -11,6 +11,7 @@ details, which exist here only while that job runs.
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 import threading
 import traceback
@@ -141,6 +142,9 @@ def serve(*args: Any) -> None:
 def _serve(conn, brands: dict[str, str], parent: int, temp: str | None = None) -> None:
     """A worker's life: set up, say ready, then answer jobs until the pipe closes. Its
     temporary files go into ``temp`` (the pool removes that folder when the worker is gone)."""
+    # Ctrl-C in the desk's terminal reaches every process of it: stopping is the desk's
+    # business (it stops its workers), and a worker would only print a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if temp:
         tempfile.tempdir = temp
     _exit_with_parent(parent)

@@ -234,6 +234,25 @@ def test_desk_workers_never_import_from_the_current_folder(tmp_path, monkeypatch
     assert not marker.exists()
 
 
+def test_ctrl_c_is_left_to_the_desk(library):
+    """Ctrl-C in the desk's terminal reaches its workers too: they leave stopping to the desk
+    (which stops them) instead of dying with a traceback each."""
+    from handout_builder import service
+    from handout_builder.desk.worker import RenderJob
+
+    info = service.read_leaflet(library / "gout.yaml", library, TEST_TODAY)
+    job = RenderJob(info.topic_bytes(), info.settings, "default", TEST_TODAY, previews=False)
+
+    async def scenario(pool):
+        pool._workers[0].wait_ready()
+        pid = pool.pids[0]
+        os.kill(pid, signal.SIGINT)
+        assert (await pool.run(job)).ok
+        assert pool.pids[0] == pid  # the same worker served it
+
+    with_pool(scenario)
+
+
 def test_a_closed_pool_leaves_no_copies_of_the_fonts(tmp_path, monkeypatch):
     """A worker's renderers copy the bundled fonts into a temporary ``weasyprint-*`` folder;
     when the desk stops, the pool removes it with the worker's folder of temporary files."""
