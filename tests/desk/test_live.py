@@ -205,6 +205,7 @@ def test_a_desk_worker_renders_with_room_on_the_frame_stack(monkeypatch):
 
     monkeypatch.setattr(worker, "_Warm", Warm)
     monkeypatch.setattr(worker, "_exit_with_parent", lambda parent: None)
+    monkeypatch.setattr(worker.signal, "signal", lambda *a: None)  # a thread, not a process
     ours, theirs = multiprocessing.Pipe()
     serving = threading.Thread(target=worker.serve, args=(theirs, {}, os.getpid()), daemon=True)
     serving.start()
