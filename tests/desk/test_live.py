@@ -168,14 +168,20 @@ def with_pool(scenario) -> None:
         thread.submit(asyncio.run, run()).result()
 
 
-def test_busy_when_the_queue_is_full(library):
-    """One worker, no queue: a second request is told "busy" at once, the first is served."""
+def gout_job(library, previews: bool = False):
+    """A pool's job: the library's gout leaflet, default brand."""
     from handout_builder import service
-    from handout_builder.desk.pool import Busy
     from handout_builder.desk.worker import RenderJob
 
     info = service.read_leaflet(library / "gout.yaml", library, TEST_TODAY)
-    job = RenderJob(info.topic_bytes(), info.settings, "default", TEST_TODAY, previews=True)
+    return RenderJob(info.topic_bytes(), info.settings, "default", TEST_TODAY, previews=previews)
+
+
+def test_busy_when_the_queue_is_full(library):
+    """One worker, no queue: a second request is told "busy" at once, the first is served."""
+    from handout_builder.desk.pool import Busy
+
+    job = gout_job(library, previews=True)
 
     async def scenario(pool):
         running = asyncio.ensure_future(pool.run(job))
@@ -238,11 +244,7 @@ def test_desk_workers_never_import_from_the_current_folder(tmp_path, monkeypatch
 def test_ctrl_c_is_left_to_the_desk(library):
     """Ctrl-C in the desk's terminal reaches its workers too: they leave stopping to the desk
     (which stops them) instead of dying with a traceback each."""
-    from handout_builder import service
-    from handout_builder.desk.worker import RenderJob
-
-    info = service.read_leaflet(library / "gout.yaml", library, TEST_TODAY)
-    job = RenderJob(info.topic_bytes(), info.settings, "default", TEST_TODAY, previews=False)
+    job = gout_job(library)
 
     async def scenario(pool):
         pool._workers[0].wait_ready()
@@ -308,14 +310,10 @@ def test_a_killed_worker_leaves_no_copies_of_the_fonts(tmp_path, monkeypatch, li
     removes when it replaces the worker."""
     import tempfile
 
-    from handout_builder import service
-    from handout_builder.desk.worker import RenderJob
-
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))  # where the pool makes the folders
-    info = service.read_leaflet(library / "gout.yaml", library, TEST_TODAY)
-    job = RenderJob(info.topic_bytes(), info.settings, "default", TEST_TODAY, previews=False)
+    job = gout_job(library)
 
     async def scenario(pool):
         pool._workers[0].wait_ready()
